@@ -1,0 +1,166 @@
+"""Airflow and chart knowledge in one place.
+
+Which keys the official chart reads depends on the Airflow version (webserver on 2, api-server on 3)
+and on the chart version (workers.celery.* from 1.19); which executor strings work depends on the
+Airflow version. Everything else in gen asks this module. Facts: AIRFLOW-CHART.md §2, §3, GITOPS.md §2.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import names
+
+if TYPE_CHECKING:
+    from .config import Config, IngressConfig
+
+CELERY = "CeleryExecutor"
+KUBERNETES = "KubernetesExecutor"
+MULTI = "CeleryExecutor,KubernetesExecutor"
+HYBRID = "CeleryKubernetesExecutor"
+
+CELERY_EXECUTOR = "celery-executor"
+KUBERNETES_EXECUTOR = "kubernetes-executor"
+CELERY_KUBERNETES_EXECUTOR = "celery-kubernetes-executor"
+OVERLAYS = (CELERY_EXECUTOR, KUBERNETES_EXECUTOR, CELERY_KUBERNETES_EXECUTOR)
+
+UI_PORT = 8080
+
+# Generated values, flat: dotted chart key -> (value, the setting it comes from).
+Generated = dict[str, tuple[Any, str]]
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        major, minor, patch = (int(part) for part in text.split("."))
+        return cls(major, minor, patch)
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+AIRFLOW_3 = Version(3, 0, 0)
+MULTI_EXECUTOR_SINCE = Version(2, 10, 0)
+WORKERS_CELERY_KEYS_SINCE = Version(1, 19, 0)  # chart version that added workers.celery.*
+
+
+def is_airflow_3(version: Version) -> bool:
+    return version >= AIRFLOW_3
+
+
+def ui_service(release: str, version: Version) -> str:
+    """The chart's Service in front of the UI: the api-server on Airflow 3, the webserver on Airflow 2."""
+    return f"{release}-api-server" if is_airflow_3(version) else f"{release}-webserver"
+
+
+def base_url(ingress: IngressConfig) -> str:
+    """Airflow's base_url: it carries the prefix unless Traefik strips it (legacy Airflow 2 mode)."""
+    path = "" if ingress.prefix_mode == "strip" else ingress.path_prefix
+    return f"https://{ingress.host}{path}"
+
+
+def base_url_key(version: Version) -> str:
+    return "config.api.base_url" if is_airflow_3(version) else "config.webserver.base_url"
+
+
+def executor(overlay: str, config: Config) -> str:
+    """The chart's `executor` value for an overlay, by Airflow version (see `problems` for refusals)."""
+    if overlay == CELERY_EXECUTOR:
+        return CELERY
+    if overlay == KUBERNETES_EXECUTOR:
+        return KUBERNETES
+    requested = config.overlays[CELERY_KUBERNETES_EXECUTOR].executor
+    if requested != "auto":
+        return requested
+    return MULTI if config.airflow_version >= MULTI_EXECUTOR_SINCE else HYBRID
+
+
+def base_values(config: Config) -> Generated:
+    """Values every overlay shares: version, claims, base_url, and the hook settings Flux needs."""
+    version = config.airflow_version
+    image = config.airflow.image
+    values: Generated = {
+        "airflowVersion": (str(version), "airflow.version"),
+        "defaultAirflowTag": (image.tag or str(version), "airflow.image.tag" if image.tag else "airflow.version"),
+        base_url_key(version): (base_url(config.ingress), "ingress"),
+    }
+    if image.repository:
+        values["defaultAirflowRepository"] = (image.repository, "airflow.image.repository")
+    for volume in names.VOLUMES:
+        values[f"{volume}.persistence.enabled"] = (True, f"storage.{volume}")
+        values[f"{volume}.persistence.existingClaim"] = (names.claim(config.release, volume), f"storage.{volume}")
+    if is_airflow_3(version):
+        # Behind a TLS-terminating proxy uvicorn must trust X-Forwarded-Proto, or redirects go to http://.
+        values["apiServer.args"] = (["bash", "-c", "exec airflow api-server --proxy-headers"], "ingress")
+        values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": "*"}], "ingress")
+    # Under Flux, Helm waits for pods that wait for migrations that run in a post-install hook: a
+    # deadlock. Plain Jobs with a stable spec avoid it (chart docs, "Installing with Argo CD, Flux ...").
+    for job in ("createUserJob", "migrateDatabaseJob"):
+        values[f"{job}.useHelmHooks"] = (False, "the Flux install (Helm hooks deadlock under Flux)")
+        values[f"{job}.applyCustomEnv"] = (False, "the Flux install (a stable Job spec survives upgrades)")
+    return values
+
+
+def _celery_workers(config: Config) -> Generated:
+    key = "workers.celery.replicas" if config.chart.version >= WORKERS_CELERY_KEYS_SINCE else "workers.replicas"
+    return {
+        "redis.enabled": (True, "the Celery executor (Redis is its broker)"),
+        key: (config.workers.celery.replicas, "workers.celery.replicas"),
+        "triggerer.enabled": (True, "the Celery executor"),
+    }
+
+
+def _task_pods(config: Config) -> Generated:
+    pod = config.workers.kubernetes
+    settings = {
+        "workers.resources": (pod.resources, "workers.kubernetes.resources"),
+        "workers.nodeSelector": (pod.node_selector, "workers.kubernetes.nodeSelector"),
+        "workers.tolerations": (pod.tolerations, "workers.kubernetes.tolerations"),
+        "workers.env": (pod.env, "workers.kubernetes.env"),
+    }
+    return {key: setting for key, setting in settings.items() if setting[0]}
+
+
+def overlay_values(overlay: str, config: Config) -> Generated:
+    """What an executor overlay changes on top of the base values (only the delta)."""
+    values: Generated = {"executor": (executor(overlay, config), f"the {overlay} overlay")}
+    if overlay == CELERY_EXECUTOR:
+        values.update(_celery_workers(config))
+    elif overlay == KUBERNETES_EXECUTOR:
+        # Without Celery the chart still renders Redis and its broker Secret unless told not to.
+        values["redis.enabled"] = (False, "the Kubernetes executor (no broker)")
+        values["flower.enabled"] = (False, "the Kubernetes executor (no Celery)")
+        values.update(_task_pods(config))
+    else:
+        values.update(_celery_workers(config))
+        values.update(_task_pods(config))
+    return values
+
+
+def problems(config: Config) -> list[str]:
+    """Combinations the schema cannot express and Airflow or the chart would reject at run time."""
+    found = []
+    version = config.airflow_version
+    label = config.source.label
+    if version.major not in (2, 3):
+        found.append(f"{label}: airflow.version: {version} is not supported by chart {config.chart.version}; "
+                     f"use an Airflow 2 or 3 version such as {config.chart.airflow_version}")
+    if config.ingress.prefix_mode == "strip" and is_airflow_3(version):
+        found.append(f"{label}: ingress.prefixMode: 'strip' is not supported on Airflow 3 (airflow.version "
+                     f"{version}): its UI, login pages and execution API need the prefix; use 'keep'")
+    requested = config.overlays[CELERY_KUBERNETES_EXECUTOR].executor
+    where = f"{label}: overlays.{CELERY_KUBERNETES_EXECUTOR}.executor"
+    if requested == HYBRID and is_airflow_3(version):
+        found.append(f"{where}: {HYBRID} raises at start-up on Airflow 3 (airflow.version {version}); use 'auto' "
+                     f"or '{MULTI}', and pick the executor per task with executor=")
+    if requested == MULTI and version < MULTI_EXECUTOR_SINCE:
+        found.append(f"{where}: '{MULTI}' needs Airflow {MULTI_EXECUTOR_SINCE} or later (airflow.version "
+                     f"{version}); use 'auto' or '{HYBRID}'")
+    return found

@@ -1,0 +1,77 @@
+"""The `gen` command line: thin commands that parse options, call the library and report.
+
+Heavy imports (cdk8s, which starts Node.js) happen inside commands, so `gen --help`, `gen --version`
+and config errors stay fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .airflow import OVERLAYS
+from .errors import GenError
+
+DEFAULT_CONFIG = "gen.yaml"
+
+
+class Failure(click.ClickException):
+    """Every problem on its own `error:` line on stderr; exit 1."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+    def show(self, file=None) -> None:  # type: ignore[override]
+        for line in self.problems:
+            click.echo(f"error: {line}", err=True)
+
+
+def _overlay_option(func):
+    return click.option(
+        "--overlay", "overlays", multiple=True, type=click.Choice(OVERLAYS), metavar="NAME",
+        help=f"Build only this overlay (repeatable): {', '.join(OVERLAYS)}. Default: all.",
+    )(func)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="gen")
+def cli() -> None:
+    """Generate GitOps-ready Kubernetes manifests for Apache Airflow from one config file.
+
+    gen.yaml describes the deployment; `gen synth` writes dist/ and overlays/ beside it, ready to
+    commit for Flux to apply.
+    """
+
+
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG,
+              show_default=True, help="The deployment description. dist/, overlays/ and charts/ are read and "
+                                      "written beside it.")
+@_overlay_option
+def synth(config_path: Path, overlays: tuple[str, ...]) -> None:
+    """Write dist/base, overlays/<overlay> and the hydrated dist/<overlay>.
+
+    Output is deterministic; files that are no longer generated are removed. A failing run changes
+    nothing on disk. With --overlay, the other overlays' files are left as they are.
+    """
+    from .pipeline import synth as run
+
+    try:
+        result = run(config_path, sorted(set(overlays), key=OVERLAYS.index), label=str(config_path))
+    except GenError as exc:
+        raise Failure(exc.problems) from None
+    where = result.project_dir
+    click.echo(f"gen: wrote {len(result.files)} files for {', '.join(result.overlays)} "
+               f"in {where if str(where) != '.' else 'the current directory'}")
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="gen")
+    except KeyboardInterrupt:
+        click.echo("error: interrupted; dist/ and overlays/ were left as they were", err=True)
+        sys.exit(130)

@@ -1,0 +1,290 @@
+"""Load and validate gen.yaml and the chart files beside it into frozen dataclasses.
+
+This is the one validation point: after `load` returns, nothing else looks at raw dicts or
+re-checks input. Every problem found is reported at once, one line each.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import posixpath
+import typing
+from dataclasses import dataclass, field, fields, is_dataclass
+from pathlib import Path
+from typing import Any
+
+from . import airflow, schema, values
+from .airflow import Version
+from .errors import ConfigError
+from .yamlio import load_file
+
+CHART_PIN = Path("charts/airflow/chart.yaml")
+BASE_VALUES = Path("charts/airflow/values.yaml")
+
+
+def _key(f: Any) -> str:
+    """The gen.yaml key of a dataclass field: its metadata key, or the field name in camelCase."""
+    if "key" in f.metadata:
+        return f.metadata["key"]
+    head, *rest = f.name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    repository: str | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class AirflowConfig:
+    image: ImageConfig
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class VolumeConfig:
+    host_path: str
+    size: str
+    access_mode: str
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    class_name: str
+    reclaim_policy: str
+    dags: VolumeConfig
+    logs: VolumeConfig
+
+    def volume(self, name: str) -> VolumeConfig:
+        return {"dags": self.dags, "logs": self.logs}[name]
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    cert_resolver: str | None = None
+    secret_name: str | None = None
+
+
+@dataclass(frozen=True)
+class IngressConfig:
+    host: str
+    path_prefix: str
+    entry_points: tuple[str, ...]
+    tls: TlsConfig
+    prefix_mode: str
+
+
+@dataclass(frozen=True)
+class FluxConfig:
+    interval: str
+    timeout: str
+    retry_interval: str
+    source_interval: str
+
+
+@dataclass(frozen=True)
+class CeleryWorkersConfig:
+    replicas: int
+
+
+@dataclass(frozen=True)
+class TaskPodConfig:
+    resources: dict[str, Any]
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, Any]]
+    env: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class WorkersConfig:
+    celery: CeleryWorkersConfig
+    kubernetes: TaskPodConfig
+
+
+@dataclass(frozen=True)
+class OverlayConfig:
+    values: dict[str, Any]
+    executor: str = "auto"
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    """charts/airflow/chart.yaml: which chart, from where, at which exact version."""
+
+    repository: str
+    name: str
+    version: Version
+    airflow_version: Version
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the config came from: outputs and chart files are relative to `project_dir`."""
+
+    path: Path
+    project_dir: Path
+    label: str  # the config as the user named it, for messages
+
+    @property
+    def name(self) -> str:
+        """The config file's name, stable across machines, for file headers."""
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class Config:
+    namespace: str
+    release: str
+    airflow: AirflowConfig
+    storage: StorageConfig
+    ingress: IngressConfig
+    flux: FluxConfig
+    workers: WorkersConfig
+    overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
+    # Not from gen.yaml: read from the files beside it.
+    chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
+    base_values: dict[str, Any] = field(default_factory=dict, metadata={"derived": True})
+    source: Source = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
+
+    @property
+    def airflow_version(self) -> Version:
+        return Version.parse(self.airflow.version) if self.airflow.version else self.chart.airflow_version
+
+
+def _resolve(node_schema: dict[str, Any]) -> dict[str, Any]:
+    if "$ref" in node_schema:
+        return schema.load("config")["$defs"][node_schema["$ref"].rsplit("/", 1)[-1]]
+    return node_schema
+
+
+def _with_defaults(node_schema: dict[str, Any], data: Any) -> Any:
+    """Fill every missing property that has a non-null default in the schema, recursively."""
+    node_schema = _resolve(node_schema)
+    if not isinstance(data, dict) or "properties" not in node_schema:
+        return data
+    filled = dict(data)
+    for name, prop in node_schema["properties"].items():
+        prop = _resolve(prop)
+        if name not in filled and prop.get("default") is not None:
+            filled[name] = copy.deepcopy(prop["default"])
+        if name in filled:
+            filled[name] = _with_defaults(prop, filled[name])
+    return filled
+
+
+def _build(cls: type, data: dict[str, Any]) -> Any:
+    """Turn a validated, default-filled mapping into the dataclass `cls`."""
+    hints = typing.get_type_hints(cls)
+    kwargs = {}
+    for f in fields(cls):
+        if f.metadata.get("derived"):
+            continue
+        key = _key(f)
+        if key not in data:
+            continue
+        value, hint = data[key], hints[f.name]
+        if "mapping" in f.metadata:
+            value = {k: _build(f.metadata["mapping"], v) for k, v in value.items()}
+        elif is_dataclass(hint):
+            value = _build(hint, value)
+        elif typing.get_origin(hint) is tuple:
+            value = tuple(value)
+        kwargs[f.name] = value
+    return cls(**kwargs)
+
+
+def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
+    """Host paths become canonical (`/srv//a/./b/` -> `/srv/a/b`); the root itself is refused."""
+    found = []
+    for volume in ("dags", "logs"):
+        spec = data["storage"][volume]
+        path = posixpath.normpath(spec["hostPath"])
+        path = "/" + path.lstrip("/")  # normpath keeps a leading '//' as POSIX allows; Kubernetes does not
+        if path == "/":
+            found.append(f"{label}: storage.{volume}.hostPath: the node's root directory cannot be a volume; "
+                         f"use a directory such as /srv/airflow/{volume}")
+        spec["hostPath"] = path
+    return found
+
+
+def _load_chart_pin(project_dir: Path) -> tuple[ChartPin | None, list[str]]:
+    label = str(CHART_PIN)
+    try:
+        raw = load_file(project_dir / CHART_PIN, label)
+    except ConfigError as exc:
+        return None, exc.problems
+    found = schema.problems(schema.load("chart-pin"), raw, label)
+    if found:
+        return None, found
+    return ChartPin(raw["repository"], raw["name"], Version.parse(raw["version"]),
+                    Version.parse(raw["airflowVersion"])), []
+
+
+def _load_base_values(project_dir: Path) -> tuple[dict[str, Any], list[str]]:
+    label = str(BASE_VALUES)
+    try:
+        raw = load_file(project_dir / BASE_VALUES, label, empty_ok=True)
+    except ConfigError as exc:
+        return {}, exc.problems
+    if not isinstance(raw, dict):
+        return {}, [f"{label}: must be a mapping of Helm values"]
+    return raw, []
+
+
+class _PerOverlay:
+    """Stands for a key whose generated value differs between overlays (executor, redis.enabled)."""
+
+    def __str__(self) -> str:
+        return "a value per overlay"
+
+
+def _generated_anywhere(per_overlay: dict[str, airflow.Generated]) -> airflow.Generated:
+    merged: airflow.Generated = {}
+    for generated in per_overlay.values():
+        for key, (value, origin) in generated.items():
+            if key in merged and merged[key][0] != value:
+                merged[key] = (_PerOverlay(), "the executor overlays")
+            merged.setdefault(key, (value, origin))
+    return merged
+
+
+def _generated_conflicts(config: Config) -> list[str]:
+    """User values (the base values file, per-overlay values) may not change what gen generates."""
+    base = airflow.base_values(config)
+    per_overlay = {name: airflow.overlay_values(name, config) for name in airflow.OVERLAYS}
+    found = values.conflicts(config.base_values, {**_generated_anywhere(per_overlay), **base}, str(BASE_VALUES))
+    for name, generated in per_overlay.items():
+        label = f"{config.source.label}: overlays.{name}.values"
+        found += values.conflicts(config.overlays[name].values, {**base, **generated}, label)
+    return found
+
+
+def load(path: Path, label: str | None = None) -> Config:
+    """Read `path` (gen.yaml) and the chart files beside it; raise ConfigError listing every problem."""
+    label = label or str(path)
+    project_dir = path.parent
+    raw = load_file(path, label)
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{label}: must be a mapping of settings (namespace:, ingress:, ...), not a "
+                          f"{type(raw).__name__}")
+    config_schema = schema.load("config")
+    found = schema.problems(config_schema, raw, label)
+    chart, chart_problems = _load_chart_pin(project_dir)
+    base, base_problems = _load_base_values(project_dir)
+    found += chart_problems + base_problems
+    if found:
+        raise ConfigError(found)
+
+    data = _with_defaults(config_schema, raw)
+    found = _normalise_paths(data, label)
+    config = _build(Config, data)
+    config = dataclasses.replace(config, chart=chart, base_values=base,
+                                 source=Source(path=path, project_dir=project_dir, label=label))
+    found += airflow.problems(config)
+    if not found:  # conflicts are only meaningful for a coherent config
+        found += _generated_conflicts(config)
+    if found:
+        raise ConfigError(found)
+    return config

@@ -1,0 +1,88 @@
+"""The DAG and log volumes: a no-provisioner StorageClass and hostPath PersistentVolume/Claim pairs.
+
+Each claim is bound to its volume in both directions (the claim's volumeName and selector, the
+volume's claimRef), so no other claim can take the volume and no provisioner answers the claim.
+Flux never prunes them: deleting a claim by accident must not lose DAGs or logs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+from .. import names
+from ..config import StorageConfig, VolumeConfig
+from .api import PRUNE_DISABLED, api_object
+
+# StorageClass parameters are immutable: Flux must recreate the class rather than fail to patch it.
+FORCE_RECREATE = {"kustomize.toolkit.fluxcd.io/force": "enabled"}
+
+
+class StorageClass(Construct):
+    """The cluster-scoped class that only the pre-made volumes belong to."""
+
+    def __init__(self, scope: Construct, id: str, *, storage: StorageConfig) -> None:
+        super().__init__(scope, id)
+        api_object(
+            self, "Resource", api_version="storage.k8s.io/v1", kind="StorageClass", name=storage.class_name,
+            annotations=FORCE_RECREATE,
+            provisioner="kubernetes.io/no-provisioner",
+            volumeBindingMode="WaitForFirstConsumer",
+            reclaimPolicy=storage.reclaim_policy,
+        )
+
+
+def _labels(release: str, volume: str) -> dict[str, str]:
+    # `type: airflow-<volume>` is the post's selector; the instance label keeps two releases apart.
+    return {"type": f"airflow-{volume}", "app.kubernetes.io/instance": release}
+
+
+class HostPathVolume(Construct):
+    """A cluster-scoped hostPath PersistentVolume reserved for exactly one claim."""
+
+    def __init__(self, scope: Construct, id: str, *, namespace: str, release: str, volume: str,
+                 storage: StorageConfig) -> None:
+        super().__init__(scope, id)
+        spec: VolumeConfig = storage.volume(volume)
+        api_object(
+            self, "Resource", api_version="v1", kind="PersistentVolume",
+            name=names.volume(namespace, release, volume),
+            labels=_labels(release, volume), annotations=PRUNE_DISABLED,
+            spec=_volume_spec(spec, storage, claim_ref={"namespace": namespace, "name": names.claim(release, volume)}),
+        )
+
+
+def _volume_spec(spec: VolumeConfig, storage: StorageConfig, claim_ref: dict[str, str]) -> dict[str, Any]:
+    return {
+        "accessModes": [spec.access_mode],
+        "capacity": {"storage": spec.size},
+        "claimRef": claim_ref,
+        "hostPath": {"path": spec.host_path, "type": "DirectoryOrCreate"},
+        "persistentVolumeReclaimPolicy": storage.reclaim_policy,
+        "storageClassName": storage.class_name,
+        "volumeMode": "Filesystem",
+    }
+
+
+class VolumeClaim(Construct):
+    """The namespaced claim the chart mounts through `<volume>.persistence.existingClaim`."""
+
+    def __init__(self, scope: Construct, id: str, *, namespace: str, release: str, volume: str,
+                 storage: StorageConfig) -> None:
+        super().__init__(scope, id)
+        spec = storage.volume(volume)
+        labels = _labels(release, volume)
+        api_object(
+            self, "Resource", api_version="v1", kind="PersistentVolumeClaim",
+            name=names.claim(release, volume), namespace=namespace,
+            labels=labels, annotations=PRUNE_DISABLED,
+            spec={
+                "accessModes": [spec.access_mode],
+                "resources": {"requests": {"storage": spec.size}},
+                "selector": {"matchLabels": labels},
+                "storageClassName": storage.class_name,
+                "volumeMode": "Filesystem",
+                "volumeName": names.volume(namespace, release, volume),
+            },
+        )

@@ -1,0 +1,34 @@
+"""Names of the objects gen creates and the objects the chart creates, in one place.
+
+Overlays, routes and claims refer to each other by these names, so they must never drift apart.
+"""
+
+from __future__ import annotations
+
+VOLUMES = ("dags", "logs")
+
+
+def claim(release: str, volume: str) -> str:
+    """PersistentVolumeClaim in the release namespace that the chart mounts via existingClaim."""
+    return f"{release}-{volume}"
+
+
+def volume(namespace: str, release: str, volume: str) -> str:
+    """Cluster-scoped PersistentVolume; the namespace is part of the name so two deployments never collide."""
+    return f"{namespace}-{release}-{volume}"
+
+
+def helm_repository(chart_name: str) -> str:
+    return f"{chart_name}-charts"
+
+
+def helm_release(release: str) -> str:
+    return release
+
+
+def ingress_route(release: str) -> str:
+    return release
+
+
+def strip_prefix_middleware(release: str) -> str:
+    return f"{release}-strip-prefix"

@@ -1,0 +1,89 @@
+"""JSON Schemas shipped with gen, and the formatter that turns their errors into one-line messages."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+
+@cache
+def load(name: str) -> dict[str, Any]:
+    """The named schema (`config` or `chart-pin`), parsed once per process."""
+    text = resources.files(__package__).joinpath(f"{name}.schema.json").read_text(encoding="utf-8")
+    return json.loads(text)
+
+
+def dotted(path: list[Any] | tuple[Any, ...]) -> str:
+    """`["ingress", "entryPoints", 0]` -> `ingress.entryPoints[0]`; the whole document is `(top level)`."""
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out or "(top level)"
+
+
+def show(value: Any, limit: int = 60) -> str:
+    """A value as it appears in a message: quoted, and cut short so a huge input never floods the terminal."""
+    text = repr(value) if isinstance(value, str) else json.dumps(value, default=str)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+_TYPE_NAMES = {"object": "a mapping", "array": "a list", "string": "a string", "integer": "an integer",
+               "boolean": "true or false", "number": "a number", "null": "null"}
+
+
+def _type_name(value: Any) -> str:
+    for name, pytype in (("null", type(None)), ("boolean", bool), ("integer", int), ("number", float),
+                         ("string", str), ("array", list), ("object", dict)):
+        if isinstance(value, pytype):
+            return _TYPE_NAMES[name]
+    return type(value).__name__
+
+
+def _messages(error: ValidationError) -> list[tuple[str, str]]:
+    path = list(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    kind = error.validator
+    if kind == "additionalProperties":
+        allowed = sorted(schema.get("properties", {}))
+        extra = sorted(str(k) for k in error.instance if k not in schema.get("properties", {}))
+        hint = f"allowed keys: {', '.join(allowed)}" if allowed else "no keys are allowed here"
+        return [(dotted(path + [k]), f"unknown key; {hint}") for k in extra]
+    if kind == "required":
+        missing = [r for r in error.validator_value if r not in error.instance]
+        props = schema.get("properties", {})
+        return [(dotted(path + [m]), f"is required: {props.get(m, {}).get('description', '')}".rstrip(": "))
+                for m in missing]
+    if kind == "type":
+        wanted = error.validator_value if isinstance(error.validator_value, list) else [error.validator_value]
+        names = " or ".join(_TYPE_NAMES.get(t, t) for t in wanted)
+        return [(dotted(path), f"must be {names}, not {_type_name(error.instance)}")]
+    if kind == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return [(dotted(path), f"{show(error.instance)} is not allowed; allowed: {allowed}")]
+    if "x-error" in schema and kind in ("pattern", "minProperties", "maxProperties", "maxLength", "minLength"):
+        shown = "" if isinstance(error.instance, dict) else f"{show(error.instance)} "
+        return [(dotted(path), f"{shown}{schema['x-error']}".strip())]
+    if kind == "pattern":
+        return [(dotted(path), f"{show(error.instance)} does not match {error.validator_value}")]
+    if kind in ("maxLength", "minLength", "minItems", "maxItems", "minimum", "maximum"):
+        bound = {"maxLength": "at most {} characters", "minLength": "at least {} characters",
+                 "minItems": "at least {} items", "maxItems": "at most {} items",
+                 "minimum": "at least {}", "maximum": "at most {}"}[kind].format(error.validator_value)
+        return [(dotted(path), f"{show(error.instance)} is out of range; must be {bound}")]
+    if kind == "uniqueItems":
+        return [(dotted(path), "has duplicate items; each item may appear once")]
+    return [(dotted(path), error.message)]
+
+
+def problems(schema: dict[str, Any], instance: Any, label: str) -> list[str]:
+    """Every violation of `schema` by `instance`, one line each, sorted by path: `label: path: problem`."""
+    validator = Draft202012Validator(schema)
+    found: set[tuple[str, str]] = set()
+    for error in validator.iter_errors(instance):
+        found.update(_messages(error))
+    return [f"{label}: {path}: {message}" for path, message in sorted(found)]
