@@ -119,8 +119,9 @@ def _celery_workers(config: Config) -> Generated:
 
 def _task_pods(config: Config) -> Generated:
     pod = config.workers.kubernetes
+    resources = {kind: amounts for kind, amounts in pod.resources.items() if amounts}
     settings = {
-        "workers.resources": (pod.resources, "workers.kubernetes.resources"),
+        "workers.resources": (resources, "workers.kubernetes.resources"),
         "workers.nodeSelector": (pod.node_selector, "workers.kubernetes.nodeSelector"),
         "workers.tolerations": (pod.tolerations, "workers.kubernetes.tolerations"),
         "workers.env": (pod.env, "workers.kubernetes.env"),

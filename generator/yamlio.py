@@ -50,7 +50,7 @@ def _problem(label: str, exc: yaml.YAMLError) -> str:
     what = getattr(exc, "problem", None) or str(exc)
     # PyYAML names Python tags in its own words; say what is allowed instead.
     if "could not determine a constructor for the tag" in (what or ""):
-        what = f"{what.split('tag')[-1].strip()} tags are not allowed; use plain YAML values"
+        what = f"the tag {what.rsplit(' ', 1)[-1]} is not allowed; use plain YAML values"
     return f"{label}: invalid YAML{where}: {what}"
 
 

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from generator import pipeline
+from support import CONFIGS, SHARED, make_project
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not (SHARED / "crds").is_dir():
+        raise pytest.UsageError(f"the shared test data is missing at {SHARED}; set GEN_SHARED_DIR")
+
+
+@pytest.fixture(scope="session")
+def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Each fixture config synthesized once (all overlays): name -> project directory."""
+    projects = {}
+    for name in CONFIGS:
+        root = tmp_path_factory.mktemp(name)
+        pipeline.synth(make_project(root, fixture=name))
+        projects[name] = root
+    return projects

@@ -1,0 +1,294 @@
+"""gen.yaml and the chart files: the schema's promises, and one clear line per problem."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+
+import pytest
+import yaml
+
+from generator import config as config_module
+from generator.airflow import OVERLAYS
+from generator.config import Config, load
+from generator.errors import ConfigError
+from generator.schema import load as load_schema
+from support import REPO, make_project
+
+BASE = """\
+ingress:
+  host: airflow.example.com
+  tls: {certResolver: letsencrypt}
+"""
+
+
+def problems_of(tmp_path, text, **kwargs) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load(make_project(tmp_path, text, **kwargs), "gen.yaml")
+    return caught.value.problems
+
+
+def _objects(schema, path="(top)"):
+    if "$ref" in schema:
+        schema = load_schema("config")["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    yield path, schema
+    for name, prop in schema.get("properties", {}).items():
+        yield from _objects(prop, f"{path}.{name}")
+    if isinstance(schema.get("items"), dict):
+        yield from _objects(schema["items"], f"{path}[]")
+
+
+def test_the_checked_in_config_is_valid():
+    config = load(REPO / "gen.yaml")
+    assert config.ingress.host == "airflow.example.com"
+    assert str(config.chart.version) == "1.19.0" and str(config.airflow_version) == "3.1.7"
+
+
+def test_every_schema_property_has_a_description_a_type_and_a_default():
+    schema = load_schema("config")
+    for path, node in _objects(schema):
+        assert "description" in node, path
+        required = set(node.get("required", []))
+        for name, prop in node.get("properties", {}).items():
+            if "$ref" in prop:
+                prop = load_schema("config")["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
+            assert "type" in prop and "description" in prop, f"{path}.{name}"
+            assert "default" in prop or name in required or path.endswith("[]"), f"{path}.{name}"
+
+
+def test_every_schema_object_is_closed_except_free_form_helm_values():
+    schema = load_schema("config")
+    free_form = {"(top).workers.kubernetes.resources.requests", "(top).workers.kubernetes.resources.limits",
+                 "(top).workers.kubernetes.nodeSelector", "(top).workers.kubernetes.tolerations[]",
+                 *(f"(top).overlays.{name}.values" for name in OVERLAYS)}
+    for path, node in _objects(schema):
+        if node.get("type") == "object" and path not in free_form:
+            assert node.get("additionalProperties") is False, path
+
+
+def test_dataclasses_and_schema_name_the_same_settings():
+    """Drift guard: a setting added to one must be added to the other."""
+    schema = load_schema("config")
+
+    def check(cls, node, path):
+        hints = typing.get_type_hints(cls)
+        keys = {config_module._key(f): f for f in dataclasses.fields(cls) if not f.metadata.get("derived")}
+        props = node["properties"]
+        assert set(keys) == set(props), path
+        for key, f in keys.items():
+            if dataclasses.is_dataclass(hints[f.name]):
+                check(hints[f.name], props[key], f"{path}.{key}")
+
+    check(Config, schema, "(top)")
+    for name, overlay in schema["properties"]["overlays"]["properties"].items():
+        assert set(overlay["properties"]) <= {f.name for f in dataclasses.fields(config_module.OverlayConfig)}, name
+
+
+def test_defaults_fill_every_unset_setting(tmp_path):
+    config = load(make_project(tmp_path, BASE))
+    assert (config.namespace, config.release) == ("airflow", "airflow")
+    assert config.storage.class_name == "airflow-storage" and config.storage.reclaim_policy == "Retain"
+    assert (config.storage.dags.size, config.storage.dags.access_mode) == ("1Gi", "ReadOnlyMany")
+    assert (config.storage.logs.size, config.storage.logs.access_mode) == ("10Gi", "ReadWriteMany")
+    assert config.ingress.path_prefix == "/airflow" and config.ingress.entry_points == ("websecure",)
+    assert config.ingress.prefix_mode == "keep"
+    assert (config.flux.interval, config.flux.timeout) == ("30m", "15m")
+    assert config.workers.celery.replicas == 1
+    assert str(config.airflow_version) == "3.1.7"  # from charts/airflow/chart.yaml
+
+
+def test_host_paths_are_normalised(tmp_path):
+    config = load(make_project(tmp_path, BASE + "storage:\n  dags: {hostPath: '//srv/./airflow//dags/'}\n"))
+    assert config.storage.dags.host_path == "/srv/airflow/dags"
+
+
+@pytest.mark.parametrize("host", [
+    "airflow.example.com`) || PathPrefix(`/",
+    'airflow.example.com") || Host("x',
+    "airflow.example.com\\",
+    "airflow example.com",
+    "airflow.example.com)",
+    "a&&b.example.com",
+    "a||b.example.com",
+    "!airflow.example.com",
+    "Airflow.Example.com",
+    "-airflow.example.com",
+    "",
+])
+def test_a_host_that_could_reach_into_a_traefik_rule_is_refused(tmp_path, host):
+    text = yaml.safe_dump({"ingress": {"host": host, "tls": {"certResolver": "le"}}})
+    assert problems_of(tmp_path, text) == [
+        f"gen.yaml: ingress.host: {host!r} must be a lowercase RFC 1123 host name such as airflow.example.com "
+        "(letters, digits, '-' and '.')"]
+
+
+@pytest.mark.parametrize("prefix", ["airflow", "/airflow/", "/air flow", "/a`b", "/a)b", '/a"b', "/a&b", "/a|b",
+                                    "/a!b", "/a\\b", "//", "/a//b"])
+def test_a_path_prefix_must_be_plain_segments(tmp_path, prefix):
+    text = yaml.safe_dump({"ingress": {"host": "a.example.com", "pathPrefix": prefix, "tls": {"certResolver": "le"}}})
+    problems = problems_of(tmp_path, text)
+    assert len(problems) == 1
+    assert problems[0].startswith("gen.yaml: ingress.pathPrefix: ")
+    assert problems[0].endswith("must be a path such as /airflow or /tools/airflow: '/'-separated segments of "
+                                "letters, digits, '.', '_', '~' and '-', no trailing '/'")
+
+
+def test_all_problems_are_reported_at_once_sorted_by_field(tmp_path):
+    problems = problems_of(tmp_path, """\
+namespace: Airflow
+storage:
+  dags: {size: '10 GB', hostPath: relative/dags, mode: rw}
+ingress:
+  host: airflow.example.com
+  tls: {certResolver: le, secretName: tls}
+  prefixMode: rewrite
+flux: {timeout: 15 minutes}
+""")
+    assert problems == [
+        "gen.yaml: flux.timeout: '15 minutes' must be a Go duration such as 15m or 1h",
+        "gen.yaml: ingress.prefixMode: 'rewrite' is not allowed; allowed: keep, strip",
+        "gen.yaml: ingress.tls: set exactly one of certResolver or secretName",
+        "gen.yaml: namespace: 'Airflow' must be a DNS-1123 label: lowercase letters, digits and '-', starting and "
+        "ending with a letter or digit",
+        "gen.yaml: storage.dags.hostPath: 'relative/dags' must be an absolute path such as /srv/airflow/dags, "
+        "without control characters or backslashes",
+        "gen.yaml: storage.dags.mode: unknown key; allowed keys: accessMode, hostPath, size",
+        "gen.yaml: storage.dags.size: '10 GB' must be a Kubernetes quantity such as 1Gi, 500Mi or 10G",
+    ]
+
+
+def test_missing_required_settings_are_named(tmp_path):
+    assert problems_of(tmp_path, "ingress: {tls: {}}\n") == [
+        "gen.yaml: ingress.host: is required: Public host name (RFC 1123, lowercase). Required.",
+        "gen.yaml: ingress.tls: set exactly one of certResolver or secretName",
+    ]
+    assert problems_of(tmp_path, "namespace: airflow\n") == [
+        "gen.yaml: ingress: is required: The Traefik route to the Airflow UI at https://<host><pathPrefix>."]
+
+
+def test_wrong_types_are_named_with_what_is_allowed(tmp_path):
+    assert problems_of(tmp_path, BASE + "workers: {celery: {replicas: many}}\n") == [
+        "gen.yaml: workers.celery.replicas: must be an integer, not a string"]
+
+
+def test_strip_mode_is_refused_on_airflow_3(tmp_path):
+    assert problems_of(tmp_path, BASE + "  prefixMode: strip\nairflow: {version: 3.0.2}\n") == [
+        "gen.yaml: ingress.prefixMode: 'strip' is not supported on Airflow 3 (airflow.version 3.0.2): its UI, "
+        "login pages and execution API need the prefix; use 'keep'"]
+
+
+def test_celery_kubernetes_executor_is_refused_on_airflow_3(tmp_path):
+    text = BASE + "overlays: {celery-kubernetes-executor: {executor: CeleryKubernetesExecutor}}\n"
+    assert problems_of(tmp_path, text) == [
+        "gen.yaml: overlays.celery-kubernetes-executor.executor: CeleryKubernetesExecutor raises at start-up on "
+        "Airflow 3 (airflow.version 3.1.7); use 'auto' or 'CeleryExecutor,KubernetesExecutor', and pick the "
+        "executor per task with executor="]
+
+
+def test_multiple_executors_are_refused_before_airflow_2_10(tmp_path):
+    text = BASE + ("airflow: {version: 2.9.3}\n"
+                   "overlays: {celery-kubernetes-executor: {executor: 'CeleryExecutor,KubernetesExecutor'}}\n")
+    assert problems_of(tmp_path, text) == [
+        "gen.yaml: overlays.celery-kubernetes-executor.executor: 'CeleryExecutor,KubernetesExecutor' needs Airflow "
+        "2.10.0 or later (airflow.version 2.9.3); use 'auto' or 'CeleryKubernetesExecutor'"]
+
+
+def test_an_unsupported_airflow_major_is_refused(tmp_path):
+    assert problems_of(tmp_path, BASE + "airflow: {version: 1.10.15}\n") == [
+        "gen.yaml: airflow.version: 1.10.15 is not supported by chart 1.19.0; use an Airflow 2 or 3 version such "
+        "as 3.1.7"]
+
+
+def test_a_base_value_that_conflicts_with_a_generated_one_names_both(tmp_path):
+    problems = problems_of(tmp_path, BASE, values="dags:\n  persistence:\n    existingClaim: my-dags\n"
+                                                  "executor: CeleryExecutor\n")
+    assert problems == [
+        "charts/airflow/values.yaml: dags.persistence.existingClaim: 'my-dags' conflicts with the value gen "
+        "generates for dags.persistence.existingClaim ('airflow-dags', from storage.dags); remove it here and "
+        "change storage.dags instead",
+        "charts/airflow/values.yaml: executor: 'CeleryExecutor' conflicts with the value gen generates for executor "
+        "(\"a value per overlay\", from the executor overlays); remove it here and change the executor overlays "
+        "instead",
+    ]
+
+
+def test_a_base_value_equal_to_the_generated_one_is_accepted(tmp_path):
+    load(make_project(tmp_path, BASE, values="migrateDatabaseJob: {useHelmHooks: false}\n"))
+
+
+def test_overlay_values_may_not_change_generated_values(tmp_path):
+    text = BASE + "overlays: {kubernetes-executor: {values: {redis: {enabled: true}, cleanup: {enabled: true}}}}\n"
+    assert problems_of(tmp_path, text) == [
+        "gen.yaml: overlays.kubernetes-executor.values: redis.enabled: true conflicts with the value gen generates "
+        "for redis.enabled (false, from the Kubernetes executor (no broker)); remove it here and change the "
+        "Kubernetes executor (no broker) instead"]
+
+
+def test_chart_pin_problems_are_named(tmp_path):
+    path = make_project(tmp_path, BASE)
+    (tmp_path / "charts/airflow/chart.yaml").write_text("repository: http://example.com\nname: airflow\n"
+                                                        "version: ^1.19\nairflowVersion: 3.1.7\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert caught.value.problems == [
+        "charts/airflow/chart.yaml: repository: 'http://example.com' must be an https:// URL such as "
+        "https://airflow.apache.org",
+        "charts/airflow/chart.yaml: version: '^1.19' must be an exact version X.Y.Z such as 1.19.0",
+    ]
+    (tmp_path / "charts/airflow/chart.yaml").unlink()
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert caught.value.problems == ["charts/airflow/chart.yaml: file not found"]
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (b"", "gen.yaml: file is empty; see the config reference in README.md"),
+    (b"# only a comment\n", "gen.yaml: file is empty; see the config reference in README.md"),
+    (b"- a\n- b\n", "gen.yaml: must be a mapping of settings (namespace:, ingress:, ...), not a list"),
+    (b"namespace: a\nnamespace: b\n",
+     "gen.yaml: invalid YAML (line 2, column 1): duplicate key 'namespace'; each key may appear once"),
+    (b"a: &x [1]\nb: *x\n",
+     "gen.yaml: invalid YAML (line 2, column 4): anchors and aliases (*name) are not allowed; write the value out"),
+    (b"namespace: !!python/object/apply:os.system ['true']\n",
+     "gen.yaml: invalid YAML (line 1, column 12): the tag 'tag:yaml.org,2002:python/object/apply:os.system' is "
+     "not allowed; use plain YAML values"),
+    (b"namespace: \xff\xfe\n", "gen.yaml: not UTF-8 text (invalid byte at offset 11)"),
+    (b"namespace: [unclosed\n", None),
+    (b"a: 1\n---\nb: 2\n", "gen.yaml: holds 2 YAML documents; exactly one is allowed"),
+])
+def test_unreadable_yaml_is_one_line_naming_the_file(tmp_path, content, expected):
+    path = make_project(tmp_path, "")
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert len(caught.value.problems) == 1
+    if expected is None:
+        assert caught.value.problems[0].startswith("gen.yaml: invalid YAML (line 2, column 1): ")
+    else:
+        assert caught.value.problems == [expected]
+
+
+def test_an_alias_bomb_is_refused_without_expanding_it(tmp_path):
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [*a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}, *a{i-1}]"
+              for i in range(1, 10)]
+    path = make_project(tmp_path, "\n".join(lines) + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert "anchors and aliases (*name) are not allowed" in caught.value.problems[0]
+
+
+def test_a_config_over_one_mebibyte_is_refused(tmp_path):
+    path = make_project(tmp_path, "# " + "x" * (1024 * 1024) + "\n")
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert caught.value.problems == ["gen.yaml: file is 1048579 bytes; at most 1048576 (1 MiB) is allowed"]
+
+
+def test_a_directory_or_a_missing_file_is_refused(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path, "cfg")
+    assert caught.value.problems == ["cfg: is not a regular file"]
+    with pytest.raises(ConfigError) as caught:
+        load(tmp_path / "nope.yaml", "nope.yaml")
+    assert caught.value.problems == ["nope.yaml: file not found"]
