@@ -1,0 +1,127 @@
+"""What each executor overlay deploys, by Airflow version: one table of facts, checked per case."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+
+from generator import airflow, app, overlays
+from generator.config import load
+from support import documents, make_project
+
+AIRFLOW_VERSIONS = ("2.11.0", "3.1.7")
+
+CONFIG = """\
+airflow: {{version: {version}}}
+ingress: {{host: airflow.example.com, tls: {{certResolver: le}}}}
+workers:
+  celery: {{replicas: 4}}
+  kubernetes:
+    nodeSelector: {{disk: ssd}}
+    env: [{{name: TZ, value: UTC}}]
+"""
+
+# overlay -> (executor on 2.11, executor on 3.1, redis, Celery workers, task pod settings)
+EXPECTED = {
+    "celery-executor": ("CeleryExecutor", "CeleryExecutor", True, True, False),
+    "kubernetes-executor": ("KubernetesExecutor", "KubernetesExecutor", False, False, True),
+    "celery-kubernetes-executor": ("CeleryExecutor,KubernetesExecutor", "CeleryExecutor,KubernetesExecutor",
+                                   True, True, True),
+}
+
+
+def config_for(tmp_path, version, extra=""):
+    return load(make_project(tmp_path, CONFIG.format(version=version) + extra))
+
+
+@pytest.mark.parametrize("version", AIRFLOW_VERSIONS)
+@pytest.mark.parametrize("overlay", airflow.OVERLAYS)
+def test_each_overlay_sets_its_executor_broker_and_workers(tmp_path, overlay, version):
+    values = overlays.patch_values(overlay, config_for(tmp_path, version))
+    executor_2, executor_3, redis, celery_workers, task_pods = EXPECTED[overlay]
+    assert values["executor"] == (executor_3 if version.startswith("3") else executor_2)
+    assert values["redis"] == {"enabled": redis}
+    workers = values.get("workers", {})
+    assert (workers.get("celery") == {"replicas": 4}) is celery_workers
+    assert (values.get("triggerer") == {"enabled": True}) is celery_workers
+    assert (workers.get("nodeSelector") == {"disk": "ssd"}) is task_pods
+    assert (workers.get("env") == [{"name": "TZ", "value": "UTC"}]) is task_pods
+    if overlay == "kubernetes-executor":
+        assert values["flower"] == {"enabled": False}
+
+
+@pytest.mark.parametrize("version", AIRFLOW_VERSIONS)
+def test_the_ui_service_and_base_url_key_follow_the_airflow_version(tmp_path, version):
+    config = config_for(tmp_path, version)
+    values = app.release_values(config)
+    if version.startswith("3"):
+        assert values["config"] == {"api": {"base_url": "https://airflow.example.com/airflow"}}
+        assert airflow.ui_service("airflow", config.airflow_version) == "airflow-api-server"
+        assert "--proxy-headers" in values["apiServer"]["args"][-1]
+    else:
+        assert values["config"] == {"webserver": {"base_url": "https://airflow.example.com/airflow"}}
+        assert airflow.ui_service("airflow", config.airflow_version) == "airflow-webserver"
+        assert "apiServer" not in values
+    assert values["airflowVersion"] == values["defaultAirflowTag"] == version
+    for job in ("createUserJob", "migrateDatabaseJob"):
+        assert values[job] == {"useHelmHooks": False, "applyCustomEnv": False}
+    assert values["dags"]["persistence"] == {"enabled": True, "existingClaim": "airflow-dags"}
+    assert values["logs"]["persistence"] == {"enabled": True, "existingClaim": "airflow-logs"}
+
+
+def test_before_airflow_2_10_the_mixed_overlay_uses_celery_kubernetes_executor(tmp_path):
+    values = overlays.patch_values("celery-kubernetes-executor", config_for(tmp_path, "2.9.3"))
+    assert values["executor"] == "CeleryKubernetesExecutor"
+
+
+def test_on_airflow_2_10_and_later_the_hybrid_executor_can_still_be_asked_for(tmp_path):
+    config = config_for(tmp_path, "2.11.0", "overlays: {celery-kubernetes-executor: {executor: "
+                                            "CeleryKubernetesExecutor}}\n")
+    assert overlays.patch_values("celery-kubernetes-executor", config)["executor"] == "CeleryKubernetesExecutor"
+
+
+def test_before_chart_1_19_celery_replicas_use_the_old_key(tmp_path):
+    config = config_for(tmp_path, "2.11.0")
+    (tmp_path / "charts/airflow/chart.yaml").write_text(
+        "repository: https://airflow.apache.org\nname: airflow\nversion: 1.18.0\nairflowVersion: 3.0.2\n")
+    config = load(tmp_path / "gen.yaml")
+    values = overlays.patch_values("celery-executor", config)
+    assert values["workers"] == {"replicas": 4}
+
+
+def test_per_overlay_values_reach_only_that_overlays_patch(synthesized):
+    root = synthesized["tls-secret"]
+    patches = {name: documents((root / "overlays" / name / overlays.PATCH_FILE).read_text())[0]["spec"]["values"]
+               for name in airflow.OVERLAYS}
+    assert patches["celery-executor"]["workers"]["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"}}
+    assert "resources" not in patches["celery-kubernetes-executor"].get("workers", {})
+    assert patches["kubernetes-executor"]["cleanup"] == {"enabled": True}
+    assert all("cleanup" not in patches[name] for name in ("celery-executor", "celery-kubernetes-executor"))
+    base = (root / "dist" / "base" / "airflow.yaml").read_text()
+    assert "cleanup" not in base and "cpu: '1'" not in base
+
+
+@pytest.mark.parametrize("overlay", airflow.OVERLAYS)
+def test_hydrated_release_keeps_base_values_and_applies_the_patch(synthesized, overlay):
+    root = synthesized["tls-secret"]
+    objects = documents((root / "dist" / overlay / "manifests.yaml").read_text())
+    release = next(o for o in objects if o["kind"] == "HelmRelease")
+    values = release["spec"]["values"]
+    assert values["scheduler"] == {"replicas": 2}  # from charts/airflow/values.yaml
+    assert values["dags"]["persistence"]["existingClaim"] == "orchestrator-dags"
+    assert values["executor"] == EXPECTED[overlay][1]
+    kinds = sorted(o["kind"] for o in objects)
+    assert kinds == sorted(["Namespace", "StorageClass", "PersistentVolume", "PersistentVolume",
+                            "PersistentVolumeClaim", "PersistentVolumeClaim", "HelmRepository", "HelmRelease",
+                            "IngressRoute"])
+
+
+def test_the_overlay_kustomization_points_at_the_base_and_patches_the_release(synthesized):
+    text = (synthesized["example"] / "overlays" / "kubernetes-executor" / "kustomization.yaml").read_text()
+    assert yaml.safe_load(text) == {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1", "kind": "Kustomization",
+        "resources": ["../../dist/base"],
+        "patches": [{"path": "helmrelease-values.yaml", "target": {
+            "group": "helm.toolkit.fluxcd.io", "version": "v2", "kind": "HelmRelease", "name": "airflow",
+            "namespace": "airflow"}}],
+    }
