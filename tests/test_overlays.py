@@ -125,3 +125,18 @@ def test_the_overlay_kustomization_points_at_the_base_and_patches_the_release(sy
             "group": "helm.toolkit.fluxcd.io", "version": "v2", "kind": "HelmRelease", "name": "airflow",
             "namespace": "airflow"}}],
     }
+
+
+def test_the_example_dags_are_checked_under_the_executors_the_overlays_set(tmp_path):
+    """examples/check_dags.py parses each DAG with its overlay's executor string; keep them equal."""
+    import importlib.util
+
+    from support import REPO
+
+    spec = importlib.util.spec_from_file_location("check_dags", REPO / "examples" / "check_dags.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = load(make_project(tmp_path))
+    for overlay in airflow.OVERLAYS:
+        executor, _dag_id = module.EXAMPLES[overlay.replace("-", "_").replace("_executor", "_executor.py")]
+        assert executor == airflow.executor(overlay, config)
