@@ -6,6 +6,7 @@ and config errors stay fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -71,7 +72,13 @@ def synth(config_path: Path, overlays: tuple[str, ...]) -> None:
 
 def main() -> None:
     try:
-        cli.main(prog_name="gen")
+        cli.main(prog_name="gen", standalone_mode=True)
     except KeyboardInterrupt:
         click.echo("error: interrupted; dist/ and overlays/ were left as they were", err=True)
         sys.exit(130)
+    except Exception as exc:  # a bug in gen, not in the input: one line, traceback on request
+        if os.environ.get("GEN_DEBUG"):
+            raise
+        click.echo(f"error: internal error ({type(exc).__name__}: {exc}); dist/ and overlays/ were left as they "
+                   f"were; rerun with GEN_DEBUG=1 for a traceback and report it", err=True)
+        sys.exit(70)
