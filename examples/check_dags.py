@@ -44,7 +44,7 @@ def main() -> int:
         return check_one(sys.argv[1])
     failed = [name for name in EXAMPLES
               if subprocess.run([sys.executable, __file__, name], stderr=None, check=False).returncode]
-    print(f"dags: {len(EXAMPLES) - len(failed)} passed, {len(failed)} failed")
+    print(f"example DAGs: {len(EXAMPLES) - len(failed)} of {len(EXAMPLES)} load without errors")
     return 1 if failed else 0
 
 
