@@ -100,6 +100,9 @@ def base_values(config: Config) -> Generated:
         # Behind a TLS-terminating proxy uvicorn must trust X-Forwarded-Proto, or redirects go to http://.
         values["apiServer.args"] = (["bash", "-c", "exec airflow api-server --proxy-headers"], "ingress")
         values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": "*"}], "ingress")
+    from . import credentials
+
+    values.update(credentials.base_values(config))
     # Under Flux, Helm waits for pods that wait for migrations that run in a post-install hook: a
     # deadlock. Plain Jobs with a stable spec avoid it (chart docs, "Installing with Argo CD, Flux ...").
     for job in ("createUserJob", "migrateDatabaseJob"):
@@ -131,7 +134,10 @@ def _task_pods(config: Config) -> Generated:
 
 def overlay_values(overlay: str, config: Config) -> Generated:
     """What an executor overlay changes on top of the base values (only the delta)."""
+    from . import credentials
+
     values: Generated = {"executor": (executor(overlay, config), f"the {overlay} overlay")}
+    values.update(credentials.overlay_values(overlay, config))
     if overlay == CELERY_EXECUTOR:
         values.update(_celery_workers(config))
     elif overlay == KUBERNETES_EXECUTOR:

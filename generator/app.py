@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import airflow, names, values
+from . import airflow, credentials, names, values
 from .config import Config
 from .runtime import cdk8s
 
@@ -56,7 +56,7 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
     main = chart("airflow")
     ReleaseNamespace(main, "namespace", namespace=ns)
     FluxHelmRelease(main, "release", namespace=ns, release=release, chart=config.chart, flux=config.flux,
-                    values=release_values(config))
+                    values=release_values(config), values_from=credentials.values_from(config))
 
     charts = {"cluster": cluster, "storage": storage, "traefik": traefik, "airflow": main}
     return {name: list(charts[name].to_json()) for name in sorted(charts)}

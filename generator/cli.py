@@ -70,6 +70,33 @@ def synth(config_path: Path, overlays: tuple[str, ...]) -> None:
                f"in {where if str(where) != '.' else 'the current directory'}")
 
 
+@cli.command()
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG,
+              show_default=True, help="The deployment description.")
+@_overlay_option
+@click.option("--names", "names_only", is_flag=True, help="List Secret names and keys only, without values.")
+def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> None:
+    """Print the Secrets the generated release reads, filled with fresh random values.
+
+    Output goes to standard output only, ready for `kubectl apply -f -`, `kubeseal` or
+    `sops --encrypt`; gen never writes it to a file. Run it once per cluster: every run draws new values.
+    """
+    from . import config as config_module, credentials
+    from .yamlio import dump_documents
+
+    try:
+        config = config_module.load(config_path, str(config_path))
+    except GenError as exc:
+        raise Failure(exc.problems) from None
+    selected = sorted(set(overlays), key=OVERLAYS.index) or list(OVERLAYS)
+    if names_only:
+        for spec, name in credentials.required(config, selected):
+            click.echo(f"{config.namespace}/{name}: {', '.join(spec.keys)}")
+        return
+    click.echo(f"# Secrets for {config_path} ({', '.join(selected)}). Do not commit this output.")
+    click.echo(dump_documents(credentials.fill(config, selected)), nl=False)
+
+
 def main() -> None:
     try:
         cli.main(prog_name="gen", standalone_mode=True)

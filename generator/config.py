@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airflow, schema, values
+from . import airflow, credentials, schema, values
 from .airflow import Version
 from .errors import ConfigError
 from .yamlio import load_file
@@ -104,6 +104,19 @@ class WorkersConfig:
 
 
 @dataclass(frozen=True)
+class SecretsConfig:
+    fernet_key: str | None = None
+    api_secret_key: str | None = None
+    jwt_secret: str | None = None
+    webserver_secret_key: str | None = None
+    metadata: str | None = None
+    postgresql: str | None = None
+    redis_password: str | None = None
+    broker_url: str | None = None
+    admin_password: str | None = None
+
+
+@dataclass(frozen=True)
 class OverlayConfig:
     values: dict[str, Any]
     executor: str = "auto"
@@ -142,6 +155,7 @@ class Config:
     ingress: IngressConfig
     flux: FluxConfig
     workers: WorkersConfig
+    secrets: SecretsConfig
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
     # Not from gen.yaml: read from the files beside it.
     chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
@@ -283,6 +297,9 @@ def load(path: Path, label: str | None = None) -> Config:
     config = dataclasses.replace(config, chart=chart, base_values=base,
                                  source=Source(path=path, project_dir=project_dir, label=label))
     found += airflow.problems(config)
+    found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
+    for name, overlay in sorted(config.overlays.items()):
+        found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)
     if not found:  # conflicts are only meaningful for a coherent config
         found += _generated_conflicts(config)
     if found:

@@ -40,7 +40,7 @@ def test_each_overlay_sets_its_executor_broker_and_workers(tmp_path, overlay, ve
     values = overlays.patch_values(overlay, config_for(tmp_path, version))
     executor_2, executor_3, redis, celery_workers, task_pods = EXPECTED[overlay]
     assert values["executor"] == (executor_3 if version.startswith("3") else executor_2)
-    assert values["redis"] == {"enabled": redis}
+    assert values["redis"]["enabled"] is redis
     workers = values.get("workers", {})
     assert (workers.get("celery") == {"replicas": 4}) is celery_workers
     assert (values.get("triggerer") == {"enabled": True}) is celery_workers

@@ -1,5 +1,7 @@
 """The Namespace, and the Flux HelmRepository + HelmRelease that install the official Airflow chart.
 
+Credentials reach the chart only by Secret name (in `values`) or through `valuesFrom` Secret keys.
+
 Flux renders the chart in the cluster, so Helm keeps its lifecycle (upgrades, history) and the
 repository holds only reviewed values. RetryOnFailure never rolls back: Airflow's metadata
 database migrations cannot be undone by a rollback (GITOPS.md §1.2).
@@ -28,7 +30,7 @@ class FluxHelmRelease(Construct):
     """A HelmRepository for the chart pin and a HelmRelease of exactly that version with `values`."""
 
     def __init__(self, scope: Construct, id: str, *, namespace: str, release: str, chart: ChartPin,
-                 flux: FluxConfig, values: dict[str, Any]) -> None:
+                 flux: FluxConfig, values: dict[str, Any], values_from: list[dict[str, Any]]) -> None:
         super().__init__(scope, id)
         repository = names.helm_repository(chart.name)
         api_object(
@@ -52,5 +54,6 @@ class FluxHelmRelease(Construct):
                 "releaseName": release,
                 "timeout": flux.timeout,
                 "values": values,
+                "valuesFrom": values_from,
             },
         )

@@ -1,0 +1,148 @@
+"""Every credential the chart needs comes from a Kubernetes Secret that gen names and never fills.
+
+The table below says which Secret, with which keys, the chart reads for which Airflow version and
+executor (AIRFLOW-CHART.md §5). `gen secrets` fills the same table with fresh random values, so the
+metadata connection and broker URL always agree with the passwords inside them.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets as random
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from . import airflow
+from .values import lookup
+
+if TYPE_CHECKING:
+    from .config import Config
+
+ADMIN_PASSWORD_PATH = "createUserJob.defaultUser.password"
+
+
+@dataclass(frozen=True)
+class SecretSpec:
+    setting: str  # key under `secrets:` in gen.yaml
+    suffix: str  # default name: <release>-<suffix>
+    keys: tuple[str, ...]
+    chart_key: str | None  # the chart value that names the Secret (None: passed through valuesFrom)
+    needed: Callable[[Config, str], bool]  # (config, overlay) -> does this overlay read it?
+
+
+def _always(_config: Config, _overlay: str) -> bool:
+    return True
+
+
+def _airflow_3(config: Config, _overlay: str) -> bool:
+    return airflow.is_airflow_3(config.airflow_version)
+
+
+def _airflow_2(config: Config, _overlay: str) -> bool:
+    return not airflow.is_airflow_3(config.airflow_version)
+
+
+def _celery(config: Config, overlay: str) -> bool:
+    return "Celery" in airflow.executor(overlay, config)
+
+
+SPECS = (
+    SecretSpec("fernetKey", "fernet-key", ("fernet-key",), "fernetKeySecretName", _always),
+    SecretSpec("apiSecretKey", "api-secret-key", ("api-secret-key",), "apiSecretKeySecretName", _airflow_3),
+    SecretSpec("jwtSecret", "jwt-secret", ("jwt-secret",), "jwtSecretName", _airflow_3),
+    SecretSpec("webserverSecretKey", "webserver-secret-key", ("webserver-secret-key",),
+               "webserverSecretKeySecretName", _airflow_2),
+    SecretSpec("postgresql", "postgresql", ("postgres-password", "password"), "postgresql.auth.existingSecret",
+               _always),
+    SecretSpec("metadata", "metadata", ("connection",), "data.metadataSecretName", _always),
+    SecretSpec("redisPassword", "redis-password", ("password",), "redis.passwordSecretName", _celery),
+    SecretSpec("brokerUrl", "broker-url", ("connection",), "data.brokerUrlSecretName", _celery),
+    SecretSpec("adminPassword", "admin-password", ("password",), None, _always),
+)
+
+# Chart values that hold a credential in plain text, and the Secret that replaces each.
+LITERAL_PATHS = {
+    "fernetKey": "fernetKey", "webserverSecretKey": "webserverSecretKey", "apiSecretKey": "apiSecretKey",
+    "jwtSecret": "jwtSecret", "data.metadataConnection.pass": "metadata", "data.metadataConnection.user": "metadata",
+    "data.resultBackendConnection.pass": "metadata", "data.brokerUrl": "brokerUrl", "redis.password": "redisPassword",
+    "postgresql.auth.password": "postgresql", "postgresql.auth.postgresPassword": "postgresql",
+    "webserver.defaultUser.password": "adminPassword", ADMIN_PASSWORD_PATH: "adminPassword",
+    "flower.password": "flower", "flower.secretName": "flower", "dags.gitSync.sshKey": "gitSync",
+    "elasticsearch.connection.pass": "elasticsearch",
+}
+
+
+def name(config: Config, spec: SecretSpec) -> str:
+    return getattr(config.secrets, _field(spec.setting)) or f"{config.release}-{spec.suffix}"
+
+
+def _field(setting: str) -> str:
+    return "".join(f"_{c.lower()}" if c.isupper() else c for c in setting)
+
+
+def spec(setting: str) -> SecretSpec:
+    return next(s for s in SPECS if s.setting == setting)
+
+
+def base_values(config: Config) -> airflow.Generated:
+    """Secret names every overlay shares (the ones whose need does not depend on the executor)."""
+    return {s.chart_key: (name(config, s), f"secrets.{s.setting}") for s in SPECS
+            if s.chart_key and s.needed is not _celery and s.needed(config, "")}
+
+
+def overlay_values(overlay: str, config: Config) -> airflow.Generated:
+    return {s.chart_key: (name(config, s), f"secrets.{s.setting}") for s in SPECS
+            if s.chart_key and s.needed is _celery and s.needed(config, overlay)}
+
+
+def values_from(config: Config) -> list[dict[str, Any]]:
+    """HelmRelease valuesFrom: the admin password, verbatim (`literal`), from its Secret."""
+    return [{"kind": "Secret", "name": name(config, spec("adminPassword")), "valuesKey": "password",
+             "targetPath": ADMIN_PASSWORD_PATH, "literal": True}]
+
+
+def literal_problems(values: Mapping[str, Any], label: str, config: Config) -> list[str]:
+    """A credential written into values would be committed to Git: name the path and the Secret instead."""
+    found = []
+    for path, setting in sorted(LITERAL_PATHS.items()):
+        hit = lookup(values, tuple(path.split(".")))
+        if hit is None or hit[0] != tuple(path.split(".")) or hit[1] in (None, ""):
+            continue
+        if setting in {s.setting for s in SPECS}:
+            instead = (f"gen points the chart at Secret {name(config, spec(setting))} (secrets.{setting}); "
+                       f"create it with `gen secrets`")
+        else:
+            instead = "reference a Secret by name instead (see the chart's *SecretName values)"
+        found.append(f"{label}: {path}: a credential written here would be committed to Git; remove it: {instead}")
+    return found
+
+
+def required(config: Config, overlays: Sequence[str]) -> list[tuple[SecretSpec, str]]:
+    """The Secrets the selected overlays read, in a stable order: (spec, name)."""
+    return [(s, name(config, s)) for s in SPECS if any(s.needed(config, o) for o in overlays)]
+
+
+def _password() -> str:
+    # URL-safe, so it can stand inside a connection URL without escaping.
+    return random.token_urlsafe(24)
+
+
+def fill(config: Config, overlays: Sequence[str]) -> list[dict[str, Any]]:
+    """Secret manifests with fresh random values of the right form. Never written to a file by gen."""
+    postgres, redis = _password(), _password()
+    host = f"{config.release}-postgresql.{config.namespace}"
+    content = {
+        "fernetKey": {"fernet-key": base64.urlsafe_b64encode(random.token_bytes(32)).decode()},
+        "apiSecretKey": {"api-secret-key": random.token_urlsafe(32)},
+        "jwtSecret": {"jwt-secret": random.token_urlsafe(32)},
+        "webserverSecretKey": {"webserver-secret-key": random.token_urlsafe(32)},
+        "postgresql": {"postgres-password": postgres, "password": _password()},
+        "metadata": {"connection": f"postgresql://postgres:{postgres}@{host}:5432/postgres?sslmode=disable"},
+        "redisPassword": {"password": redis},
+        "brokerUrl": {"connection": f"redis://:{redis}@{config.release}-redis:6379/0"},
+        "adminPassword": {"password": _password()},
+    }
+    return [{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+             "metadata": {"name": secret_name, "namespace": config.namespace},
+             "stringData": content[s.setting]} for s, secret_name in required(config, overlays)]
