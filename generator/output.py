@@ -54,14 +54,6 @@ def write_files(root: Path, files: Mapping[str, str]) -> None:
         target.write_text(text, encoding="utf-8", newline="\n")
 
 
-def read_tree(root: Path) -> dict[str, str]:
-    """Every file below `root` as relative POSIX path -> text."""
-    if not root.is_dir():
-        return {}
-    return {p.relative_to(root).as_posix(): p.read_text(encoding="utf-8")
-            for p in sorted(root.rglob("*")) if p.is_file()}
-
-
 def _clean_stale_staging(project_dir: Path) -> None:
     for leftover in project_dir.glob(f"{STAGING_PREFIX}*"):
         if leftover.is_dir() and not leftover.is_symlink():

@@ -60,11 +60,6 @@ def conflicts(user: Mapping[str, Any], generated: Mapping[str, tuple[Any, str]],
     return problems
 
 
-def flatten(values: Mapping[str, Any]) -> dict[str, Any]:
-    """`{"a": {"b": 1}}` -> `{"a.b": 1}`."""
-    return {".".join(path): value for path, value in leaves(values)}
-
-
 def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
     """`{"a.b": 1}` -> `{"a": {"b": 1}}`; the inverse of `flatten`."""
     nested: dict[str, Any] = {}
