@@ -61,7 +61,7 @@ def conflicts(user: Mapping[str, Any], generated: Mapping[str, tuple[Any, str]],
 
 
 def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
-    """`{"a.b": 1}` -> `{"a": {"b": 1}}`; the inverse of `flatten`."""
+    """`{"a.b": 1}` -> `{"a": {"b": 1}}`: dotted chart keys to nested Helm values."""
     nested: dict[str, Any] = {}
     for dotted_key, value in sorted(flat.items()):
         *parents, last = dotted_key.split(".")
