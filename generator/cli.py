@@ -31,6 +31,18 @@ class Failure(click.ClickException):
             click.echo(f"error: {line}", err=True)
 
 
+def _config_option(func):
+    return click.option(
+        "--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG, show_default=True,
+        help="The deployment description. dist/, overlays/ and charts/ are read and written beside it.",
+    )(func)
+
+
+def _selected(overlays: tuple[str, ...]) -> list[str]:
+    """The named overlays without repeats, in their canonical order; none named means all."""
+    return sorted(set(overlays), key=OVERLAYS.index) or list(OVERLAYS)
+
+
 def _overlay_option(func):
     return click.option(
         "--overlay", "overlays", multiple=True, type=click.Choice(OVERLAYS), metavar="NAME",
@@ -49,9 +61,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG,
-              show_default=True, help="The deployment description. dist/, overlays/ and charts/ are read and "
-                                      "written beside it.")
+@_config_option
 @_overlay_option
 def synth(config_path: Path, overlays: tuple[str, ...]) -> None:
     """Write dist/base, overlays/<overlay> and the hydrated dist/<overlay>.
@@ -62,7 +72,7 @@ def synth(config_path: Path, overlays: tuple[str, ...]) -> None:
     from .pipeline import synth as run
 
     try:
-        result = run(config_path, sorted(set(overlays), key=OVERLAYS.index), label=str(config_path))
+        result = run(config_path, _selected(overlays), label=str(config_path))
     except GenError as exc:
         raise Failure(exc.problems) from None
     where = result.project_dir
@@ -71,8 +81,7 @@ def synth(config_path: Path, overlays: tuple[str, ...]) -> None:
 
 
 @cli.command()
-@click.option("--config", "config_path", type=click.Path(path_type=Path), default=DEFAULT_CONFIG,
-              show_default=True, help="The deployment description.")
+@_config_option
 @_overlay_option
 @click.option("--names", "names_only", is_flag=True, help="List Secret names and keys only, without values.")
 def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> None:
@@ -88,7 +97,7 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> N
         config = config_module.load(config_path, str(config_path))
     except GenError as exc:
         raise Failure(exc.problems) from None
-    selected = sorted(set(overlays), key=OVERLAYS.index) or list(OVERLAYS)
+    selected = _selected(overlays)
     if names_only:
         for spec, name in credentials.required(config, selected):
             click.echo(f"{config.namespace}/{name}: {', '.join(spec.keys)}")

@@ -167,20 +167,14 @@ class Config:
         return Version.parse(self.airflow.version) if self.airflow.version else self.chart.airflow_version
 
 
-def _resolve(node_schema: dict[str, Any]) -> dict[str, Any]:
-    if "$ref" in node_schema:
-        return schema.load("config")["$defs"][node_schema["$ref"].rsplit("/", 1)[-1]]
-    return node_schema
-
-
 def _with_defaults(node_schema: dict[str, Any], data: Any) -> Any:
     """Fill every missing property that has a non-null default in the schema, recursively."""
-    node_schema = _resolve(node_schema)
+    node_schema = schema.resolve(node_schema)
     if not isinstance(data, dict) or "properties" not in node_schema:
         return data
     filled = dict(data)
     for name, prop in node_schema["properties"].items():
-        prop = _resolve(prop)
+        prop = schema.resolve(prop)
         if name not in filled and prop.get("default") is not None:
             filled[name] = copy.deepcopy(prop["default"])
         if name in filled:

@@ -8,20 +8,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .schema import load
-
-
-def _resolve(node: dict[str, Any]) -> dict[str, Any]:
-    if "$ref" in node:
-        return load("config")["$defs"][node["$ref"].rsplit("/", 1)[-1]]
-    return node
+from .schema import load, resolve
 
 
 def _rows(node: dict[str, Any], prefix: str) -> list[str]:
     rows = []
     required = set(node.get("required", []))
     for name, prop in node.get("properties", {}).items():
-        prop = _resolve(prop)
+        prop = resolve(prop)
         key = f"{prefix}{name}"
         types = prop["type"] if isinstance(prop["type"], list) else [prop["type"]]
         kind = " or ".join(types)

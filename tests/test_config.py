@@ -12,7 +12,7 @@ from generator import config as config_module
 from generator.airflow import OVERLAYS
 from generator.config import Config, load
 from generator.errors import ConfigError
-from generator.schema import load as load_schema
+from generator.schema import load as load_schema, resolve
 from support import REPO, make_project
 
 BASE = """\
@@ -29,8 +29,7 @@ def problems_of(tmp_path, text, **kwargs) -> list[str]:
 
 
 def _objects(schema, path="(top)"):
-    if "$ref" in schema:
-        schema = load_schema("config")["$defs"][schema["$ref"].rsplit("/", 1)[-1]]
+    schema = resolve(schema)
     yield path, schema
     for name, prop in schema.get("properties", {}).items():
         yield from _objects(prop, f"{path}.{name}")
@@ -50,8 +49,7 @@ def test_every_schema_property_has_a_description_a_type_and_a_default():
         assert "description" in node, path
         required = set(node.get("required", []))
         for name, prop in node.get("properties", {}).items():
-            if "$ref" in prop:
-                prop = load_schema("config")["$defs"][prop["$ref"].rsplit("/", 1)[-1]]
+            prop = resolve(prop)
             assert "type" in prop and "description" in prop, f"{path}.{name}"
             assert "default" in prop or name in required or path.endswith("[]"), f"{path}.{name}"
 

@@ -18,6 +18,13 @@ def load(name: str) -> dict[str, Any]:
     return json.loads(text)
 
 
+def resolve(node: dict[str, Any]) -> dict[str, Any]:
+    """A config-schema node with its `$ref` (to `#/$defs/...`) followed."""
+    if "$ref" in node:
+        return load("config")["$defs"][node["$ref"].rsplit("/", 1)[-1]]
+    return node
+
+
 def dotted(path: list[Any] | tuple[Any, ...]) -> str:
     """`["ingress", "entryPoints", 0]` -> `ingress.entryPoints[0]`; the whole document is `(top level)`."""
     out = ""
