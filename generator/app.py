@@ -60,3 +60,16 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
 
     charts = {"cluster": cluster, "storage": storage, "traefik": traefik, "airflow": main}
     return {name: list(charts[name].to_json()) for name in sorted(charts)}
+
+
+def build_sync(config: Config) -> list[dict[str, Any]]:
+    """The Flux wiring objects for clusters/<name>/airflow.yaml; none without `flux.cluster`."""
+    if config.flux.cluster is None:
+        return []
+    lib = cdk8s()
+    from .constructs.sync import FluxSync
+
+    app = lib.App()
+    chart = lib.Chart(app, "sync", disable_resource_name_hashes=True)
+    FluxSync(chart, "sync", config=config)
+    return list(chart.to_json())

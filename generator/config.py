@@ -9,12 +9,13 @@ from __future__ import annotations
 import copy
 import dataclasses
 import posixpath
+import types
 import typing
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airflow, credentials, schema, values
+from . import airflow, credentials, schema, sync, values
 from .airflow import Version
 from .errors import ConfigError
 from .yamlio import load_file
@@ -77,11 +78,26 @@ class IngressConfig:
 
 
 @dataclass(frozen=True)
+class FluxClusterConfig:
+    """Where the cluster's Flux finds this project: clusters/<name>/airflow.yaml is generated from it."""
+
+    name: str
+    overlay: str
+    url: str
+    branch: str
+    path: str
+    interval: str
+    timeout: str
+    secret_name: str | None = None
+
+
+@dataclass(frozen=True)
 class FluxConfig:
     interval: str
     timeout: str
     retry_interval: str
     source_interval: str
+    cluster: FluxClusterConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +198,14 @@ def _with_defaults(node_schema: dict[str, Any], data: Any) -> Any:
     return filled
 
 
+def _optional_of(hint: Any) -> Any:
+    """`X | None` -> X; any other hint unchanged."""
+    if isinstance(hint, types.UnionType) or typing.get_origin(hint) is typing.Union:
+        others = [arg for arg in typing.get_args(hint) if arg is not type(None)]
+        return others[0] if len(others) == 1 else hint
+    return hint
+
+
 def _build(cls: type, data: dict[str, Any]) -> Any:
     """Turn a validated, default-filled mapping into the dataclass `cls`."""
     hints = typing.get_type_hints(cls)
@@ -192,8 +216,10 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
         key = _key(f)
         if key not in data:
             continue
-        value, hint = data[key], hints[f.name]
-        if "mapping" in f.metadata:
+        value, hint = data[key], _optional_of(hints[f.name])
+        if value is None:
+            pass
+        elif "mapping" in f.metadata:
             value = {k: _build(f.metadata["mapping"], v) for k, v in value.items()}
         elif is_dataclass(hint):
             value = _build(hint, value)
@@ -291,6 +317,7 @@ def load(path: Path, label: str | None = None) -> Config:
     config = dataclasses.replace(config, chart=chart, base_values=base,
                                  source=Source(path=path, project_dir=project_dir, label=label))
     found += airflow.problems(config)
+    found += sync.problems(config)
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from .errors import ToolError
@@ -20,18 +22,28 @@ def kubectl() -> str:
     return str(path)
 
 
+def _environment() -> dict[str, str]:
+    # kustomize is a short-lived process that allocates a lot while loading its OpenAPI data: without
+    # garbage collection it needs ~40% less CPU (bench/run). A GOGC the user set is respected.
+    return {"GOGC": "off", **os.environ}
+
+
+def _build(binary: str, directory: Path) -> tuple[int, bytes, bytes]:
+    run = subprocess.run([binary, "kustomize", str(directory)], capture_output=True, stdin=subprocess.DEVNULL,
+                         env=_environment(), check=False)
+    return run.returncode, run.stdout, run.stderr
+
+
 def build_many(directories: list[Path]) -> list[str]:
-    """`kubectl kustomize DIR` for each directory, run side by side; their outputs in the same order."""
+    """`kubectl kustomize DIR` for each directory, one per core at a time; outputs in the same order."""
+    if not directories:
+        return []
     binary = kubectl()
-    runs = [
-        subprocess.Popen([binary, "kustomize", str(d)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         stdin=subprocess.DEVNULL)
-        for d in directories
-    ]
+    with ThreadPoolExecutor(max_workers=min(len(directories), os.cpu_count() or 1)) as pool:
+        runs = list(pool.map(lambda d: _build(binary, d), directories))
     outputs, failures = [], []
-    for directory, run in zip(directories, runs, strict=True):
-        out, err = run.communicate()
-        if run.returncode != 0:
+    for directory, (code, out, err) in zip(directories, runs, strict=True):
+        if code != 0:
             reason = err.decode("utf-8", "replace").strip().splitlines() or ["no message"]
             failures.append(f"kustomize could not build {directory.name}: {reason[-1]}")
         outputs.append(out.decode("utf-8"))

@@ -13,7 +13,7 @@ import errno
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -113,3 +113,32 @@ def replace_trees(project_dir: Path, stage: Path) -> None:
                 new.rename(current)
         except OSError as exc:
             raise OutputError(f"{name}/: cannot replace: {exc.strerror}") from None
+
+
+def replace_files(project_dir: Path, files: Mapping[str, str], remove: Sequence[str] = ()) -> None:
+    """Write single files that live among the user's own (clusters/<name>/airflow.yaml), each atomically.
+
+    Each file is written beside its target and renamed over it, so it is always old or new, never
+    partial; `remove` lists files gen wrote earlier and no longer generates.
+    """
+    root = project_dir.resolve()
+    for relative in [*files, *remove]:
+        target = (project_dir / relative).resolve()
+        if root not in target.parents:
+            raise OutputError(f"{relative}: would be written outside {project_dir}; it leads through a symbolic link")
+    for relative, text in sorted(files.items()):
+        target = project_dir / relative
+        temporary = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", dir=target.parent,
+                                             prefix=f".{target.name}.", delete=False) as handle:
+                temporary = Path(handle.name)
+                handle.write(text)
+            os.replace(temporary, target)
+        except OSError as exc:
+            if temporary is not None:
+                temporary.unlink(missing_ok=True)
+            raise OutputError(f"{relative}: cannot write: {exc.strerror}") from None
+    for relative in remove:
+        (project_dir / relative).unlink(missing_ok=True)

@@ -1,19 +1,24 @@
-"""gen synth from end to end: config -> cdk8s objects -> files -> kustomize -> atomic swap.
+"""gen synth from end to end: configs -> cdk8s objects -> files -> kustomize -> atomic swap.
 
-Everything is first written to a staging directory; the project's dist/ and overlays/ change only
-in the final swap, so a failure at any earlier step leaves them exactly as they were.
+Everything is first written to a staging directory; a project's dist/ and overlays/ change only in
+the final swap, so a failure at any earlier step leaves them exactly as they were. Several configs
+are rendered in one process (one Node.js start) and their kustomize builds share one worker pool.
 """
 
 from __future__ import annotations
 
+import hashlib
 import shutil
+import tempfile
 from collections.abc import Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import app, config as config_module, kustomize, output, overlays
+from . import app, config as config_module, kustomize, output, overlays, sync
 from .airflow import OVERLAYS
 from .config import Config
+from .errors import ConfigError, OutputError
 from .yamlio import dump_documents
 
 HYDRATED_FILE = "manifests.yaml"
@@ -24,6 +29,18 @@ class SynthResult:
     project_dir: Path
     overlays: tuple[str, ...]
     files: tuple[str, ...]  # relative to project_dir, sorted
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How a project's files differ from what `gen synth` would write (relative paths)."""
+
+    changed: dict[str, tuple[str, str]]  # path -> (on disk, generated)
+    missing: tuple[str, ...]
+    extra: tuple[str, ...]
+
+    def __bool__(self) -> bool:
+        return bool(self.changed or self.missing or self.extra)
 
 
 def _kustomization(resources: list[str]) -> dict:
@@ -44,46 +61,204 @@ def render_sources(config: Config, selected: Sequence[str]) -> dict[str, str]:
     return files
 
 
-def hydrate(config: Config, root: Path, selected: Sequence[str]) -> dict[str, str]:
-    """dist/<overlay>: real kustomize output of root/overlays/<overlay>, with the header on top."""
+def render_sync(config: Config) -> dict[str, str]:
+    """clusters/<name>/airflow.yaml, or nothing without `flux.cluster`."""
+    path = sync.file_path(config)
+    if path is None:
+        return {}
+    return {path: output.header(config.source.name) + dump_documents(app.build_sync(config))}
+
+
+def _hydrated(config: Config, name: str, manifests: str) -> dict[str, str]:
     head = output.header(config.source.name)
-    built = kustomize.build_many([root / "overlays" / name for name in selected])
-    files = {}
-    for name, manifests in zip(selected, built, strict=True):
-        files[f"dist/{name}/{HYDRATED_FILE}"] = head + manifests
-        files[f"dist/{name}/{overlays.KUSTOMIZATION}"] = head + dump_documents([_kustomization([HYDRATED_FILE])])
-    return files
+    return {
+        f"dist/{name}/{HYDRATED_FILE}": head + manifests,
+        f"dist/{name}/{overlays.KUSTOMIZATION}": head + dump_documents([_kustomization([HYDRATED_FILE])]),
+    }
+
+
+def generate_many(jobs: Sequence[tuple[Config, Path]], selected: Sequence[str]) -> list[dict[str, str]]:
+    """Write every config's dist/ and overlays/ below its root (an empty or staging dir); return the files.
+
+    All kustomize builds of all configs run in one pool, after every config has been rendered.
+    """
+    rendered = []
+    for config, root in jobs:
+        files = render_sources(config, selected)
+        output.write_files(root, files)
+        rendered.append(files)
+    built = _build_overlays([(root, files, name) for (_config, root), files in zip(jobs, rendered) for name in selected])
+    for index, ((config, root), files) in enumerate(zip(jobs, rendered, strict=True)):
+        for position, name in enumerate(selected):
+            hydrated = _hydrated(config, name, built[index * len(selected) + position])
+            output.write_files(root, hydrated)
+            files.update(hydrated)
+    return rendered
+
+
+def _build_overlays(builds: Sequence[tuple[Path, dict[str, str], str]]) -> list[str]:
+    """kustomize output per (root, rendered files, overlay); builds with byte-identical inputs run once."""
+    unique: dict[str, Path] = {}
+    keys = []
+    for root, files, name in builds:
+        inputs = sorted((p, t) for p, t in files.items() if p.startswith(("dist/base/", f"overlays/{name}/")))
+        key = hashlib.sha256(repr(inputs).encode()).hexdigest()
+        unique.setdefault(key, root / "overlays" / name)
+        keys.append(key)
+    outputs = dict(zip(unique, kustomize.build_many(list(unique.values())), strict=True))
+    return [outputs[key] for key in keys]
 
 
 def generate(config: Config, root: Path, selected: Sequence[str]) -> dict[str, str]:
     """Write and return every generated file for `selected` below `root` (an empty or staging dir)."""
-    files = render_sources(config, selected)
-    output.write_files(root, files)
-    hydrated = hydrate(config, root, selected)
-    output.write_files(root, hydrated)
-    return {**files, **hydrated}
+    return generate_many([(config, root)], selected)[0]
 
 
 def _carry_over(project_dir: Path, stage: Path, selected: Sequence[str]) -> None:
     """With --overlay, the other overlays' files stay exactly as they are."""
-    for name in OVERLAYS:
-        if name in selected:
-            continue
-        for tree in ("overlays", "dist"):
+    for name in _unselected(selected):
+        for tree in output.TREES:
             previous = project_dir / tree / name
             if previous.is_dir() and not previous.is_symlink():
                 shutil.copytree(previous, stage / tree / name, symlinks=True)
 
 
+def _unselected(selected: Sequence[str]) -> list[str]:
+    return [name for name in OVERLAYS if name not in selected]
+
+
+def _sync_target_problems(config: Config, stage: Path) -> list[str]:
+    """The cluster's Kustomization must point at an overlay that exists after this run."""
+    cluster = config.flux.cluster
+    if cluster is None or (stage / "dist" / cluster.overlay / HYDRATED_FILE).is_file():
+        return []
+    return [f"{config.source.label}: flux.cluster.overlay: {cluster.overlay} is not generated (this run builds "
+            f"only the overlays given with --overlay, and dist/{cluster.overlay} does not exist yet); "
+            f"run gen synth without --overlay, or add --overlay {cluster.overlay}"]
+
+
+def _owned_sync_files(config: Config) -> list[str]:
+    """clusters/*/airflow.yaml files that this config generated earlier (they carry its header)."""
+    project_dir = config.source.project_dir
+    head = output.header(config.source.name)
+    owned = []
+    for path in sorted((project_dir / sync.CLUSTERS).glob(f"*/{sync.SYNC_FILE}")):
+        if path.is_file() and not path.is_symlink():
+            with path.open(encoding="utf-8", errors="replace") as handle:
+                if handle.readline() == head:
+                    owned.append(path.relative_to(project_dir).as_posix())
+    return owned
+
+
+def _overlap_problems(configs: Sequence[Config]) -> list[str]:
+    """Two configs may not write the same files: each needs its own directory, outside the other's output."""
+    found = []
+    for index, first in enumerate(configs):
+        for second in configs[index + 1:]:
+            a, b = first.source.project_dir.resolve(), second.source.project_dir.resolve()
+            if a == b:
+                found.append(f"{first.source.label} and {second.source.label}: both would write dist/ and "
+                             f"overlays/ in {first.source.project_dir}; put each config in its own directory")
+                continue
+            for outer, inner, label in ((a, b, second.source.label), (b, a, first.source.label)):
+                for tree in (*output.TREES, sync.CLUSTERS):
+                    if (outer / tree) == inner or (outer / tree) in inner.parents:
+                        found.append(f"{label}: lies inside {outer / tree}, which another config's synth "
+                                     f"replaces; move it out of {tree}/")
+    return found
+
+
+def load_many(config_paths: Sequence[Path], labels: Sequence[str] | None = None) -> list[Config]:
+    """Every config, all problems of all of them at once; the same file named twice counts once."""
+    seen, configs, found = set(), [], []
+    for index, path in enumerate(config_paths):
+        key = path.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            configs.append(config_module.load(path, labels[index] if labels else None))
+        except ConfigError as exc:
+            found += exc.problems
+    found += _overlap_problems(configs)
+    if found:
+        raise ConfigError(found)
+    return configs
+
+
+def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None) -> list[SynthResult]:
+    """Regenerate every config's dist/, overlays/ and cluster wiring for the selected overlays (default: all).
+
+    Nothing is replaced until every config has rendered and built; then each project is swapped in.
+    """
+    names = tuple(selected) if selected else OVERLAYS
+    problems = []
+    for config in configs:
+        try:
+            output.check_trees(config.source.project_dir)
+        except OutputError as exc:
+            problems += exc.problems
+    if problems:
+        raise OutputError(problems)
+    with ExitStack() as stack:
+        stages = [stack.enter_context(output.staging(c.source.project_dir)) for c in configs]
+        rendered = generate_many(list(zip(configs, stages, strict=True)), names)
+        syncs = [render_sync(config) for config in configs]
+        for config, stage in zip(configs, stages, strict=True):
+            if selected:
+                _carry_over(config.source.project_dir, stage, names)
+            problems += _sync_target_problems(config, stage)
+        if problems:
+            raise ConfigError(problems)
+        for config, stage, files in zip(configs, stages, rendered, strict=True):
+            output.replace_trees(config.source.project_dir, stage)
+        for config, sync_files in zip(configs, syncs, strict=True):
+            stale = [p for p in _owned_sync_files(config) if p not in sync_files]
+            output.replace_files(config.source.project_dir, sync_files, remove=stale)
+    return [SynthResult(project_dir=config.source.project_dir, overlays=names,
+                        files=tuple(sorted({**files, **sync_files})))
+            for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
+
+
 def synth(config_path: Path, selected: Sequence[str] | None = None, label: str | None = None) -> SynthResult:
     """Regenerate dist/ and overlays/ beside `config_path` for the selected overlays (default: all)."""
-    config = config_module.load(config_path, label)
+    return synth_many([config_module.load(config_path, label)], selected)[0]
+
+
+def _files_on_disk(project_dir: Path, ignored_dirs: Sequence[str]) -> dict[str, Path]:
+    found = {}
+    for tree in output.TREES:
+        for path in sorted((project_dir / tree).rglob("*")):
+            relative = path.relative_to(project_dir).as_posix()
+            if (path.is_file() or path.is_symlink()) and not any(relative.startswith(f"{d}/") for d in ignored_dirs):
+                found[relative] = path
+    return found
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return f"<unreadable: {exc}>\n"
+
+
+def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
+    """Compare the project's files with what `gen synth` would write for `selected`; write nothing there."""
     names = tuple(selected) if selected else OVERLAYS
     project_dir = config.source.project_dir
     output.check_trees(project_dir)
-    with output.staging(project_dir) as stage:
-        files = generate(config, stage, names)
-        if selected:
-            _carry_over(project_dir, stage, names)
-        output.replace_trees(project_dir, stage)
-    return SynthResult(project_dir=project_dir, overlays=names, files=tuple(sorted(files)))
+    with tempfile.TemporaryDirectory(prefix="gen-check-") as scratch:
+        expected = {**generate(config, Path(scratch), names), **render_sync(config)}
+    kept = [f"{tree}/{name}" for name in _unselected(names) for tree in output.TREES] if selected else []
+    on_disk = _files_on_disk(project_dir, kept)
+    on_disk.update({p: project_dir / p for p in _owned_sync_files(config)})
+    sync_path = sync.file_path(config)
+    if sync_path and (project_dir / sync_path).is_file():
+        on_disk[sync_path] = project_dir / sync_path
+    changed = {}
+    for relative in sorted(expected.keys() & on_disk.keys()):
+        current = _read(on_disk[relative])
+        if current != expected[relative]:
+            changed[relative] = (current, expected[relative])
+    return Drift(changed=changed, missing=tuple(sorted(expected.keys() - on_disk.keys())),
+                 extra=tuple(sorted(on_disk.keys() - expected.keys())))

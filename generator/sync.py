@@ -1,0 +1,60 @@
+"""Flux wiring for one cluster: clusters/<name>/airflow.yaml points the cluster at dist/<overlay>.
+
+A cluster bootstrapped with `flux bootstrap --path clusters/<name>` applies every file under that
+directory, so this one file is all it takes for Flux to follow the project. The file lives beside
+the user's own (flux-system/ among them), so gen owns exactly this file and nothing else there.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .config import Config
+
+CLUSTERS = "clusters"
+SYNC_FILE = "airflow.yaml"
+FLUX_NAMESPACE = "flux-system"
+
+
+def file_path(config: Config) -> str | None:
+    """The wiring file, relative to the project directory; None without `flux.cluster`."""
+    cluster = config.flux.cluster
+    return f"{CLUSTERS}/{cluster.name}/{SYNC_FILE}" if cluster else None
+
+
+def object_name(config: Config) -> str:
+    """GitRepository and Kustomization name in flux-system, unique per deployment."""
+    return f"{config.namespace}-{config.release}"
+
+
+def overlay_path(config: Config) -> str:
+    """The Kustomization's path: the hydrated overlay, relative to the repository root, as Flux writes it."""
+    assert config.flux.cluster is not None
+    joined = posixpath.normpath(posixpath.join(config.flux.cluster.path, "dist", config.flux.cluster.overlay))
+    return f"./{joined}"
+
+
+def _repository_root(start: Path) -> Path | None:
+    for directory in (start, *start.parents):
+        if (directory / ".git").exists():
+            return directory
+    return None
+
+
+def problems(config: Config) -> list[str]:
+    """flux.cluster.path must name where the project really sits in its Git repository, when it is in one."""
+    cluster = config.flux.cluster
+    if cluster is None:
+        return []
+    project = config.source.project_dir.resolve()
+    root = _repository_root(project)
+    if root is None:
+        return []
+    actual = PurePosixPath(project.relative_to(root).as_posix()).as_posix()
+    if posixpath.normpath(cluster.path) != actual:
+        return [f"{config.source.label}: flux.cluster.path: is {cluster.path!r} but this project is at "
+                f"{actual!r} in its Git repository ({root}); write path: {actual}"]
+    return []
