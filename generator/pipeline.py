@@ -165,7 +165,7 @@ def _overlap_problems(configs: Sequence[Config]) -> list[str]:
                     if (outer / tree) == inner or (outer / tree) in inner.parents:
                         found.append(f"{label}: lies inside {outer / tree}, which another config's synth "
                                      f"replaces; move it out of {tree}/")
-    return found
+    return list(dict.fromkeys(found))
 
 
 def load_many(config_paths: Sequence[Path], labels: Sequence[str] | None = None) -> list[Config]:
