@@ -16,8 +16,9 @@ BIN = Path(sys.executable).parent
 RUNS = 5
 
 
-def median_seconds(argv: list[str], cwd: Path, expected_exit: int = 0) -> float:
-    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": ",".join(map(str, range(100)))}
+def median_seconds(argv: list[str], cwd: Path, expected_exit: int = 0, cache: str = "off") -> float:
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": ",".join(map(str, range(100))),
+           "GEN_CACHE_DIR": cache}
     samples = []
     for _ in range(RUNS):
         start = time.perf_counter()
@@ -28,6 +29,21 @@ def median_seconds(argv: list[str], cwd: Path, expected_exit: int = 0) -> float:
     return statistics.median(samples)
 
 
+MANY = 50
+
+
+def many_projects(scratch: Path, count: int) -> list[str]:
+    """`count` deployments side by side, each in its own directory with its own namespace."""
+    configs = []
+    for index in range(count):
+        project = scratch / f"team-{index:02d}"
+        shutil.copytree(REPO / "charts", project / "charts")
+        text = (REPO / "gen.yaml").read_text().replace("namespace: airflow", f"namespace: team-{index:02d}", 1)
+        (project / "gen.yaml").write_text(text)
+        configs += ["--config", str(project / "gen.yaml")]
+    return configs
+
+
 def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(scratch)
@@ -36,20 +52,33 @@ def main() -> None:
         bad = project / "bad.yaml"
         bad.write_text("namespace: BAD\n")
         gen = str(BIN / "gen")
+        many = many_projects(project / "many", MANY)
+        cached = str(project / "cache")
         cases = [
-            ("python -c 'import cdk8s' (reference)", [sys.executable, "-c", "import cdk8s"], 0),
-            ("gen --help", [gen, "--help"], 0),
-            ("gen --version", [gen, "--version"], 0),
-            ("gen synth, config error", [gen, "synth", "--config", str(bad)], 1),
-            ("gen synth --overlay kubernetes-executor", [gen, "synth", "--overlay", "kubernetes-executor"], 0),
-            ("gen synth (all three overlays)", [gen, "synth"], 0),
+            ("python -c 'import cdk8s' (reference)", [sys.executable, "-c", "import cdk8s"], 0, "off"),
+            ("gen --help", [gen, "--help"], 0, "off"),
+            ("gen --version", [gen, "--version"], 0, "off"),
+            ("gen synth, config error", [gen, "synth", "--config", str(bad)], 1, "off"),
+            ("gen synth --overlay kubernetes-executor", [gen, "synth", "--overlay", "kubernetes-executor"], 0, "off"),
+            ("gen synth (all three overlays)", [gen, "synth"], 0, "off"),
+            ("gen synth --check (up to date)", [gen, "synth", "--check"], 0, "off"),
+            ("gen synth, 1 config", [gen, "synth", *many[:2]], 0, "off"),
+            (f"gen synth, {MANY} configs in one call", [gen, "synth", *many], 0, "off"),
+            ("gen synth, 1 config, kustomize cached", [gen, "synth", *many[:2]], 0, cached),
+            (f"gen synth, {MANY} configs, kustomize cached", [gen, "synth", *many], 0, cached),
         ]
-        results = [(label, median_seconds(argv, project, code)) for label, argv, code in cases]
-    reference = results[0][1]
+        results = {label: median_seconds(argv, project, code, cache) for label, argv, code, cache in cases}
+    reference = results[cases[0][0]]
     print(f"{'command':45} {'median s':>9} {'x import cdk8s':>15}")
-    for label, seconds in results:
+    for label, seconds in results.items():
         print(f"{label:45} {seconds:9.3f} {seconds / reference:15.2f}")
-    print(f"({RUNS} runs each, {os.cpu_count()} cores, Python {sys.version.split()[0]})")
+    for suffix in ("", ", kustomize cached"):
+        one = results[f"gen synth, 1 config{suffix}"]
+        all_of_them = results[f"gen synth, {MANY} configs{' in one call' if not suffix else suffix}"]
+        print(f"{MANY} configs / 1 config{suffix or ' (no cache)'}: {all_of_them / one:.2f}x "
+              f"({(all_of_them - one) / (MANY - 1) * 1000:.0f} ms per extra config)")
+    print(f"({RUNS} runs each, {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
+          f"{os.getloadavg()[0]:.1f} at the end; no cache unless named)")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import app, config as config_module, kustomize, output, overlays, sync
+from . import app, cache, config as config_module, kustomize, output, overlays, sync
 from .airflow import OVERLAYS
 from .config import Config
 from .errors import ConfigError, OutputError
@@ -97,15 +97,23 @@ def generate_many(jobs: Sequence[tuple[Config, Path]], selected: Sequence[str]) 
 
 
 def _build_overlays(builds: Sequence[tuple[Path, dict[str, str], str]]) -> list[str]:
-    """kustomize output per (root, rendered files, overlay); builds with byte-identical inputs run once."""
-    unique: dict[str, Path] = {}
+    """kustomize output per (root, rendered files, overlay).
+
+    Builds with byte-identical inputs run once, and output cached from an earlier run is reused.
+    """
+    version = cache.tool_version()
+    wanted: dict[str, Path] = {}
     keys = []
     for root, files, name in builds:
         inputs = sorted((p, t) for p, t in files.items() if p.startswith(("dist/base/", f"overlays/{name}/")))
-        key = hashlib.sha256(repr(inputs).encode()).hexdigest()
-        unique.setdefault(key, root / "overlays" / name)
+        key = hashlib.sha256(repr((version, name, inputs)).encode()).hexdigest()
+        wanted.setdefault(key, root / "overlays" / name)
         keys.append(key)
-    outputs = dict(zip(unique, kustomize.build_many(list(unique.values())), strict=True))
+    outputs = {key: text for key in wanted if (text := cache.get(key)) is not None}
+    missing = [key for key in wanted if key not in outputs]
+    for key, text in zip(missing, kustomize.build_many([wanted[key] for key in missing]), strict=True):
+        cache.put(key, text)
+        outputs[key] = text
     return [outputs[key] for key in keys]
 
 

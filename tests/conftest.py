@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from support import CONFIGS, SHARED, make_project
 def pytest_configure(config: pytest.Config) -> None:
     if not (SHARED / "crds").is_dir():
         raise pytest.UsageError(f"the shared test data is missing at {SHARED}; set GEN_SHARED_DIR")
+    # The kustomize cache of this test run only (subprocesses inherit it): never the user's, never stale.
+    os.environ["GEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gen-test-cache-")
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,6 @@ def api_object(scope: Any, id: str, *, api_version: str, kind: str, name: str, n
         annotations=annotations or None,
     )
     obj = lib.ApiObject(scope, id, api_version=api_version, kind=kind, metadata=metadata)
-    for field_name, value in body.items():
-        obj.add_json_patch(lib.JsonPatch.add(f"/{field_name}", value))
+    if body:  # one call for all fields: every jsii call is a round trip to Node.js
+        obj.add_json_patch(*(lib.JsonPatch.add(f"/{field_name}", value) for field_name, value in body.items()))
     return obj
