@@ -111,7 +111,7 @@ def _build_overlays(builds: Sequence[tuple[Path, dict[str, str], str]]) -> list[
         keys.append(key)
     outputs = {key: text for key in wanted if (text := cache.get(key)) is not None}
     missing = [key for key in wanted if key not in outputs]
-    for key, text in zip(missing, kustomize.build_many([wanted[key] for key in missing]), strict=True):
+    for key, text in zip(missing, kustomize.build_overlays([wanted[key] for key in missing]), strict=True):
         cache.put(key, text)
         outputs[key] = text
     return [outputs[key] for key in keys]

@@ -7,6 +7,7 @@ files over 1 MiB. Writing sorts keys and never wraps lines, so output is byte-id
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +98,35 @@ class _Dumper(yaml.SafeDumper):
 
     def increase_indent(self, flow=False, indentless=False):  # type: ignore[override]
         return super().increase_indent(flow, False)
+
+
+# Plain scalars that YAML 1.2 (kustomize, Go) reads as numbers, booleans or null, but PyYAML's YAML 1.1
+# resolver does not, so it would leave them unquoted: `1e3`, `0o17`, `0x1F`, `+1`, `.5`, `True`...
+_YAML12_NOT_STRING = re.compile(
+    r"^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE"
+    r"|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
+    r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+
+
+def plain_is_not_string(text: str) -> bool:
+    """Whether `text`, written unquoted, would be read as something other than a string (YAML 1.1 or 1.2)."""
+    if _YAML12_NOT_STRING.match(text):
+        return True
+    try:
+        return not isinstance(yaml.safe_load(text), str)
+    except yaml.YAMLError:
+        return True
+
+
+def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if _YAML12_NOT_STRING.match(value):
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
+    return dumper.represent_str(value)
+
+
+_Dumper.add_representer(str, _represent_str)
 
 
 def dump_documents(docs: list[Any]) -> str:

@@ -29,7 +29,7 @@ def test_an_unchanged_overlay_is_not_built_again(tmp_path, cache_dir, monkeypatc
         assert directories == [], "kustomize ran although its inputs were cached"
         return []
 
-    monkeypatch.setattr(kustomize, "build_many", no_builds)
+    monkeypatch.setattr(kustomize, "build_overlays", no_builds)
     pipeline.synth(config)
     assert tree(tmp_path / "project", "dist", "overlays") == first
 
@@ -39,8 +39,8 @@ def test_a_changed_overlay_is_built_and_the_others_come_from_the_cache(tmp_path,
     pipeline.synth(config)
     config.write_text(config.read_text().replace("  celery:\n    replicas: 1\n", "  celery:\n    replicas: 2\n"))
     built = []
-    real = kustomize.build_many
-    monkeypatch.setattr(kustomize, "build_many", lambda dirs: built.extend(d.name for d in dirs) or real(dirs))
+    real = kustomize.build_overlays
+    monkeypatch.setattr(kustomize, "build_overlays", lambda dirs: built.extend(d.name for d in dirs) or real(dirs))
     pipeline.synth(config)
     assert sorted(built) == ["celery-executor", "celery-kubernetes-executor"]
 
