@@ -100,7 +100,8 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> N
     selected = _selected(overlays)
     if names_only:
         for spec, name in credentials.required(config, selected):
-            click.echo(f"{config.namespace}/{name}: {', '.join(spec.keys)}")
+            click.echo(f"{credentials.secret_namespace(config, spec)}/{name}: "
+                       f"{', '.join(credentials.secret_keys(config, spec))}")
         return
     click.echo(f"# Secrets for {config_path} ({', '.join(selected)}). Do not commit this output.")
     click.echo(dump_documents(credentials.fill(config, selected)), nl=False)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airflow, credentials, schema, values
+from . import airflow, cluster, credentials, schema, values
 from .airflow import Version
 from .errors import ConfigError
 from .yamlio import load_file
@@ -44,18 +44,54 @@ class AirflowConfig:
 
 
 @dataclass(frozen=True)
+class NfsConfig:
+    server: str
+    path: str
+
+
+@dataclass(frozen=True)
+class GitSyncConfig:
+    repository: str
+    branch: str = "main"
+    period: str = "60s"
+    sub_path: str = ""
+    credentials_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteLogsConfig:
+    base_log_folder: str
+    connection_secret: str
+    connection_id: str = "remote_logs"
+
+
+@dataclass(frozen=True)
 class VolumeConfig:
     host_path: str
     size: str
     access_mode: str
+    type: str = "hostPath"
+    storage_class_name: str | None = None
+    existing_claim: str | None = None
+    nfs: NfsConfig | None = None
+
+
+@dataclass(frozen=True)
+class DagsVolumeConfig(VolumeConfig):
+    git_sync: GitSyncConfig | None = None
+
+
+@dataclass(frozen=True)
+class LogsVolumeConfig(VolumeConfig):
+    remote: RemoteLogsConfig | None = None
 
 
 @dataclass(frozen=True)
 class StorageConfig:
     class_name: str
     reclaim_policy: str
-    dags: VolumeConfig
-    logs: VolumeConfig
+    dags: DagsVolumeConfig
+    logs: LogsVolumeConfig
 
     def volume(self, name: str) -> VolumeConfig:
         return {"dags": self.dags, "logs": self.logs}[name]
@@ -74,6 +110,7 @@ class IngressConfig:
     entry_points: tuple[str, ...]
     tls: TlsConfig
     prefix_mode: str
+    api_group: str = "traefik.io"
 
 
 @dataclass(frozen=True)
@@ -82,6 +119,23 @@ class FluxConfig:
     timeout: str
     retry_interval: str
     source_interval: str
+
+
+@dataclass(frozen=True)
+class KindConfig:
+    data_dir: str = "data"
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    kind: KindConfig
+    distribution: str = "k3s"
+    nodes: int = 1
+
+
+@dataclass(frozen=True)
+class GitOpsConfig:
+    engine: str = "flux"
 
 
 @dataclass(frozen=True)
@@ -150,10 +204,12 @@ class Source:
 class Config:
     namespace: str
     release: str
+    cluster: ClusterConfig
     airflow: AirflowConfig
     storage: StorageConfig
     ingress: IngressConfig
     flux: FluxConfig
+    gitops: GitOpsConfig
     workers: WorkersConfig
     secrets: SecretsConfig
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
@@ -182,6 +238,12 @@ def _with_defaults(node_schema: dict[str, Any], data: Any) -> Any:
     return filled
 
 
+def _optional_dataclass(hint: Any) -> type | None:
+    """`SomeConfig | None` -> SomeConfig (a backend's settings, present only with that backend)."""
+    args = [a for a in typing.get_args(hint) if a is not type(None)]
+    return args[0] if len(args) == 1 and is_dataclass(args[0]) else None
+
+
 def _build(cls: type, data: dict[str, Any]) -> Any:
     """Turn a validated, default-filled mapping into the dataclass `cls`."""
     hints = typing.get_type_hints(cls)
@@ -197,6 +259,8 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
             value = {k: _build(f.metadata["mapping"], v) for k, v in value.items()}
         elif is_dataclass(hint):
             value = _build(hint, value)
+        elif _optional_dataclass(hint) and value is not None:
+            value = _build(_optional_dataclass(hint), value)
         elif typing.get_origin(hint) is tuple:
             value = tuple(value)
         kwargs[f.name] = value
@@ -291,6 +355,7 @@ def load(path: Path, label: str | None = None) -> Config:
     config = dataclasses.replace(config, chart=chart, base_values=base,
                                  source=Source(path=path, project_dir=project_dir, label=label))
     found += airflow.problems(config)
+    found += cluster.problems(config)
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)

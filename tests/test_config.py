@@ -150,7 +150,8 @@ flux: {timeout: 15 minutes}
         "ending with a letter or digit",
         "gen.yaml: storage.dags.hostPath: 'relative/dags' must be an absolute path such as /srv/airflow/dags, "
         "without control characters or backslashes",
-        "gen.yaml: storage.dags.mode: unknown key; allowed keys: accessMode, hostPath, size",
+        "gen.yaml: storage.dags.mode: unknown key; allowed keys: accessMode, existingClaim, gitSync, hostPath, nfs, "
+            "size, storageClassName, type",
         "gen.yaml: storage.dags.size: '10 GB' must be a Kubernetes quantity such as 1Gi, 500Mi or 10G",
     ]
 

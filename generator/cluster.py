@@ -1,0 +1,128 @@
+"""Cluster knowledge in one place: what each distribution brings, and which storage layouts work on it.
+
+The post met a different wall on each cluster it tried: kubeadm has no dynamic provisioner (the
+bundled PostgreSQL's claim stays Pending), k3s bundles local-path and Traefik, and a hostPath volume
+lives on one node. local-path provisions node-local volumes and refuses every access mode but
+ReadWriteOnce (GITOPS.md §5), so it can hold neither the shared DAG folder nor the shared logs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from . import names
+
+if TYPE_CHECKING:
+    from .config import Config, VolumeConfig
+
+LOCAL_PATH_CLASS = "local-path"  # the StorageClass in rancher's deploy/local-path-storage.yaml and in k3s
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    default_class: str  # the cluster's default StorageClass (what the chart's PostgreSQL and Redis claims get)
+    provisioner: str  # who provisions it
+    gen_installs_provisioner: bool  # kubeadm ships none: gen adds rancher local-path-provisioner through Flux
+    shared_host_path: bool  # hostPath reaches the same directory on every node (kind: gen kind-config mounts it)
+    node_local_classes: frozenset[str]  # classes whose volumes live on one node: ReadWriteOnce only
+    traefik: str  # how Traefik gets there
+
+
+PROFILES = {
+    "k3s": Profile("k3s", LOCAL_PATH_CLASS, "rancher.io/local-path (bundled)", False, False,
+                   frozenset({LOCAL_PATH_CLASS}), "bundled (Traefik v3 in current releases)"),
+    "kubeadm": Profile("kubeadm", LOCAL_PATH_CLASS, "rancher.io/local-path v0.0.37 (gen emits it)", True, False,
+                       frozenset({LOCAL_PATH_CLASS}), "install it yourself"),
+    "kind": Profile("kind", "standard", "rancher.io/local-path (bundled as class standard)", False, True,
+                    frozenset({"standard", LOCAL_PATH_CLASS}), "install it yourself"),
+    "minikube": Profile("minikube", "standard", "k8s.io/minikube-hostpath (bundled)", False, False,
+                        frozenset({"standard", LOCAL_PATH_CLASS}), "install it yourself"),
+}
+
+# Backends whose data every node reaches (or that need no volume at all).
+SHARED_TYPES = {"nfs", "storageClass", "existingClaim", "gitSync", "none"}
+STATIC_TYPES = ("hostPath", "nfs")  # gen makes the PersistentVolume and binds the claim to it
+BACKEND_KEYS = {"storageClassName": "storageClass", "existingClaim": "existingClaim", "nfs": "nfs",
+                "gitSync": "gitSync", "remote": "none"}
+
+
+def profile(config: Config) -> Profile:
+    return PROFILES[config.cluster.distribution]
+
+
+def multi_node(config: Config) -> bool:
+    return config.cluster.nodes > 1
+
+
+def volumes_of_type(config: Config, *types: str) -> list[str]:
+    return [v for v in names.VOLUMES if config.storage.volume(v).type in types]
+
+
+def claim_name(config: Config, volume: str) -> str | None:
+    """The claim the chart mounts for a volume, or None when the backend needs no volume."""
+    spec = config.storage.volume(volume)
+    if spec.type == "existingClaim":
+        return spec.existing_claim
+    if spec.type in ("gitSync", "none"):
+        return None
+    return names.claim(config.release, volume)
+
+
+def _backend_problems(config: Config, volume: str) -> list[str]:
+    """Each backend's own settings: present with it, absent without it."""
+    spec: VolumeConfig = config.storage.volume(volume)
+    where = f"{config.source.label}: storage.{volume}"
+    found = []
+    for key, owner in BACKEND_KEYS.items():
+        field = {"storageClassName": "storage_class_name", "existingClaim": "existing_claim",
+                 "gitSync": "git_sync"}.get(key, key)
+        value = getattr(spec, field, None)
+        if spec.type == owner and value is None:
+            found.append(f"{where}.{key}: is required with storage.{volume}.type {owner}")
+        elif spec.type != owner and value is not None:
+            found.append(f"{where}.{key}: is only used with storage.{volume}.type {owner}; remove it or set "
+                         f"storage.{volume}.type: {owner}")
+    return found
+
+
+def _host_path_problems(config: Config, volume: str) -> list[str]:
+    spec = config.storage.volume(volume)
+    if spec.type != "hostPath" or not multi_node(config) or profile(config).shared_host_path:
+        return []
+    alternatives = "nfs, storageClass (a ReadWriteMany class such as longhorn) or existingClaim"
+    alternatives += ", or gitSync" if volume == "dags" else ", or none (remote logging)"
+    return [f"{config.source.label}: storage.{volume}.type: hostPath lives on one node, but cluster.nodes is "
+            f"{config.cluster.nodes} on {config.cluster.distribution}: pods on the other nodes would see an empty "
+            f"directory; use {alternatives}, or set cluster.nodes: 1"]
+
+
+def _class_problems(config: Config, volume: str) -> list[str]:
+    spec = config.storage.volume(volume)
+    if spec.type != "storageClass" or spec.storage_class_name not in profile(config).node_local_classes:
+        return []
+    where = f"{config.source.label}: storage.{volume}.storageClassName"
+    fix = ("use a ReadWriteMany class (longhorn, nfs-subdir-external-provisioner's nfs-client, cephfs), "
+           f"storage.{volume}.type nfs" + (", or gitSync" if volume == "dags" else ", or type none (remote logging)"))
+    if spec.access_mode != "ReadWriteOnce":
+        return [f"{where}: {spec.storage_class_name} on {config.cluster.distribution} provisions node-local volumes "
+                f"and refuses {spec.access_mode} (it offers ReadWriteOnce only); {fix}"]
+    if multi_node(config):
+        return [f"{where}: {spec.storage_class_name} on {config.cluster.distribution} provisions node-local volumes: "
+                f"with cluster.nodes {config.cluster.nodes}, pods on other nodes cannot mount them; {fix}"]
+    return []
+
+
+def problems(config: Config) -> list[str]:
+    """Storage layouts that would leave pods Pending or blind on this cluster, each with its fix."""
+    found = []
+    label = config.source.label
+    for volume in names.VOLUMES:
+        found += _backend_problems(config, volume)
+        found += _host_path_problems(config, volume)
+        found += _class_problems(config, volume)
+    if config.gitops.engine == "k3s" and config.cluster.distribution != "k3s":
+        found.append(f"{label}: gitops.engine: k3s needs cluster.distribution k3s (only k3s runs the helm-controller "
+                     f"that reads HelmChart objects; it is {config.cluster.distribution}); use gitops.engine: flux")
+    return found
