@@ -107,6 +107,30 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> N
     click.echo(dump_documents(credentials.fill(config, selected)), nl=False)
 
 
+@cli.command("kind-config")
+@_config_option
+@click.option("--output", "output_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the kind config to this file (replaced atomically) instead of standard output.")
+def kind_config(config_path: Path, output_path: Path | None) -> None:
+    """Print the kind cluster for a config with cluster.distribution kind.
+
+    A control plane and cluster.nodes workers labelled node=worker_<i>, each mounting
+    <cluster.kind.dataDir>/dags and /logs where the hostPath volumes expect them. Use it with
+    `kind create cluster --config FILE`.
+    """
+    from . import config as config_module, kindconfig
+
+    try:
+        text = kindconfig.render(config_module.load(config_path, str(config_path)))
+        if output_path is None:
+            click.echo(text, nl=False)
+        else:
+            kindconfig.write(text, output_path)
+            click.echo(f"gen: wrote {output_path}")
+    except GenError as exc:
+        raise Failure(exc.problems) from None
+
+
 def main() -> None:
     try:
         cli.main(prog_name="gen", standalone_mode=True)
