@@ -56,7 +56,8 @@ def cluster_config(config: Config) -> dict[str, Any]:
 
 def render(config: Config) -> str:
     head = (f"# kind cluster for {config.source.name}, written by `gen kind-config`. Create the host directories "
-            f"first:\n#   mkdir -p {' '.join(m['hostPath'] for m in mounts(config)) or '(none: no hostPath volumes)'}\n"
+            f"first (the logs directory writable by UID 50000):\n"
+            f"#   mkdir -p {' '.join(m['hostPath'] for m in mounts(config)) or '(none: no hostPath volumes)'}\n"
             f"# then: kind create cluster --config <this file>\n")
     return head + dump_documents([cluster_config(config)])
 
