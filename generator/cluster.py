@@ -26,19 +26,24 @@ class Profile:
     provisioner: str  # who provisions it
     gen_installs_provisioner: bool  # kubeadm ships none: gen adds rancher local-path-provisioner through Flux
     shared_host_path: bool  # hostPath reaches the same directory on every node (kind: gen kind-config mounts it)
-    node_local_classes: frozenset[str]  # classes whose volumes live on one node: ReadWriteOnce only
+    node_local_classes: frozenset[str]  # classes whose volumes live on one node
+    rwo_only_classes: frozenset[str]  # local-path based: refuse every access mode but ReadWriteOnce
     traefik: str  # how Traefik gets there
 
 
+_LOCAL_PATH = frozenset({LOCAL_PATH_CLASS})
+_STANDARD_AND_LOCAL_PATH = frozenset({"standard", LOCAL_PATH_CLASS})
 PROFILES = {
     "k3s": Profile("k3s", LOCAL_PATH_CLASS, "rancher.io/local-path (bundled)", False, False,
-                   frozenset({LOCAL_PATH_CLASS}), "bundled (Traefik v3 in current releases)"),
+                   _LOCAL_PATH, _LOCAL_PATH, "bundled (Traefik v3 in current releases)"),
     "kubeadm": Profile("kubeadm", LOCAL_PATH_CLASS, "rancher.io/local-path v0.0.37 (gen emits it)", True, False,
-                       frozenset({LOCAL_PATH_CLASS}), "install it yourself"),
+                       _LOCAL_PATH, _LOCAL_PATH, "install it yourself"),
+    # kind's `standard` class is rancher's local-path-provisioner under another name.
     "kind": Profile("kind", "standard", "rancher.io/local-path (bundled as class standard)", False, True,
-                    frozenset({"standard", LOCAL_PATH_CLASS}), "install it yourself"),
+                    _STANDARD_AND_LOCAL_PATH, _STANDARD_AND_LOCAL_PATH, "install it yourself"),
+    # minikube's hostpath provisioner accepts any access mode, but its volumes live on one node.
     "minikube": Profile("minikube", "standard", "k8s.io/minikube-hostpath (bundled)", False, False,
-                        frozenset({"standard", LOCAL_PATH_CLASS}), "install it yourself"),
+                        _STANDARD_AND_LOCAL_PATH, _LOCAL_PATH, "install it yourself"),
 }
 
 # Backends whose data every node reaches (or that need no volume at all).
@@ -105,13 +110,23 @@ def _class_problems(config: Config, volume: str) -> list[str]:
     where = f"{config.source.label}: storage.{volume}.storageClassName"
     fix = ("use a ReadWriteMany class (longhorn, nfs-subdir-external-provisioner's nfs-client, cephfs), "
            f"storage.{volume}.type nfs" + (", or gitSync" if volume == "dags" else ", or type none (remote logging)"))
-    if spec.access_mode != "ReadWriteOnce":
+    if spec.access_mode != "ReadWriteOnce" and spec.storage_class_name in profile(config).rwo_only_classes:
         return [f"{where}: {spec.storage_class_name} on {config.cluster.distribution} provisions node-local volumes "
                 f"and refuses {spec.access_mode} (it offers ReadWriteOnce only); {fix}"]
     if multi_node(config):
         return [f"{where}: {spec.storage_class_name} on {config.cluster.distribution} provisions node-local volumes: "
                 f"with cluster.nodes {config.cluster.nodes}, pods on other nodes cannot mount them; {fix}"]
     return []
+
+
+def _empty_read_only_problems(config: Config) -> list[str]:
+    """A new ReadOnlyMany claim is an empty volume that no pod may write DAGs into."""
+    spec = config.storage.dags
+    if spec.type != "storageClass" or spec.access_mode != "ReadOnlyMany" or spec.storage_class_name is None:
+        return []
+    return [f"{config.source.label}: storage.dags.accessMode: ReadOnlyMany on a new claim from "
+            f"{spec.storage_class_name} gives an empty volume that no pod can write DAGs into; use ReadWriteMany "
+            f"(and copy the DAGs in), or storage.dags.type gitSync or existingClaim"]
 
 
 def problems(config: Config) -> list[str]:
@@ -122,6 +137,7 @@ def problems(config: Config) -> list[str]:
         found += _backend_problems(config, volume)
         found += _host_path_problems(config, volume)
         found += _class_problems(config, volume)
+    found += _empty_read_only_problems(config)
     if config.gitops.engine == "k3s" and config.cluster.distribution != "k3s":
         found.append(f"{label}: gitops.engine: k3s needs cluster.distribution k3s (only k3s runs the helm-controller "
                      f"that reads HelmChart objects; it is {config.cluster.distribution}); use gitops.engine: flux")

@@ -100,9 +100,26 @@ def test_read_write_many_on_local_path_is_refused_with_the_fix(tmp_path):
 
 def test_kinds_standard_class_is_local_path_too(tmp_path):
     text = ("cluster: {distribution: kind}\n"
-            "storage:\n  dags: {type: storageClass, storageClassName: standard, accessMode: ReadOnlyMany}\n")
+            "storage:\n  dags: {type: storageClass, storageClassName: standard, accessMode: ReadWriteMany}\n")
     [problem] = problems_of(tmp_path, text)
     assert problem.startswith("gen.yaml: storage.dags.storageClassName: standard on kind provisions node-local")
+
+
+def test_minikubes_hostpath_class_takes_any_access_mode_but_only_on_one_node(tmp_path):
+    text = ("cluster: {distribution: minikube}\n"
+            "storage:\n  logs: {type: storageClass, storageClassName: standard}\n")
+    load(make_project(tmp_path, BASE + text))
+    [problem] = problems_of(tmp_path, text.replace("minikube}", "minikube, nodes: 2}").replace(
+        "storage:\n", "storage:\n  dags: {type: existingClaim, existingClaim: dags}\n"))
+    assert problem.startswith("gen.yaml: storage.logs.storageClassName: standard on minikube provisions node-local "
+                              "volumes: with cluster.nodes 2, pods on other nodes cannot mount them;")
+
+
+def test_a_new_read_only_dag_claim_is_refused_as_unwritable(tmp_path):
+    assert problems_of(tmp_path, "storage:\n  dags: {type: storageClass, storageClassName: longhorn}\n") == [
+        "gen.yaml: storage.dags.accessMode: ReadOnlyMany on a new claim from longhorn gives an empty volume that no "
+        "pod can write DAGs into; use ReadWriteMany (and copy the DAGs in), or storage.dags.type gitSync or "
+        "existingClaim"]
 
 
 def test_read_write_once_on_local_path_is_refused_only_with_several_nodes(tmp_path):
