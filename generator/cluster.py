@@ -23,34 +23,30 @@ LOCAL_PATH_CLASS = "local-path"  # the StorageClass in rancher's deploy/local-pa
 class Profile:
     name: str
     default_class: str  # the cluster's default StorageClass (what the chart's PostgreSQL and Redis claims get)
-    provisioner: str  # who provisions it
     gen_installs_provisioner: bool  # kubeadm ships none: gen adds rancher local-path-provisioner through Flux
     shared_host_path: bool  # hostPath reaches the same directory on every node (kind: gen kind-config mounts it)
     node_local_classes: frozenset[str]  # classes whose volumes live on one node
     rwo_only_classes: frozenset[str]  # local-path based: refuse every access mode but ReadWriteOnce
-    traefik: str  # how Traefik gets there
 
 
 _LOCAL_PATH = frozenset({LOCAL_PATH_CLASS})
 _STANDARD_AND_LOCAL_PATH = frozenset({"standard", LOCAL_PATH_CLASS})
 PROFILES = {
-    "k3s": Profile("k3s", LOCAL_PATH_CLASS, "rancher.io/local-path (bundled)", False, False,
-                   _LOCAL_PATH, _LOCAL_PATH, "bundled (Traefik v3 in current releases)"),
-    "kubeadm": Profile("kubeadm", LOCAL_PATH_CLASS, "rancher.io/local-path v0.0.37 (gen emits it)", True, False,
-                       _LOCAL_PATH, _LOCAL_PATH, "install it yourself"),
+    # k3s bundles rancher's local-path-provisioner as its default class.
+    "k3s": Profile("k3s", LOCAL_PATH_CLASS, False, False, _LOCAL_PATH, _LOCAL_PATH),
+    # kubeadm has no provisioner: gen emits local-path-provisioner v0.0.37 and marks its class default.
+    "kubeadm": Profile("kubeadm", LOCAL_PATH_CLASS, True, False, _LOCAL_PATH, _LOCAL_PATH),
     # kind's `standard` class is rancher's local-path-provisioner under another name.
-    "kind": Profile("kind", "standard", "rancher.io/local-path (bundled as class standard)", False, True,
-                    _STANDARD_AND_LOCAL_PATH, _STANDARD_AND_LOCAL_PATH, "install it yourself"),
+    "kind": Profile("kind", "standard", False, True, _STANDARD_AND_LOCAL_PATH, _STANDARD_AND_LOCAL_PATH),
     # minikube's hostpath provisioner accepts any access mode, but its volumes live on one node.
-    "minikube": Profile("minikube", "standard", "k8s.io/minikube-hostpath (bundled)", False, False,
-                        _STANDARD_AND_LOCAL_PATH, _LOCAL_PATH, "install it yourself"),
+    "minikube": Profile("minikube", "standard", False, False, _STANDARD_AND_LOCAL_PATH, _LOCAL_PATH),
 }
 
-# Backends whose data every node reaches (or that need no volume at all).
-SHARED_TYPES = {"nfs", "storageClass", "existingClaim", "gitSync", "none"}
 STATIC_TYPES = ("hostPath", "nfs")  # gen makes the PersistentVolume and binds the claim to it
-BACKEND_KEYS = {"storageClassName": "storageClass", "existingClaim": "existingClaim", "nfs": "nfs",
-                "gitSync": "gitSync", "remote": "none"}
+# gen.yaml key of a backend's settings -> (VolumeConfig field, the `type` it belongs to)
+BACKEND_KEYS = {"storageClassName": ("storage_class_name", "storageClass"),
+                "existingClaim": ("existing_claim", "existingClaim"), "nfs": ("nfs", "nfs"),
+                "gitSync": ("git_sync", "gitSync"), "remote": ("remote", "none")}
 
 
 def profile(config: Config) -> Profile:
@@ -80,10 +76,8 @@ def _backend_problems(config: Config, volume: str) -> list[str]:
     spec: VolumeConfig = config.storage.volume(volume)
     where = f"{config.source.label}: storage.{volume}"
     found = []
-    for key, owner in BACKEND_KEYS.items():
-        field = {"storageClassName": "storage_class_name", "existingClaim": "existing_claim",
-                 "gitSync": "git_sync"}.get(key, key)
-        value = getattr(spec, field, None)
+    for key, (field, owner) in BACKEND_KEYS.items():
+        value = getattr(spec, field, None)  # dags has no `remote`, logs no `gitSync`
         if spec.type == owner and value is None:
             found.append(f"{where}.{key}: is required with storage.{volume}.type {owner}")
         elif spec.type != owner and value is not None:
