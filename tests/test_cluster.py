@@ -254,3 +254,12 @@ def test_the_k3s_admin_password_secret_is_a_values_file_beside_the_helm_chart(tm
     assert len(password) >= 24
     names = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--names"]).output
     assert "kube-system/airflow-admin-password: values.yaml" in names.splitlines()
+
+
+def test_synth_refuses_a_layout_that_cannot_work_and_writes_nothing(tmp_path):
+    config = make_project(tmp_path, BASE + "cluster: {nodes: 2}\n")
+    result = CliRunner().invoke(cli, ["synth", "--config", str(config)])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert len(lines) == 2 and all(line.startswith(f"error: {config}: storage.") for line in lines)
+    assert not (tmp_path / "dist").exists() and not (tmp_path / "overlays").exists()

@@ -74,8 +74,10 @@ def test_dataclasses_and_schema_name_the_same_settings():
         props = node["properties"]
         assert set(keys) == set(props), path
         for key, f in keys.items():
-            if dataclasses.is_dataclass(hints[f.name]):
-                check(hints[f.name], props[key], f"{path}.{key}")
+            nested = hints[f.name] if dataclasses.is_dataclass(hints[f.name]) else \
+                config_module._optional_dataclass(hints[f.name])  # a backend's settings (nfs, gitSync, remote)
+            if nested:
+                check(nested, props[key], f"{path}.{key}")
 
     check(Config, schema, "(top)")
     for name, overlay in schema["properties"]["overlays"]["properties"].items():
