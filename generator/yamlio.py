@@ -99,6 +99,14 @@ class _Dumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
+def _string(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    # Multi-line text (a Flux patch, for one) reads as a block in a pull request, not as one "...\n..." line.
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
+
+
+_Dumper.add_representer(str, _string)
+
+
 def dump_documents(docs: list[Any]) -> str:
     """Deterministic multi-document YAML: sorted keys, no line folding, `---` between documents."""
     return yaml.dump_all(
