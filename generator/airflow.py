@@ -94,8 +94,7 @@ def base_values(config: Config) -> Generated:
     if image.repository:
         values["defaultAirflowRepository"] = (image.repository, "airflow.image.repository")
     for volume in names.VOLUMES:
-        values[f"{volume}.persistence.enabled"] = (True, f"storage.{volume}")
-        values[f"{volume}.persistence.existingClaim"] = (names.claim(config.release, volume), f"storage.{volume}")
+        values.update(_volume_values(config, volume))
     if is_airflow_3(version):
         # Behind a TLS-terminating proxy uvicorn must trust X-Forwarded-Proto, or redirects go to http://.
         values["apiServer.args"] = (["bash", "-c", "exec airflow api-server --proxy-headers"], "ingress")
@@ -108,6 +107,43 @@ def base_values(config: Config) -> Generated:
     for job in ("createUserJob", "migrateDatabaseJob"):
         values[f"{job}.useHelmHooks"] = (False, "the Flux install (Helm hooks deadlock under Flux)")
         values[f"{job}.applyCustomEnv"] = (False, "the Flux install (a stable Job spec survives upgrades)")
+    return values
+
+
+def _volume_values(config: Config, volume: str) -> Generated:
+    """A claim the chart mounts, or git-sync for DAGs, or remote logging for logs (no volume)."""
+    from . import cluster
+
+    spec = config.storage.volume(volume)
+    origin = f"storage.{volume}"
+    claim = cluster.claim_name(config, volume)
+    if claim is not None:
+        return {f"{volume}.persistence.enabled": (True, origin), f"{volume}.persistence.existingClaim": (claim, origin)}
+    values: Generated = {f"{volume}.persistence.enabled": (False, f"{origin}.type")}
+    if getattr(spec, "git_sync", None) is not None:
+        sync, origin = spec.git_sync, f"{origin}.gitSync"
+        values.update({
+            "dags.gitSync.enabled": (True, f"{origin}"),
+            "dags.gitSync.repo": (sync.repository, f"{origin}.repository"),
+            # git-sync v4 reads `ref`; v3 images read `branch`: both name the same branch.
+            "dags.gitSync.branch": (sync.branch, f"{origin}.branch"),
+            "dags.gitSync.ref": (sync.branch, f"{origin}.branch"),
+            "dags.gitSync.period": (sync.period, f"{origin}.period"),
+            "dags.gitSync.subPath": (sync.sub_path, f"{origin}.subPath"),  # the chart's default is tests/dags
+        })
+        if sync.credentials_secret:
+            values["dags.gitSync.credentialsSecret"] = (sync.credentials_secret, f"{origin}.credentialsSecret")
+    if getattr(spec, "remote", None) is not None:
+        remote, origin = spec.remote, f"{origin}.remote"
+        values.update({
+            "config.logging.remote_logging": ("True", origin),
+            "config.logging.remote_base_log_folder": (remote.base_log_folder, f"{origin}.baseLogFolder"),
+            "config.logging.remote_log_conn_id": (remote.connection_id, f"{origin}.connectionId"),
+            # The connection URI reaches Airflow as AIRFLOW_CONN_<ID> from the Secret, never through Git.
+            "secret": ([{"envName": f"AIRFLOW_CONN_{remote.connection_id.upper()}",
+                         "secretName": remote.connection_secret, "secretKey": "connection"}],
+                       f"{origin}.connectionSecret"),
+        })
     return values
 
 

@@ -8,15 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import airflow, credentials, names, values
+from . import airflow, cluster, credentials, names, values
 from .config import Config
 from .runtime import cdk8s
 
 # file name in dist/base -> what it holds
 CHARTS = {
-    "airflow": "Namespace, HelmRepository and HelmRelease",
-    "cluster": "StorageClass and PersistentVolumes (cluster-scoped)",
-    "storage": "PersistentVolumeClaims",
+    "airflow": "Namespace, HelmRepository and HelmRelease (or the k3s HelmChart)",
+    "cluster": "StorageClass and static PersistentVolumes (cluster-scoped)",
+    "provisioner": "local-path-provisioner through Flux (kubeadm only)",
+    "storage": "PersistentVolumeClaims gen makes",
     "traefik": "IngressRoute (and the stripPrefix Middleware in strip mode)",
 }
 
@@ -27,11 +28,42 @@ def release_values(config: Config) -> dict[str, Any]:
     return values.deep_merge(config.base_values, values.unflatten(generated))
 
 
+def _storage(chart: Any, config: Config) -> dict[str, Any]:
+    """StorageClass and static volumes (cluster-scoped) and the claims gen makes, by backend."""
+    from .constructs.storage import StaticVolume, StorageClass, VolumeClaim
+
+    ns, release = config.namespace, config.release
+    cluster_chart, storage_chart = chart("cluster"), chart("storage")
+    if cluster.volumes_of_type(config, *cluster.STATIC_TYPES):
+        StorageClass(cluster_chart, "class", storage=config.storage)
+    for volume in names.VOLUMES:
+        kind = config.storage.volume(volume).type
+        if kind in cluster.STATIC_TYPES:
+            StaticVolume(cluster_chart, f"{volume}-volume", namespace=ns, release=release, volume=volume,
+                         storage=config.storage)
+        if kind in (*cluster.STATIC_TYPES, "storageClass"):
+            VolumeClaim(storage_chart, f"{volume}-claim", namespace=ns, release=release, volume=volume,
+                        storage=config.storage)
+    return {"cluster": cluster_chart, "storage": storage_chart}
+
+
+def _release(chart: Any, config: Config) -> None:
+    from .constructs.release import FluxHelmRelease, K3sHelmChart
+
+    ns, release = config.namespace, config.release
+    if config.gitops.engine == "k3s":
+        K3sHelmChart(chart, "release", namespace=ns, release=release, chart=config.chart, flux=config.flux,
+                     values=release_values(config), values_secrets=credentials.values_secrets(config))
+    else:
+        FluxHelmRelease(chart, "release", namespace=ns, release=release, chart=config.chart, flux=config.flux,
+                        values=release_values(config), values_from=credentials.values_from(config))
+
+
 def build(config: Config) -> dict[str, list[dict[str, Any]]]:
-    """The objects of every chart, as plain JSON-like dicts, keyed by chart name."""
+    """The objects of every chart, as plain JSON-like dicts, keyed by chart name; empty charts are left out."""
     lib = cdk8s()
-    from .constructs.release import FluxHelmRelease, ReleaseNamespace
-    from .constructs.storage import HostPathVolume, StorageClass, VolumeClaim
+    from .constructs.provisioner import LocalPathProvisioner
+    from .constructs.release import ReleaseNamespace
     from .constructs.traefik import AirflowRoute
 
     app = lib.App()
@@ -40,26 +72,22 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
     def chart(name: str) -> Any:
         return lib.Chart(app, name, disable_resource_name_hashes=True)
 
-    cluster = chart("cluster")
-    StorageClass(cluster, "class", storage=config.storage)
-    storage = chart("storage")
-    for volume in names.VOLUMES:
-        HostPathVolume(cluster, f"{volume}-volume", namespace=ns, release=release, volume=volume,
-                       storage=config.storage)
-        VolumeClaim(storage, f"{volume}-claim", namespace=ns, release=release, volume=volume,
-                    storage=config.storage)
+    charts = _storage(chart, config)
 
-    traefik = chart("traefik")
-    AirflowRoute(traefik, "route", namespace=ns, release=release, ingress=config.ingress,
+    charts["traefik"] = chart("traefik")
+    AirflowRoute(charts["traefik"], "route", namespace=ns, release=release, ingress=config.ingress,
                  service=airflow.ui_service(release, config.airflow_version), port=airflow.UI_PORT)
 
-    main = chart("airflow")
-    ReleaseNamespace(main, "namespace", namespace=ns)
-    FluxHelmRelease(main, "release", namespace=ns, release=release, chart=config.chart, flux=config.flux,
-                    values=release_values(config), values_from=credentials.values_from(config))
+    charts["airflow"] = chart("airflow")
+    ReleaseNamespace(charts["airflow"], "namespace", namespace=ns)
+    _release(charts["airflow"], config)
 
-    charts = {"cluster": cluster, "storage": storage, "traefik": traefik, "airflow": main}
-    return {name: list(charts[name].to_json()) for name in sorted(charts)}
+    if cluster.profile(config).gen_installs_provisioner:
+        charts["provisioner"] = chart("provisioner")
+        LocalPathProvisioner(charts["provisioner"], "local-path", interval=config.flux.source_interval)
+
+    built = {name: list(charts[name].to_json()) for name in sorted(charts)}
+    return {name: objects for name, objects in built.items() if objects}
 
 
 def build_sync(config: Config) -> list[dict[str, Any]]:

@@ -142,7 +142,8 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> N
     selected = _selected(overlays)
     if names_only:
         for spec, name in credentials.required(config, selected):
-            click.echo(f"{config.namespace}/{name}: {', '.join(spec.keys)}")
+            click.echo(f"{credentials.secret_namespace(config, spec)}/{name}: "
+                       f"{', '.join(credentials.secret_keys(config, spec))}")
         return
     click.echo(f"# Secrets for {config_path} ({', '.join(selected)}). Do not commit this output.")
     click.echo(dump_documents(credentials.fill(config, selected)), nl=False)
@@ -174,6 +175,30 @@ def diff(config_path: Path, ref: str, overlays: tuple[str, ...], fmt: str) -> No
     render = diff_module.markdown if fmt == "markdown" else diff_module.text
     click.echo(render(sections, ref), nl=False)
     sys.exit(1 if diff_module.has_changes(sections) else 0)
+
+
+@cli.command("kind-config")
+@_config_option
+@click.option("--output", "output_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Write the kind config to this file (replaced atomically) instead of standard output.")
+def kind_config(config_path: Path, output_path: Path | None) -> None:
+    """Print the kind cluster for a config with cluster.distribution kind.
+
+    A control plane and cluster.nodes workers labelled node=worker_<i>, each mounting
+    <cluster.kind.dataDir>/dags and /logs where the hostPath volumes expect them. Use it with
+    `kind create cluster --config FILE`.
+    """
+    from . import config as config_module, kindconfig
+
+    try:
+        text = kindconfig.render(config_module.load(config_path, str(config_path)))
+        if output_path is None:
+            click.echo(text, nl=False)
+        else:
+            kindconfig.write(text, output_path)
+            click.echo(f"gen: wrote {output_path}")
+    except GenError as exc:
+        raise Failure(exc.problems) from None
 
 
 def main() -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airflow, credentials, schema, sync, values
+from . import airflow, cluster, credentials, schema, sync, values
 from .airflow import Version
 from .errors import ConfigError
 from .yamlio import load_file
@@ -45,18 +45,54 @@ class AirflowConfig:
 
 
 @dataclass(frozen=True)
+class NfsConfig:
+    server: str
+    path: str
+
+
+@dataclass(frozen=True)
+class GitSyncConfig:
+    repository: str
+    branch: str = "main"
+    period: str = "60s"
+    sub_path: str = ""
+    credentials_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteLogsConfig:
+    base_log_folder: str
+    connection_secret: str
+    connection_id: str = "remote_logs"
+
+
+@dataclass(frozen=True)
 class VolumeConfig:
     host_path: str
     size: str
     access_mode: str
+    type: str = "hostPath"
+    storage_class_name: str | None = None
+    existing_claim: str | None = None
+    nfs: NfsConfig | None = None
+
+
+@dataclass(frozen=True)
+class DagsVolumeConfig(VolumeConfig):
+    git_sync: GitSyncConfig | None = None
+
+
+@dataclass(frozen=True)
+class LogsVolumeConfig(VolumeConfig):
+    remote: RemoteLogsConfig | None = None
 
 
 @dataclass(frozen=True)
 class StorageConfig:
     class_name: str
     reclaim_policy: str
-    dags: VolumeConfig
-    logs: VolumeConfig
+    dags: DagsVolumeConfig
+    logs: LogsVolumeConfig
 
     def volume(self, name: str) -> VolumeConfig:
         return {"dags": self.dags, "logs": self.logs}[name]
@@ -75,6 +111,7 @@ class IngressConfig:
     entry_points: tuple[str, ...]
     tls: TlsConfig
     prefix_mode: str
+    api_group: str = "traefik.io"
 
 
 @dataclass(frozen=True)
@@ -98,6 +135,23 @@ class FluxConfig:
     retry_interval: str
     source_interval: str
     cluster: FluxClusterConfig | None = None
+
+
+@dataclass(frozen=True)
+class KindConfig:
+    data_dir: str = "data"
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    kind: KindConfig
+    distribution: str = "k3s"
+    nodes: int = 1
+
+
+@dataclass(frozen=True)
+class GitOpsConfig:
+    engine: str = "flux"
 
 
 @dataclass(frozen=True)
@@ -166,10 +220,12 @@ class Source:
 class Config:
     namespace: str
     release: str
+    cluster: ClusterConfig
     airflow: AirflowConfig
     storage: StorageConfig
     ingress: IngressConfig
     flux: FluxConfig
+    gitops: GitOpsConfig
     workers: WorkersConfig
     secrets: SecretsConfig
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
@@ -317,6 +373,7 @@ def load(path: Path, label: str | None = None) -> Config:
     config = dataclasses.replace(config, chart=chart, base_values=base,
                                  source=Source(path=path, project_dir=project_dir, label=label))
     found += airflow.problems(config)
+    found += cluster.problems(config)
     found += sync.problems(config)
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):

@@ -8,12 +8,13 @@ metadata connection and broker URL always agree with the passwords inside them.
 from __future__ import annotations
 
 import base64
+import json
 import secrets as random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from . import airflow
+from . import airflow, names
 from .values import lookup
 
 if TYPE_CHECKING:
@@ -102,6 +103,39 @@ def values_from(config: Config) -> list[dict[str, Any]]:
              "targetPath": ADMIN_PASSWORD_PATH, "literal": True}]
 
 
+K3S_VALUES_KEY = "values.yaml"
+
+
+def k3s_engine(config: Config) -> bool:
+    return config.gitops.engine == "k3s"
+
+
+def values_secrets(config: Config) -> list[dict[str, Any]]:
+    """HelmChart valuesSecrets: k3s has no valuesFrom targetPath, only whole values files from Secret keys.
+
+    The admin password's Secret therefore holds a small values file, and lives beside the HelmChart
+    in kube-system (helm-controller reads Secrets only from the HelmChart's namespace).
+    """
+    return [{"name": name(config, spec("adminPassword")), "keys": [K3S_VALUES_KEY]}]
+
+
+def secret_namespace(config: Config, secret: SecretSpec) -> str:
+    return names.K3S_NAMESPACE if secret.setting == "adminPassword" and k3s_engine(config) else config.namespace
+
+
+def secret_keys(config: Config, secret: SecretSpec) -> tuple[str, ...]:
+    return (K3S_VALUES_KEY,) if secret.setting == "adminPassword" and k3s_engine(config) else secret.keys
+
+
+def _admin_content(config: Config, password: str) -> dict[str, str]:
+    if not k3s_engine(config):
+        return {"password": password}
+    nested: dict[str, Any] = password  # type: ignore[assignment]
+    for part in reversed(ADMIN_PASSWORD_PATH.split(".")):
+        nested = {part: nested}
+    return {K3S_VALUES_KEY: json.dumps(nested)}  # JSON is YAML; Helm reads it as a values file
+
+
 def literal_problems(values: Mapping[str, Any], label: str, config: Config) -> list[str]:
     """A credential written into values would be committed to Git: name the path and the Secret instead."""
     found = []
@@ -141,8 +175,8 @@ def fill(config: Config, overlays: Sequence[str]) -> list[dict[str, Any]]:
         "metadata": {"connection": f"postgresql://postgres:{postgres}@{host}:5432/postgres?sslmode=disable"},
         "redisPassword": {"password": redis},
         "brokerUrl": {"connection": f"redis://:{redis}@{config.release}-redis:6379/0"},
-        "adminPassword": {"password": _password()},
+        "adminPassword": _admin_content(config, _password()),
     }
     return [{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
-             "metadata": {"name": secret_name, "namespace": config.namespace},
+             "metadata": {"name": secret_name, "namespace": secret_namespace(config, s)},
              "stringData": content[s.setting]} for s, secret_name in required(config, overlays)]

@@ -32,3 +32,8 @@ def ingress_route(release: str) -> str:
 
 def strip_prefix_middleware(release: str) -> str:
     return f"{release}-strip-prefix"
+
+
+# Where k3s's helm-controller watches HelmChart objects (GITOPS.md §3); the HelmChart and the Secrets
+# it reads live here, whatever the release namespace.
+K3S_NAMESPACE = "kube-system"

@@ -1,4 +1,4 @@
-"""Per-executor kustomize overlays: `../../dist/base` plus one patch of the HelmRelease values.
+"""Per-executor kustomize overlays: `../../dist/base` plus one patch of the HelmRelease (or HelmChart) values.
 
 The patch holds only the delta: the executor, what it switches on or off, and the overlay's own
 extra values. Kustomize merges it into the base HelmRelease as a JSON merge patch (maps merge,
@@ -7,13 +7,36 @@ lists are replaced whole), which is also how Helm merges values.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from . import airflow, names, values
 from .config import Config
 
 PATCH_FILE = "helmrelease-values.yaml"
+K3S_PATCH_FILE = "helmchart-values.yaml"
 KUSTOMIZATION = "kustomization.yaml"
+
+
+@dataclass(frozen=True)
+class Target:
+    """The object an overlay patches: the Flux HelmRelease, or the k3s HelmChart (same `spec.values`)."""
+
+    group: str
+    version: str
+    kind: str
+    namespace: str
+    patch_file: str
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}"
+
+
+def target(config: Config) -> Target:
+    if config.gitops.engine == "k3s":
+        return Target("helm.cattle.io", "v1", "HelmChart", names.K3S_NAMESPACE, K3S_PATCH_FILE)
+    return Target("helm.toolkit.fluxcd.io", "v2", "HelmRelease", config.namespace, PATCH_FILE)
 
 
 def patch_values(overlay: str, config: Config) -> dict[str, Any]:
@@ -22,22 +45,24 @@ def patch_values(overlay: str, config: Config) -> dict[str, Any]:
 
 
 def kustomization(config: Config) -> dict[str, Any]:
+    aim = target(config)
     return {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
         "resources": ["../../dist/base"],
         "patches": [{
-            "path": PATCH_FILE,
-            "target": {"group": "helm.toolkit.fluxcd.io", "version": "v2", "kind": "HelmRelease",
-                       "name": names.helm_release(config.release), "namespace": config.namespace},
+            "path": aim.patch_file,
+            "target": {"group": aim.group, "version": aim.version, "kind": aim.kind,
+                       "name": names.helm_release(config.release), "namespace": aim.namespace},
         }],
     }
 
 
 def patch(overlay: str, config: Config) -> dict[str, Any]:
+    aim = target(config)
     return {
-        "apiVersion": "helm.toolkit.fluxcd.io/v2",
-        "kind": "HelmRelease",
-        "metadata": {"name": names.helm_release(config.release), "namespace": config.namespace},
+        "apiVersion": aim.api_version,
+        "kind": aim.kind,
+        "metadata": {"name": names.helm_release(config.release), "namespace": aim.namespace},
         "spec": {"values": patch_values(overlay, config)},
     }

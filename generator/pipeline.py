@@ -57,7 +57,8 @@ def render_sources(config: Config, selected: Sequence[str]) -> dict[str, str]:
     files[f"dist/base/{overlays.KUSTOMIZATION}"] = head + dump_documents([_kustomization(base_files)])
     for name in selected:
         files[f"overlays/{name}/{overlays.KUSTOMIZATION}"] = head + dump_documents([overlays.kustomization(config)])
-        files[f"overlays/{name}/{overlays.PATCH_FILE}"] = head + dump_documents([overlays.patch(name, config)])
+        patch_file = overlays.target(config).patch_file
+        files[f"overlays/{name}/{patch_file}"] = head + dump_documents([overlays.patch(name, config)])
     return files
 
 

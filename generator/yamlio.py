@@ -121,6 +121,9 @@ def plain_is_not_string(text: str) -> bool:
 
 
 def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    if "\n" in value:
+        # Multi-line text (a Flux patch, for one) reads as a block in a pull request, not as one "...\n..." line.
+        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
     if _YAML12_NOT_STRING.match(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
     return dumper.represent_str(value)

@@ -21,7 +21,8 @@ CRDS = SHARED / "crds"
 CHART_REFERENCE = SHARED / "reference" / "airflow-chart-1.19.0"
 
 # The checked-in example and the fixture configs every output test runs over.
-CONFIGS = ("example", "airflow2-strip", "tls-secret")
+CONFIGS = ("example", "airflow2-strip", "tls-secret", "kubeadm-legacy", "k3s-helmchart", "kind-workers",
+           "minikube-remote-logs")
 KUBE_VERSIONS = ("1.30.0", "1.37.0")
 
 
@@ -128,14 +129,14 @@ def chart_values_problems(values: dict[str, Any]) -> list[str]:
 # --- one verdict per object ----------------------------------------------------------------------
 
 def object_problems(obj: dict[str, Any], kube_version: str) -> list[str]:
-    """Core kinds: kubernetes-validate strict; custom resources: their CRD; HelmRelease values: the chart."""
+    """Core kinds: kubernetes-validate strict; custom resources: their CRD; HelmRelease/HelmChart values: the chart."""
     name = f"{obj['kind']}/{obj['metadata'].get('name')}"
     try:
         kubernetes_validate.validate(obj, kube_version, strict=True)
         problems = []
     except kubernetes_validate.SchemaNotFoundError:
         problems = crd_problems(obj)
-        if obj["kind"] == "HelmRelease":
+        if obj["kind"] in ("HelmRelease", "HelmChart"):
             problems += [f"values.{p}" for p in chart_values_problems(obj["spec"].get("values", {}))]
     except kubernetes_validate.ValidationError as exc:
         problems = [str(exc).splitlines()[0]]

@@ -1,4 +1,4 @@
-"""The Namespace, and the Flux HelmRepository + HelmRelease that install the official Airflow chart.
+"""The Namespace, and the Flux HelmRepository + HelmRelease (or the k3s HelmChart) that install the Airflow chart.
 
 Credentials reach the chart only by Secret name (in `values`) or through `valuesFrom` Secret keys.
 
@@ -55,5 +55,32 @@ class FluxHelmRelease(Construct):
                 "timeout": flux.timeout,
                 "values": values,
                 "valuesFrom": values_from,
+            },
+        )
+
+
+class K3sHelmChart(Construct):
+    """A k3s HelmChart of exactly the pinned chart version with the same `values` as the Flux HelmRelease.
+
+    Values go in the structured `spec.values` (not the `valuesContent` string), so each overlay patches
+    them exactly as it patches a HelmRelease. `abort` leaves a failed upgrade for a person to look at:
+    the default, `reinstall`, would uninstall Airflow and its database claim's owner with it.
+    """
+
+    def __init__(self, scope: Construct, id: str, *, namespace: str, release: str, chart: ChartPin,
+                 flux: FluxConfig, values: dict[str, Any], values_secrets: list[dict[str, Any]]) -> None:
+        super().__init__(scope, id)
+        api_object(
+            self, "Resource", api_version="helm.cattle.io/v1", kind="HelmChart",
+            name=names.helm_release(release), namespace=names.K3S_NAMESPACE,
+            spec={
+                "chart": chart.name,
+                "repo": chart.repository,
+                "version": str(chart.version),
+                "targetNamespace": namespace,
+                "failurePolicy": "abort",
+                "timeout": flux.timeout,
+                "values": values,
+                "valuesSecrets": values_secrets,
             },
         )

@@ -1,4 +1,5 @@
-"""The DAG and log volumes: a no-provisioner StorageClass and hostPath PersistentVolume/Claim pairs.
+"""The DAG and log volumes: a no-provisioner StorageClass, hostPath or nfs PersistentVolume/Claim pairs,
+and claims on an existing StorageClass.
 
 Each claim is bound to its volume in both directions (the claim's volumeName and selector, the
 volume's claimRef), so no other claim can take the volume and no provisioner answers the claim.
@@ -38,8 +39,8 @@ def _labels(release: str, volume: str) -> dict[str, str]:
     return {"type": f"airflow-{volume}", "app.kubernetes.io/instance": release}
 
 
-class HostPathVolume(Construct):
-    """A cluster-scoped hostPath PersistentVolume reserved for exactly one claim."""
+class StaticVolume(Construct):
+    """A cluster-scoped hostPath or nfs PersistentVolume reserved for exactly one claim."""
 
     def __init__(self, scope: Construct, id: str, *, namespace: str, release: str, volume: str,
                  storage: StorageConfig) -> None:
@@ -53,12 +54,18 @@ class HostPathVolume(Construct):
         )
 
 
+def _source(spec: VolumeConfig) -> dict[str, Any]:
+    if spec.type == "nfs":
+        return {"nfs": {"server": spec.nfs.server, "path": spec.nfs.path}}
+    return {"hostPath": {"path": spec.host_path, "type": "DirectoryOrCreate"}}
+
+
 def _volume_spec(spec: VolumeConfig, storage: StorageConfig, claim_ref: dict[str, str]) -> dict[str, Any]:
     return {
         "accessModes": [spec.access_mode],
         "capacity": {"storage": spec.size},
         "claimRef": claim_ref,
-        "hostPath": {"path": spec.host_path, "type": "DirectoryOrCreate"},
+        **_source(spec),
         "persistentVolumeReclaimPolicy": storage.reclaim_policy,
         "storageClassName": storage.class_name,
         "volumeMode": "Filesystem",
@@ -66,13 +73,21 @@ def _volume_spec(spec: VolumeConfig, storage: StorageConfig, claim_ref: dict[str
 
 
 class VolumeClaim(Construct):
-    """The namespaced claim the chart mounts through `<volume>.persistence.existingClaim`."""
+    """The namespaced claim the chart mounts through `<volume>.persistence.existingClaim`.
+
+    With a static volume (hostPath, nfs) the claim names it; with type storageClass the named class
+    provisions it, so there is no volumeName and no selector (dynamic provisioners refuse selectors).
+    """
 
     def __init__(self, scope: Construct, id: str, *, namespace: str, release: str, volume: str,
                  storage: StorageConfig) -> None:
         super().__init__(scope, id)
         spec = storage.volume(volume)
         labels = _labels(release, volume)
+        bound = {"selector": {"matchLabels": labels}, "storageClassName": storage.class_name,
+                 "volumeName": names.volume(namespace, release, volume)}
+        if spec.type == "storageClass":
+            bound = {"storageClassName": spec.storage_class_name}
         api_object(
             self, "Resource", api_version="v1", kind="PersistentVolumeClaim",
             name=names.claim(release, volume), namespace=namespace,
@@ -80,9 +95,7 @@ class VolumeClaim(Construct):
             spec={
                 "accessModes": [spec.access_mode],
                 "resources": {"requests": {"storage": spec.size}},
-                "selector": {"matchLabels": labels},
-                "storageClassName": storage.class_name,
+                **bound,
                 "volumeMode": "Filesystem",
-                "volumeName": names.volume(namespace, release, volume),
             },
         )

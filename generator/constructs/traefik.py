@@ -13,7 +13,7 @@ from .. import names
 from ..config import IngressConfig
 from .api import api_object
 
-API_VERSION = "traefik.io/v1alpha1"
+VERSION = "v1alpha1"  # the same in traefik.io (v3, and v2.10+) and traefik.containo.us (v2 only)
 
 
 def rule(host: str, path_prefix: str) -> str:
@@ -26,6 +26,7 @@ class AirflowRoute(Construct):
     def __init__(self, scope: Construct, id: str, *, namespace: str, release: str, ingress: IngressConfig,
                  service: str, port: int) -> None:
         super().__init__(scope, id)
+        api_version = f"{ingress.api_group}/{VERSION}"
         route: dict = {
             "kind": "Rule",
             "match": rule(ingress.host, ingress.path_prefix),
@@ -34,14 +35,14 @@ class AirflowRoute(Construct):
         if ingress.prefix_mode == "strip":
             middleware = names.strip_prefix_middleware(release)
             api_object(
-                self, "StripPrefix", api_version=API_VERSION, kind="Middleware", name=middleware,
+                self, "StripPrefix", api_version=api_version, kind="Middleware", name=middleware,
                 namespace=namespace, spec={"stripPrefix": {"prefixes": [ingress.path_prefix]}},
             )
             route["middlewares"] = [{"name": middleware, "namespace": namespace}]
         tls = ({"certResolver": ingress.tls.cert_resolver} if ingress.tls.cert_resolver
                else {"secretName": ingress.tls.secret_name})
         api_object(
-            self, "Resource", api_version=API_VERSION, kind="IngressRoute", name=names.ingress_route(release),
+            self, "Resource", api_version=api_version, kind="IngressRoute", name=names.ingress_route(release),
             namespace=namespace,
             spec={"entryPoints": list(ingress.entry_points), "routes": [route], "tls": tls},
         )
