@@ -90,8 +90,10 @@ def _values_of(obj: dict[str, Any] | None) -> dict[str, Any] | None:
     spec = obj.get("spec") or {}
     if obj.get("kind") == "HelmRelease":
         return spec.get("values") or {}
-    if obj.get("kind") == "HelmChart" and isinstance(spec.get("valuesContent"), str):
-        return yaml.safe_load(spec["valuesContent"]) or {}
+    if obj.get("kind") == "HelmChart":  # k3s: structured `values`, or the older `valuesContent` string
+        content = spec.get("valuesContent")
+        parsed = yaml.safe_load(content) if isinstance(content, str) else None
+        return values.deep_merge(parsed if isinstance(parsed, dict) else {}, spec.get("values") or {})
     return None
 
 

@@ -303,3 +303,15 @@ def test_the_same_config_named_twice_is_synthesized_once(tmp_path):
     result = gen("synth", "--config", str(config), "--config", str(tmp_path / "." / "gen.yaml"))
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == 1
+
+
+def test_diff_shows_helmchart_values_on_the_k3s_engine(tmp_path):
+    config = make_project(tmp_path, fixture="k3s-helmchart")
+    git(tmp_path, "init", "-q")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-q", "-m", "k3s")
+    set_scheduler_replicas(tmp_path, 4)
+    result = gen("diff", "--config", str(config), "--overlay", "celery-executor")
+    assert result.exit_code == 1
+    assert "changed: HelmChart kube-system/" in result.stdout
+    assert "  values.scheduler.replicas: " in result.stdout and "-> 4" in result.stdout
