@@ -28,6 +28,8 @@ import yaml
 from .errors import ToolError
 from .yamlio import plain_is_not_string
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 BATCH_SIZE = 15  # overlays per kustomize process: past a few dozen, kustomize slows down per object
 
 
@@ -77,11 +79,13 @@ def build_many(directories: list[Path]) -> list[str]:
 
 def _prefixed_namespaces(text: str, prefix: str) -> str:
     """kustomize's namePrefix leaves Namespace objects alone; prefix their names here instead."""
-    docs = list(yaml.safe_load_all(text))
-    for doc in docs:
-        if isinstance(doc, dict) and doc.get("kind") == "Namespace" and isinstance(doc.get("metadata"), dict):
-            doc["metadata"]["name"] = prefix + str(doc["metadata"].get("name"))
-    return yaml.safe_dump_all([d for d in docs if d is not None], sort_keys=True)
+    docs = re.split(r"(?m)^---\n", text)
+    for index, doc in enumerate(docs):
+        if re.search(r"(?m)^kind: Namespace$", doc):
+            (namespace,) = _parse(doc)
+            namespace["metadata"]["name"] = prefix + str(namespace["metadata"]["name"])
+            docs[index] = yaml.dump(namespace, Dumper=_DUMPER)
+    return "---\n".join(docs)
 
 
 def _stage(batch: Path, index: int, overlay: Path, prefix: str) -> str:
@@ -100,6 +104,10 @@ def _stage(batch: Path, index: int, overlay: Path, prefix: str) -> str:
     (wrapper / "kustomization.yaml").write_text(
         f"resources:\n  - ../{index}/overlays/{overlay.name}\nnamePrefix: {prefix}\n", encoding="utf-8")
     return wrapper.name
+
+
+def _parse(text: str) -> list[Any]:
+    return list(yaml.load_all(text, Loader=_LOADER))  # noqa: S506 - a safe loader, in C where available
 
 
 def _strip(node: Any, prefix: str) -> Any:
@@ -128,8 +136,7 @@ def _split(output: str, prefixes: Sequence[str], token: str) -> list[str | None]
         # Without its prefix, a plain name such as 1e3 or true would read as another type, so
         # kustomize alone would have quoted it: that overlay is built alone.
         retyped = any(plain_is_not_string(rest) for rest in re.findall(re.escape(prefix) + r"([^\s'\"]*)", mangled))
-        same = docs and not retyped and _strip(list(yaml.safe_load_all(mangled)), prefix) == list(
-            yaml.safe_load_all(text))
+        same = docs and not retyped and _strip(_parse(mangled), prefix) == _parse(text)
         results.append(text if same else None)
     return results
 

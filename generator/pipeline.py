@@ -8,9 +8,11 @@ are rendered in one process (one Node.js start) and their kustomize builds share
 from __future__ import annotations
 
 import hashlib
+import os
 import shutil
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,44 +80,71 @@ def _hydrated(config: Config, name: str, manifests: str) -> dict[str, str]:
     }
 
 
+class _Builds:
+    """kustomize builds of many overlays, started while later configs are still being rendered.
+
+    Overlays with byte-identical inputs are built once, output cached by an earlier run is reused,
+    and the rest go to kustomize in batches as soon as a batch is full.
+    """
+
+    def __init__(self, pool: ThreadPoolExecutor) -> None:
+        self._pool, self._version = pool, cache.tool_version()
+        self._done: dict[str, str] = {}
+        self._pending: dict[str, Path] = {}
+        self._running: list[tuple[list[str], Future[list[str]]]] = []
+        self._known: set[str] = set()
+
+    def add(self, root: Path, files: dict[str, str], name: str) -> str:
+        """Queue overlay `name` of the tree at `root`; returns the key its output will be under."""
+        inputs = sorted((p, t) for p, t in files.items() if p.startswith(("dist/base/", f"overlays/{name}/")))
+        key = hashlib.sha256(repr((self._version, name, inputs)).encode()).hexdigest()
+        if key not in self._known:
+            self._known.add(key)
+            cached = cache.get(key)
+            if cached is not None:
+                self._done[key] = cached
+            else:
+                self._pending[key] = root / "overlays" / name
+        if len(self._pending) >= kustomize.BATCH_SIZE:
+            self.start()
+        return key
+
+    def start(self) -> None:
+        if self._pending:
+            keys, directories = list(self._pending), list(self._pending.values())
+            self._pending.clear()
+            self._running.append((keys, self._pool.submit(kustomize.build_overlays, directories)))
+
+    def results(self) -> dict[str, str]:
+        self.start()
+        for keys, future in self._running:
+            for key, text in zip(keys, future.result(), strict=True):
+                cache.put(key, text)
+                self._done[key] = text
+        self._running.clear()
+        return self._done
+
+
 def generate_many(jobs: Sequence[tuple[Config, Path]], selected: Sequence[str]) -> list[dict[str, str]]:
     """Write every config's dist/ and overlays/ below its root (an empty or staging dir); return the files.
 
-    All kustomize builds of all configs run in one pool, after every config has been rendered.
+    kustomize builds start in the background as soon as enough overlays are rendered.
     """
-    rendered = []
-    for config, root in jobs:
-        files = render_sources(config, selected)
-        output.write_files(root, files)
-        rendered.append(files)
-    built = _build_overlays([(root, files, name) for (_config, root), files in zip(jobs, rendered) for name in selected])
-    for index, ((config, root), files) in enumerate(zip(jobs, rendered, strict=True)):
-        for position, name in enumerate(selected):
-            hydrated = _hydrated(config, name, built[index * len(selected) + position])
+    rendered, keys = [], []
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        builds = _Builds(pool)
+        for config, root in jobs:
+            files = render_sources(config, selected)
+            output.write_files(root, files)
+            rendered.append(files)
+            keys.append([builds.add(root, files, name) for name in selected])
+        built = builds.results()
+    for (config, root), files, overlay_keys in zip(jobs, rendered, keys, strict=True):
+        for name, key in zip(selected, overlay_keys, strict=True):
+            hydrated = _hydrated(config, name, built[key])
             output.write_files(root, hydrated)
             files.update(hydrated)
     return rendered
-
-
-def _build_overlays(builds: Sequence[tuple[Path, dict[str, str], str]]) -> list[str]:
-    """kustomize output per (root, rendered files, overlay).
-
-    Builds with byte-identical inputs run once, and output cached from an earlier run is reused.
-    """
-    version = cache.tool_version()
-    wanted: dict[str, Path] = {}
-    keys = []
-    for root, files, name in builds:
-        inputs = sorted((p, t) for p, t in files.items() if p.startswith(("dist/base/", f"overlays/{name}/")))
-        key = hashlib.sha256(repr((version, name, inputs)).encode()).hexdigest()
-        wanted.setdefault(key, root / "overlays" / name)
-        keys.append(key)
-    outputs = {key: text for key in wanted if (text := cache.get(key)) is not None}
-    missing = [key for key in wanted if key not in outputs]
-    for key, text in zip(missing, kustomize.build_overlays([wanted[key] for key in missing]), strict=True):
-        cache.put(key, text)
-        outputs[key] = text
-    return [outputs[key] for key in keys]
 
 
 def generate(config: Config, root: Path, selected: Sequence[str]) -> dict[str, str]:
