@@ -269,6 +269,23 @@ def _generated_conflicts(config: Config) -> list[str]:
     return found
 
 
+def _chart_rules(config: Config) -> list[str]:
+    """User values whose base_url or keys the route or the pinned chart contradict; keys gen needs but the chart lacks."""
+    found = []
+    sources = [(config.base_values, str(BASE_VALUES))]
+    sources += [(config.overlays[name].values, f"{config.source.label}: overlays.{name}.values")
+                for name in sorted(config.overlays)]
+    for user, where in sources:
+        found += airflow.base_url_problems(user, where, config)
+        found += airflow.unknown_chart_keys(user, where, config.chart.version)
+    if config.airflow_version.major in (2, 3):
+        generated = dict(airflow.base_values(config))
+        for name in airflow.OVERLAYS:
+            generated.update(airflow.overlay_values(name, config))
+        found += sorted(set(airflow.generated_key_problems(config, generated)))
+    return found
+
+
 def load(path: Path, label: str | None = None) -> Config:
     """Read `path` (gen.yaml) and the chart files beside it; raise ConfigError listing every problem."""
     label = label or str(path)
@@ -294,6 +311,7 @@ def load(path: Path, label: str | None = None) -> Config:
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)
+    found += _chart_rules(config)
     if not found:  # conflicts are only meaningful for a coherent config
         found += _generated_conflicts(config)
     if found:

@@ -290,3 +290,87 @@ def test_a_directory_or_a_missing_file_is_refused(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load(tmp_path / "nope.yaml", "nope.yaml")
     assert caught.value.problems == ["nope.yaml: file not found"]
+
+
+def _pin_chart(tmp_path, version, airflow_version="2.11.0"):
+    (tmp_path / "charts/airflow/chart.yaml").write_text(
+        f"repository: https://airflow.apache.org\nname: airflow\nversion: {version}\nairflowVersion: {airflow_version}\n")
+
+
+def test_a_base_url_whose_path_is_not_the_routes_prefix_says_what_to_set(tmp_path):
+    problems = problems_of(tmp_path, BASE, values="config:\n  api:\n    base_url: https://airflow.example.com/af\n")
+    assert problems == [
+        "charts/airflow/values.yaml: config.api.base_url: 'https://airflow.example.com/af' has path '/af' but the "
+        "route serves /airflow (ingress.pathPrefix) and keeps the prefix; remove it here: gen sets config.api.base_url "
+        "to 'https://airflow.example.com/airflow' from ingress.host and ingress.pathPrefix (to serve Airflow under "
+        "/af, set ingress.pathPrefix: /af)"]
+
+
+def test_a_base_url_with_the_prefix_in_strip_mode_is_refused_with_both_fixes(tmp_path):
+    text = BASE + ("  prefixMode: strip\nairflow: {version: 2.11.0}\n"
+                   "overlays: {celery-executor: {values: {config: {webserver: "
+                   "{base_url: 'https://airflow.example.com/airflow/'}}}}}\n")
+    assert problems_of(tmp_path, text) == [
+        "gen.yaml: overlays.celery-executor.values: config.webserver.base_url: 'https://airflow.example.com/airflow/' "
+        "has path '/airflow' but in prefixMode 'strip' Traefik removes /airflow before Airflow sees it, so base_url "
+        "must have no path; remove it here: gen sets config.webserver.base_url to 'https://airflow.example.com' from "
+        "ingress.host and ingress.pathPrefix (or set ingress.prefixMode: keep, which keeps the prefix and wants this "
+        "path)"]
+
+
+def test_a_base_url_for_the_other_airflow_major_is_checked_too(tmp_path):
+    problems = problems_of(tmp_path, BASE, values="config: {webserver: {base_url: 'https://airflow.example.com'}}\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("charts/airflow/values.yaml: config.webserver.base_url: 'https://airflow.example.com'"
+                                  " has path '/' but the route serves /airflow")
+
+
+def test_user_values_under_keys_the_pinned_chart_does_not_know_are_refused(tmp_path):
+    path = make_project(tmp_path, BASE + "airflow: {version: 2.11.0}\n"
+                        "overlays: {celery-executor: {values: {workers: {celery: {persistence: {enabled: false}}}}}}\n",
+                        values="createUserJob: {defaultUser: {role: Admin}}\n")
+    _pin_chart(tmp_path, "1.18.0")
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert caught.value.problems == [
+        "charts/airflow/values.yaml: createUserJob.defaultUser: chart 1.18.0 (charts/airflow/chart.yaml) does not "
+        "know createUserJob.defaultUser, added in chart 1.19.0; write it as webserver.defaultUser instead, or pin "
+        "chart 1.19.0 or later",
+        "gen.yaml: overlays.celery-executor.values: workers.celery: chart 1.18.0 (charts/airflow/chart.yaml) does "
+        "not know workers.celery, added in chart 1.19.0; write it as workers instead, or pin chart 1.19.0 or later",
+    ]
+
+
+def test_airflow_3_needs_a_chart_that_reads_its_keys_from_secrets(tmp_path):
+    path = make_project(tmp_path, BASE + "airflow: {version: 3.0.2}\n")
+    _pin_chart(tmp_path, "1.16.0", "2.10.5")
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert caught.value.problems == [
+        "charts/airflow/chart.yaml: version: chart 1.16.0 does not know apiSecretKeySecretName (added in chart "
+        "1.18.0), and gen needs it: Airflow 3 keeps its api-server session key in a Secret; pin chart 1.18.0 or later",
+        "charts/airflow/chart.yaml: version: chart 1.16.0 does not know jwtSecretName (added in chart 1.17.0), and "
+        "gen needs it: Airflow 3 keeps its JWT signing key in a Secret; pin chart 1.17.0 or later",
+    ]
+
+
+def test_a_multi_executor_string_needs_chart_1_16(tmp_path):
+    path = make_project(tmp_path, BASE + "airflow: {version: 2.10.5}\n")
+    _pin_chart(tmp_path, "1.15.0", "2.9.3")
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert caught.value.problems == [
+        "charts/airflow/chart.yaml: version: chart 1.15.0 does not accept executor 'CeleryExecutor,KubernetesExecutor'"
+        " (accepted from chart 1.16.0); pin chart 1.16.0 or later, or on Airflow 2 set "
+        "overlays.celery-kubernetes-executor.executor: CeleryKubernetesExecutor"]
+    path.write_text(BASE + "airflow: {version: 2.10.5}\n"
+                    "overlays: {celery-kubernetes-executor: {executor: CeleryKubernetesExecutor}}\n")
+    load(path, "gen.yaml")
+
+
+def test_before_chart_1_19_the_admin_password_goes_to_the_old_key(tmp_path):
+    from generator import credentials
+
+    path = make_project(tmp_path, BASE + "airflow: {version: 2.11.0}\n")
+    _pin_chart(tmp_path, "1.18.0")
+    assert credentials.values_from(load(path))[0]["targetPath"] == "webserver.defaultUser.password"
