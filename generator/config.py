@@ -203,17 +203,35 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
     return cls(**kwargs)
 
 
+# The node's own directories: a pod writing there (logs are writable, DirectoryOrCreate) damages the node.
+SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr",
+               "/var/lib/kubelet", "/var/run")
+
+
 def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
-    """Host paths become canonical (`/srv//a/./b/` -> `/srv/a/b`); the root itself is refused."""
+    """Host paths become canonical (`/srv//a/./b/` -> `/srv/a/b`); the root, system directories, `..` and
+    overlapping volumes are refused."""
     found = []
     for volume in ("dags", "logs"):
         spec = data["storage"][volume]
+        where = f"{label}: storage.{volume}.hostPath"
+        if ".." in spec["hostPath"].split("/"):
+            found.append(f"{where}: {spec['hostPath']!r} contains '..'; write the directory itself, such as "
+                         f"/srv/airflow/{volume}")
         path = posixpath.normpath(spec["hostPath"])
         path = "/" + path.lstrip("/")  # normpath keeps a leading '//' as POSIX allows; Kubernetes does not
         if path == "/":
-            found.append(f"{label}: storage.{volume}.hostPath: the node's root directory cannot be a volume; "
+            found.append(f"{where}: the node's root directory cannot be a volume; "
                          f"use a directory such as /srv/airflow/{volume}")
+        elif any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS):
+            found.append(f"{where}: {path!r} is a system directory of the node; use a directory of its own such "
+                         f"as /srv/airflow/{volume}")
         spec["hostPath"] = path
+    dags, logs = data["storage"]["dags"]["hostPath"], data["storage"]["logs"]["hostPath"]
+    if dags == logs or dags.startswith(logs + "/") or logs.startswith(dags + "/"):
+        found.append(f"{label}: storage.logs.hostPath: {logs!r} overlaps storage.dags.hostPath {dags!r}; task logs "
+                     f"would land among the DAG files (or the reverse); use two separate directories such as "
+                     f"/srv/airflow/dags and /srv/airflow/logs")
     return found
 
 
