@@ -14,84 +14,100 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .schema import dotted
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
 
 
 _INT64 = 2**63
-# Tags that construct something JSON (and so Kubernetes, Helm and cdk8s) has no type for.
-_REFUSED_TAGS = ("binary", "set", "omap", "pairs", "timestamp")
+_CORE = "tag:yaml.org,2002:"
+# JSON's types, which are all Kubernetes, Helm and cdk8s can hold; any other tag is refused.
+_ALLOWED_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+
+class _Refused(yaml.YAMLError):
+    """Valid YAML that gen does not take, found at a key path."""
+
+    def __init__(self, path: list[str | int], problem: str, mark: yaml.Mark | None) -> None:
+        super().__init__(problem)
+        self.path, self.problem, self.mark = list(path), problem, mark
+
+    def line(self, label: str) -> str:
+        where = f" (line {self.mark.line + 1}, column {self.mark.column + 1})" if self.mark else ""
+        return f"{label}: {dotted(self.path)}: {self.problem}{where}"
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that yields only what JSON can hold: no aliases, no duplicate or non-text keys,
-    no binary, sets, ordered pairs or timestamps, no NaN or infinity, no integer beyond 64 bits."""
+    """SafeLoader that yields only what JSON can hold, and names the key path of whatever it refuses:
+    no aliases, no duplicate, empty or non-text keys, no tags beyond JSON's types (binary, sets,
+    timestamps, Python objects), no NaN or infinity, no integer beyond 64 bits, no deep nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._path: list[str | int] = []
 
     def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases (*name) are not allowed; write the value out", event.start_mark
-            )
-        # Deeper input would exhaust the stack later (merging, cdk8s); real values are a dozen levels deep.
-        self._depth = getattr(self, "_depth", 0) + 1
+        step = index if isinstance(parent, yaml.SequenceNode) else getattr(index, "value", None)
+        if step is not None:
+            self._path.append(step)
         try:
-            if self._depth > MAX_DEPTH:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"nested more than {MAX_DEPTH} levels deep; flatten it", self.peek_event().start_mark)
-            return super().compose_node(parent, index)
+            if self.check_event(yaml.AliasEvent):
+                raise _Refused(self._path, "anchors and aliases (*name) are not allowed; write the value out",
+                               self.peek_event().start_mark)
+            # Deeper input would exhaust the stack later (merging, cdk8s); real values are a dozen levels deep.
+            if len(self._path) > MAX_DEPTH:
+                raise _Refused(self._path[:MAX_DEPTH], f"nested more than {MAX_DEPTH} levels deep; flatten it",
+                               self.peek_event().start_mark)
+            node = super().compose_node(parent, index)
+            self._check_value(node)
+            return node
         finally:
-            self._depth -= 1
+            if step is not None:
+                self._path.pop()
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, (list, dict)):
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value", key_node.start_mark
-                )
-            if not isinstance(key, str) or not key:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"the key {key_node.value} is not text; quote it ('{key_node.value}'): Helm and "
-                    f"Kubernetes read every key as text" if key != "" else "an empty key is not allowed",
-                    key_node.start_mark)
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}; each key may appear once", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
+    def compose_mapping_node(self, anchor):  # type: ignore[override]
+        node = super().compose_mapping_node(anchor)
+        seen: set[str] = set()
+        for key_node, _value in node.value:
+            key = getattr(key_node, "value", None)
+            if not isinstance(key_node, yaml.ScalarNode):
+                problem = "a mapping key must be a plain value"
+            elif key_node.tag == f"{_CORE}merge":
+                problem = "merge keys (<<) are not allowed; write the keys out"
+            elif key_node.tag != f"{_CORE}str":
+                problem = f"the key {key} is not text; quote it ('{key}'): Helm and Kubernetes read every key as text"
+            elif key == "":
+                problem = "an empty key is not allowed"
+            elif key in seen:
+                problem = "duplicate key; each key may appear once"
+            else:
+                seen.add(key)
+                continue
+            raise _Refused([*self._path, key] if isinstance(key, str) and key else self._path, problem,
+                           key_node.start_mark)
+        return node
+
+    def _check_value(self, node: yaml.Node) -> None:
+        if node.tag == f"{_CORE}merge":
+            raise _Refused(self._path, "merge keys (<<) are not allowed; write the keys out", node.start_mark)
+        if node.tag not in _ALLOWED_TAGS:
+            name = "!!" + node.tag.removeprefix(_CORE) if node.tag.startswith(_CORE) else node.tag
+            raise _Refused(self._path, f"the tag '{name}' is not allowed; use plain YAML values", node.start_mark)
+        if node.tag == f"{_CORE}int":
+            if not -_INT64 <= self.construct_yaml_int(node) < _INT64:
+                raise _Refused(self._path, f"{node.value} does not fit in 64 bits; quote it to write text",
+                               node.start_mark)
+        elif node.tag == f"{_CORE}float":
+            value = self.construct_yaml_float(node)
+            if math.isnan(value) or math.isinf(value):
+                raise _Refused(self._path, f"{node.value} is not a finite number; quote it to write text",
+                               node.start_mark)
 
 
-    def construct_yaml_int(self, node):  # type: ignore[override]
-        value = super().construct_yaml_int(node)
-        if not -_INT64 <= value < _INT64:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value} does not fit in 64 bits; quote it to write text", node.start_mark)
-        return value
-
-    def construct_yaml_float(self, node):  # type: ignore[override]
-        value = super().construct_yaml_float(node)
-        if math.isnan(value) or math.isinf(value):
-            raise yaml.constructor.ConstructorError(
-                None, None, f"{node.value} is not a finite number; quote it to write text", node.start_mark)
-        return value
-
-
-def _refuse_tag(loader: _StrictLoader, node: yaml.Node) -> Any:
-    raise yaml.constructor.ConstructorError(
-        None, None, f"the tag {node.tag!r} is not allowed; use plain YAML values", node.start_mark)
-
-
-_StrictLoader.add_constructor("tag:yaml.org,2002:int", _StrictLoader.construct_yaml_int)
-_StrictLoader.add_constructor("tag:yaml.org,2002:float", _StrictLoader.construct_yaml_float)
-for _tag in _REFUSED_TAGS:
-    _StrictLoader.add_constructor(f"tag:yaml.org,2002:{_tag}", _refuse_tag)
 # A plain 2001-12-14 stays text, as Helm and Kubernetes read it (their YAML has no timestamp type).
 _StrictLoader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != f"{_CORE}timestamp"]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
@@ -133,6 +149,8 @@ def load_file(path: Path, label: str, *, empty_ok: bool = False) -> Any:
     text = read_text(path, label)
     try:
         docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - strict SafeLoader subclass
+    except _Refused as exc:
+        raise ConfigError(exc.line(label)) from None
     except yaml.YAMLError as exc:
         raise ConfigError(_problem(label, exc)) from None
     except RecursionError:

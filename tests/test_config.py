@@ -244,12 +244,12 @@ def test_chart_pin_problems_are_named(tmp_path):
     (b"# only a comment\n", "gen.yaml: file is empty; see the config reference in README.md"),
     (b"- a\n- b\n", "gen.yaml: must be a mapping of settings (namespace:, ingress:, ...), not a list"),
     (b"namespace: a\nnamespace: b\n",
-     "gen.yaml: invalid YAML (line 2, column 1): duplicate key 'namespace'; each key may appear once"),
+     "gen.yaml: namespace: duplicate key; each key may appear once (line 2, column 1)"),
     (b"a: &x [1]\nb: *x\n",
-     "gen.yaml: invalid YAML (line 2, column 4): anchors and aliases (*name) are not allowed; write the value out"),
+     "gen.yaml: b: anchors and aliases (*name) are not allowed; write the value out (line 2, column 4)"),
     (b"namespace: !!python/object/apply:os.system ['true']\n",
-     "gen.yaml: invalid YAML (line 1, column 12): the tag 'tag:yaml.org,2002:python/object/apply:os.system' is "
-     "not allowed; use plain YAML values"),
+     "gen.yaml: namespace: the tag '!!python/object/apply:os.system' is not allowed; use plain YAML values "
+     "(line 1, column 12)"),
     (b"namespace: \xff\xfe\n", "gen.yaml: not UTF-8 text (invalid byte at offset 11)"),
     (b"namespace: [unclosed\n", None),
     (b"a: 1\n---\nb: 2\n", "gen.yaml: holds 2 YAML documents; exactly one is allowed"),
