@@ -13,6 +13,7 @@ kubernetes-validate is imported only here, and only when validation runs, so `ge
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
@@ -214,17 +215,46 @@ def _is_custom(api_version: str) -> bool:
     return "." in group and not group.endswith(".k8s.io")
 
 
-def _core_problems(obj: dict[str, Any], version: str) -> tuple[str, list[tuple[str, str]]]:
-    import kubernetes_validate
+def _schema_dir(version: str) -> str:
+    """kubernetes-validate's strict schema folder for Kubernetes X.Y."""
+    from kubernetes_validate import utils
 
+    full = next(v for v in utils.all_versions() if ".".join(v.split(".")[:2]) == version)
+    return f"kubernetes-json-schema/v{full}-local-strict"
+
+
+@cache
+def _definitions(version: str) -> Any:
+    from kubernetes_validate import utils
+
+    return utils.schema_contents(f"{_schema_dir(version)}/_definitions.json", version)
+
+
+@cache
+def _core_validator(version: str, api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    """kubernetes-validate's strict schema for one kind, built once per run rather than once per object
+    (its `validate` re-reads the multi-megabyte definitions file on every call). None: not a core kind."""
+    from kubernetes_validate import utils
+    from referencing import Registry, Resource
+
+    # As kubernetes-validate names its files: rbac.authorization.k8s.io/v1 -> rbac-v1, v1 -> v1.
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
     try:
-        kubernetes_validate.validate(obj, version, strict=True)
-    except kubernetes_validate.SchemaNotFoundError:
+        schema = utils.schema_contents(f"{_schema_dir(version)}/{kind.lower()}-{group_version}.json", version)
+    except FileNotFoundError:
+        return None
+    registry = Resource.from_contents(schema) @ Registry()
+    registry = Resource.from_contents(_definitions(version)) @ registry
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def _core_problems(obj: dict[str, Any], version: str) -> tuple[str, list[tuple[str, str]]]:
+    validator = _core_validator(version, obj["apiVersion"], obj["kind"])
+    if validator is None:
         return UNCHECKED, [("apiVersion", f"not checked: Kubernetes {version} has no {obj.get('apiVersion')} "
                                           f"{obj.get('kind')}; pass its CRD with --crds")]
-    except kubernetes_validate.ValidationError as exc:
-        return INVALID, [(dotted(list(exc.absolute_path)), _message(exc))]
-    return VALID, []
+    found = sorted({(dotted(list(e.absolute_path)), _message(e)) for e in validator.iter_errors(obj)})
+    return (INVALID if found else VALID), found
 
 
 def check_object(obj: Any, validators: Validators) -> tuple[str, list[tuple[str, str]]]:

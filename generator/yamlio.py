@@ -8,6 +8,7 @@ files over 1 MiB. Writing sorts keys and never wraps lines, so output is byte-id
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,11 @@ _INT64 = 2**63
 _CORE = "tag:yaml.org,2002:"
 # JSON's types, which are all Kubernetes, Helm and cdk8s can hold; any other tag is refused.
 _ALLOWED_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+
+# Escapes such as "\x8d" in a double-quoted string can make characters the YAML reader refuses raw;
+# kustomize then refuses the generated files, so they are refused here, where the path is known.
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
 
 
 class _Refused(yaml.YAMLError):
@@ -94,7 +100,13 @@ class _StrictLoader(yaml.SafeLoader):
         if node.tag not in _ALLOWED_TAGS:
             name = "!!" + node.tag.removeprefix(_CORE) if node.tag.startswith(_CORE) else node.tag
             raise _Refused(self._path, f"the tag '{name}' is not allowed; use plain YAML values", node.start_mark)
-        if node.tag == f"{_CORE}int":
+        if node.tag == f"{_CORE}str":
+            bad = _FORBIDDEN_CHARS.search(node.value)
+            if bad:
+                raise _Refused(self._path, f"contains the control character U+{ord(bad.group()):04X}; remove it "
+                               "(kustomize and Kubernetes refuse control characters other than tab and line breaks)",
+                               node.start_mark)
+        elif node.tag == f"{_CORE}int":
             if not -_INT64 <= self.construct_yaml_int(node) < _INT64:
                 raise _Refused(self._path, f"{node.value} does not fit in 64 bits; quote it to write text",
                                node.start_mark)
@@ -113,13 +125,16 @@ _StrictLoader.yaml_implicit_resolvers = {
 
 
 def _problem(label: str, exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return (f"{label}: invalid YAML: the character U+{exc.character:04X} at offset {exc.position} is not "
+                f"allowed in YAML; remove it (tab and newline are the only control characters YAML takes)")
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
     what = getattr(exc, "problem", None) or str(exc)
     # PyYAML names Python tags in its own words; say what is allowed instead.
     if "could not determine a constructor for the tag" in (what or ""):
         what = f"the tag {what.rsplit(' ', 1)[-1]} is not allowed; use plain YAML values"
-    return f"{label}: invalid YAML{where}: {what}"
+    return f"{label}: invalid YAML{where}: {' '.join(str(what).split())}"  # always one line
 
 
 def read_text(path: Path, label: str) -> str:
