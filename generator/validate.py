@@ -27,8 +27,10 @@ from . import config as config_module
 from .errors import ConfigError, GenError
 from .schema import dotted, show
 from .values import deep_merge
+from .yamlio import MAX_BYTES, load_documents
 
 HYDRATED = Path("dist/{overlay}/manifests.yaml")
+MANIFESTS_MAX_BYTES = 16 * MAX_BYTES
 CRD_SUFFIXES = (".yaml", ".yml", ".json")
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # CRD bundles are megabytes: use libyaml when present
 
@@ -323,7 +325,8 @@ def _overlay(report: Report, project_dir: Path, overlay: str, validators: Valida
         report.add([f"{overlay}: {relative}: missing; run `gen synth` first"], problem=True)
         return
     try:
-        docs = [d for d in _documents(path) if d is not None]
+        # Strictly, like gen.yaml: dist/ may come from a pull request, and an alias bomb must not hang CI.
+        docs = load_documents(path, relative, max_bytes=MANIFESTS_MAX_BYTES)
     except GenError as exc:
         report.add([f"{overlay}: {line}" for line in exc.problems], problem=True)
         return

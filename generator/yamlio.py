@@ -137,20 +137,21 @@ def _problem(label: str, exc: yaml.YAMLError) -> str:
     return f"{label}: invalid YAML{where}: {' '.join(str(what).split())}"  # always one line
 
 
-def read_text(path: Path, label: str) -> str:
+def read_text(path: Path, label: str, *, max_bytes: int = MAX_BYTES) -> str:
     """Read a small UTF-8 text file, with one-line errors for everything that can go wrong."""
     if not path.exists():
         raise ConfigError(f"{label}: file not found")
     if not path.is_file():
         raise ConfigError(f"{label}: is not a regular file")
+    limit = f"at most {max_bytes} ({max_bytes // MAX_BYTES} MiB) is allowed"
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ConfigError(f"{label}: file is {size} bytes; at most {MAX_BYTES} (1 MiB) is allowed")
+        if size > max_bytes:
+            raise ConfigError(f"{label}: file is {size} bytes; {limit}")
         with path.open("rb") as stream:
-            data = stream.read(MAX_BYTES + 1)  # never more, even if the file grew since stat()
-        if len(data) > MAX_BYTES:
-            raise ConfigError(f"{label}: file is over {MAX_BYTES} bytes; at most {MAX_BYTES} (1 MiB) is allowed")
+            data = stream.read(max_bytes + 1)  # never more, even if the file grew since stat()
+        if len(data) > max_bytes:
+            raise ConfigError(f"{label}: file is over {max_bytes} bytes; {limit}")
     except OSError as exc:
         raise ConfigError(f"{label}: cannot read: {exc.strerror}") from None
     try:
@@ -159,9 +160,9 @@ def read_text(path: Path, label: str) -> str:
         raise ConfigError(f"{label}: not UTF-8 text (invalid byte at offset {exc.start})") from None
 
 
-def load_file(path: Path, label: str, *, empty_ok: bool = False) -> Any:
-    """Parse one YAML document strictly. `label` names the file in every message."""
-    text = read_text(path, label)
+def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES) -> list[Any]:
+    """Every non-empty YAML document in a file, parsed strictly. `label` names the file in every message."""
+    text = read_text(path, label, max_bytes=max_bytes)
     try:
         docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - strict SafeLoader subclass
     except _Refused as exc:
@@ -170,7 +171,12 @@ def load_file(path: Path, label: str, *, empty_ok: bool = False) -> Any:
         raise ConfigError(_problem(label, exc)) from None
     except RecursionError:
         raise ConfigError(f"{label}: invalid YAML: nested too deeply") from None
-    docs = [d for d in docs if d is not None]
+    return [d for d in docs if d is not None]
+
+
+def load_file(path: Path, label: str, *, empty_ok: bool = False) -> Any:
+    """Parse one YAML document strictly. `label` names the file in every message."""
+    docs = load_documents(path, label)
     if not docs:
         if empty_ok:
             return {}

@@ -173,3 +173,12 @@ def test_validating_never_starts_node(project):
             f"r = CliRunner().invoke(cli, ['validate', '--config', {str(project / 'gen.yaml')!r}]); "
             "assert r.exit_code == 0, r.output; assert 'cdk8s' not in sys.modules, 'cdk8s imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_hostile_manifests_on_disk_are_refused_in_one_line(project):
+    path = project / "dist" / "kubernetes-executor" / "manifests.yaml"
+    path.write_text("a: &a [x, x]\nb: [*a, *a]\n")
+    code, lines = gen_validate(project, "--overlay", "kubernetes-executor")
+    assert code == 1
+    assert lines[0] == ("kubernetes-executor: dist/kubernetes-executor/manifests.yaml: b[0]: anchors and aliases "
+                        "(*name) are not allowed; write the value out (line 2, column 5)")
