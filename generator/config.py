@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airflow, credentials, schema, values
+from . import airflow, credentials, rules, schema, values
 from .airflow import Version
 from .errors import ConfigError
 from .yamlio import load_file
@@ -330,6 +330,7 @@ def load(path: Path, label: str | None = None) -> Config:
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)
     found += _chart_rules(config)
+    found += rules.problems(config)
     if not found:  # conflicts are only meaningful for a coherent config
         found += _generated_conflicts(config)
     if found:

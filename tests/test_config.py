@@ -374,3 +374,40 @@ def test_before_chart_1_19_the_admin_password_goes_to_the_old_key(tmp_path):
     path = make_project(tmp_path, BASE + "airflow: {version: 2.11.0}\n")
     _pin_chart(tmp_path, "1.18.0")
     assert credentials.values_from(load(path))[0]["targetPath"] == "webserver.defaultUser.password"
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ("namespace: kube-system\n", "gen.yaml: namespace: 'kube-system' is reserved for Kubernetes' own components; "
+                                 "use a namespace of its own such as airflow"),
+    ("release: 1airflow\n", "gen.yaml: release: '1airflow' must be a DNS-1123 label of at most 40 characters that "
+                            "starts with a letter (the chart names Services after it): lowercase letters, digits "
+                            "and '-'"),
+    ("flux: {timeout: 0m0s}\n", "gen.yaml: flux.timeout: '0m0s' must be a Go duration such as 15m or 1h"),
+    ("airflow: {version: 3.1.7, image: {tag: 2.10.5-python3.12}}\n",
+     "gen.yaml: airflow.image.tag: '2.10.5-python3.12' runs Airflow 2 but airflow.version is 3.1.7, so the chart "
+     "renders Airflow 3's components; set airflow.version to the image's Airflow version"),
+    ("workers: {kubernetes: {resources: {requests: {cpu: '2', memory: 1Gi}, limits: {cpu: 1500m, memory: 2G}}}}\n",
+     "gen.yaml: workers.kubernetes.resources.requests.cpu: 2 is more than the limit 1500m; a pod may not request "
+     "more than its limit: lower the request or raise the limit"),
+    ("workers: {kubernetes: {tolerations: [{key: gpu, operator: Exists, value: 'yes'}]}}\n",
+     "gen.yaml: workers.kubernetes.tolerations[0].value: must be empty with operator Exists; remove it, or use "
+     "operator Equal"),
+    ("workers: {kubernetes: {tolerations: [{operator: Equal, value: x}]}}\n",
+     "gen.yaml: workers.kubernetes.tolerations[0].key: is required with operator Equal; name the taint key, or use "
+     "operator Exists to tolerate every taint"),
+    ("workers: {kubernetes: {tolerations: [{operator: Exists, tolerationSeconds: 60}]}}\n",
+     "gen.yaml: workers.kubernetes.tolerations[0].tolerationSeconds: applies only with effect NoExecute; set effect: "
+     "NoExecute or remove it"),
+    ("workers: {kubernetes: {env: [{name: TZ, value: UTC}, {name: TZ, value: CET}]}}\n",
+     "gen.yaml: workers.kubernetes.env[1].name: 'TZ' is already set in env[0]; keep one"),
+    ("secrets: {fernetKey: shared, jwtSecret: shared}\n",
+     "gen.yaml: secrets.jwtSecret: 'shared' is also the Secret of secrets.fernetKey; each needs a Secret of its own "
+     "(gen secrets would write one over the other)"),
+])
+def test_what_the_api_server_would_refuse_later_is_refused_now(tmp_path, extra, expected):
+    assert problems_of(tmp_path, BASE + extra) == [expected]
+
+
+def test_a_1gi_request_under_a_1g_limit_is_compared_as_quantities(tmp_path):
+    text = BASE + "workers: {kubernetes: {resources: {requests: {memory: 1G, cpu: 500m}, limits: {memory: 1Gi, cpu: 1}}}}\n"
+    load(make_project(tmp_path, text))
