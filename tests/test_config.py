@@ -145,7 +145,8 @@ flux: {timeout: 15 minutes}
     assert problems == [
         "gen.yaml: flux.timeout: '15 minutes' must be a Go duration such as 15m or 1h",
         "gen.yaml: ingress.prefixMode: 'rewrite' is not allowed; allowed: keep, strip",
-        "gen.yaml: ingress.tls: set exactly one of certResolver or secretName",
+        "gen.yaml: ingress.tls: has 2 keys (certResolver, secretName); set exactly one of certResolver (an ACME "
+        "resolver in Traefik's static configuration) or secretName (a kubernetes.io/tls Secret in the namespace)",
         "gen.yaml: namespace: 'Airflow' must be a DNS-1123 label: lowercase letters, digits and '-', starting and "
         "ending with a letter or digit",
         "gen.yaml: storage.dags.hostPath: 'relative/dags' must be an absolute path such as /srv/airflow/dags, "
@@ -158,7 +159,8 @@ flux: {timeout: 15 minutes}
 def test_missing_required_settings_are_named(tmp_path):
     assert problems_of(tmp_path, "ingress: {tls: {}}\n") == [
         "gen.yaml: ingress.host: is required: Public host name (RFC 1123, lowercase). Required.",
-        "gen.yaml: ingress.tls: set exactly one of certResolver or secretName",
+        "gen.yaml: ingress.tls: is empty; set exactly one of certResolver (an ACME resolver in Traefik's static "
+        "configuration) or secretName (a kubernetes.io/tls Secret in the namespace)",
     ]
     assert problems_of(tmp_path, "namespace: airflow\n") == [
         "gen.yaml: ingress: is required: The Traefik route to the Airflow UI at https://<host><pathPrefix>."]

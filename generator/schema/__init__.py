@@ -72,6 +72,10 @@ def _messages(error: ValidationError) -> list[tuple[str, str]]:
     if kind == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
         return [(dotted(path), f"{show(error.instance)} is not allowed; allowed: {allowed}")]
+    if "x-error" in schema and kind in ("minProperties", "maxProperties") and isinstance(error.instance, dict):
+        keys = sorted(str(k) for k in error.instance)
+        what = f"has {len(keys)} keys ({', '.join(keys)})" if keys else "is empty"
+        return [(dotted(path), f"{what}; {schema['x-error']}")]
     if "x-error" in schema and kind in ("pattern", "minProperties", "maxProperties", "maxLength", "minLength"):
         shown = "" if isinstance(error.instance, dict) else f"{show(error.instance)} "
         return [(dotted(path), f"{shown}{schema['x-error']}".strip())]
