@@ -7,6 +7,7 @@ Airflow version. Everything else in gen asks this module. Facts: AIRFLOW-CHART.m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -235,7 +236,7 @@ def base_url_problems(user: dict[str, Any], label: str, config: Config) -> list[
             why = f"the route serves {config.ingress.path_prefix or '/'} (ingress.pathPrefix) and keeps the prefix"
         if config.ingress.prefix_mode == "strip" and path == config.ingress.path_prefix:
             other = " (or set ingress.prefixMode: keep, which keeps the prefix and wants this path)"
-        elif path and config.ingress.prefix_mode == "keep":
+        elif config.ingress.prefix_mode == "keep" and re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", path):
             other = f" (to serve Airflow under {path}, set ingress.pathPrefix: {path})"
         else:
             other = ""
