@@ -1,8 +1,10 @@
 """Strict YAML reading and deterministic YAML writing: the one place gen parses or emits YAML.
 
 Reading refuses what a config file never needs and an attacker could abuse: anchors and aliases
-(alias bombs), duplicate keys (a silent override), tags that construct objects, non-UTF-8 bytes and
-files over 1 MiB. Writing sorts keys and never wraps lines, so output is byte-identical everywhere.
+(alias bombs), duplicate keys (a silent override), tags that construct objects, non-UTF-8 bytes,
+files over 1 MiB, and anything JSON cannot hold (which would crash cdk8s or kustomize later), naming
+the key path of each refusal. Writing sorts keys and never wraps lines, so output is byte-identical
+everywhere.
 """
 
 from __future__ import annotations
