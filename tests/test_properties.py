@@ -26,7 +26,8 @@ from support import documents, make_project, validators
 TOP_LEVEL = set(load_schema("config")["properties"])
 LABEL = "gen.yaml"
 # `file: path.to.field: problem`, where the field is a gen.yaml setting (or a chart file's key).
-PROBLEM = re.compile(r"^(?P<file>gen\.yaml|charts/airflow/(values|chart)\.yaml): (?P<field>[^ :]+): .+")
+PROBLEM = re.compile(r"^(?P<file>gen\.yaml|charts/airflow/(values|chart)\.yaml): "
+                     r"(?P<field>(?:[^ :'\"]|'[^']*'|\"[^\"]*\")+): .+")
 
 dns_label = st.from_regex(r"[a-z]([-a-z0-9]{0,14}[a-z0-9])?", fullmatch=True)
 segment = st.from_regex(r"[A-Za-z0-9._~-]{1,12}", fullmatch=True).filter(lambda s: s not in (".", ".."))
@@ -144,7 +145,7 @@ def assert_names_a_field(problems: list[str], config: dict[str, Any]) -> None:
         match = PROBLEM.match(line)
         assert match, f"does not name a field: {line!r}"
         if match["file"] == "gen.yaml":
-            top = re.split(r"[.\[]", match["field"])[0]
+            top = re.split(r"[.\[]", match["field"])[0].strip("'\"")
             assert top in TOP_LEVEL or top in config, f"names no gen.yaml setting: {line!r}"
 
 

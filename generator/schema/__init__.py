@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -29,7 +30,10 @@ def dotted(path: list[Any] | tuple[Any, ...]) -> str:
     """`["ingress", "entryPoints", 0]` -> `ingress.entryPoints[0]`; the whole document is `(top level)`."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if not isinstance(part, int):
+            # A key with spaces, quotes or colons is quoted, so the path stays one readable token.
+            part = part if re.fullmatch(r"[A-Za-z0-9_./~-]+", str(part)) else repr(str(part))
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out or "(top level)"
 
 
