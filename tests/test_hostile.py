@@ -171,3 +171,19 @@ def test_write_files_reports_a_file_in_the_way_in_one_line(tmp_path):
     with pytest.raises(OutputError) as caught:
         output.write_files(tmp_path, {"dist/base/airflow.yaml": "x"})
     assert caught.value.problems == ["'dist/base/airflow.yaml': cannot be written: Not a directory"]
+
+
+def test_links_inside_the_output_trees_are_never_followed(project, tmp_path):
+    """A link planted in dist/ (say, by a pull request) neither receives output nor gets its target deleted."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "precious.txt").write_text("keep me\n")
+    shutil.rmtree(project / "dist" / "celery-executor")
+    (project / "dist" / "celery-executor").symlink_to(outside)
+    (project / "dist" / "base" / "evil.yaml").symlink_to(outside / "precious.txt")
+    assert run_synth(project, "--overlay", "kubernetes-executor").exit_code == 0
+    assert run_synth(project).exit_code == 0
+    assert [p.name for p in outside.iterdir()] == ["precious.txt"]
+    assert (outside / "precious.txt").read_text() == "keep me\n"
+    assert not (project / "dist" / "celery-executor").is_symlink()
+    assert not (project / "dist" / "base" / "evil.yaml").exists()
