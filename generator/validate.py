@@ -182,6 +182,12 @@ class ChartSchema:
         """(path below spec.values, message) for each violation of the values merged over the defaults."""
         merged = deep_merge(self.defaults, values) if self.defaults is not None else values
         found = {(dotted(["spec", "values", *e.absolute_path]), _message(e)) for e in self.validator.iter_errors(merged)}
+        # The chart's schema leaves its top level open, so Helm would silently ignore a misspelt section.
+        known = self.validator.schema.get("properties")
+        unknown = sorted(str(key) for key in values if isinstance(known, dict) and key not in known)
+        if unknown:
+            found.add(("spec.values", f"unknown key(s) {', '.join(unknown)}; the chart has no such values and "
+                                      "Helm would ignore them silently"))
         return sorted(found)
 
 

@@ -79,6 +79,7 @@ def test_each_validator_reports_a_broken_object_by_overlay_object_and_path(proje
             obj["spec"]["timeout"] = "15 minutes"
             obj["spec"]["values"]["executor"] = "Celery, Kubernetes"
             obj["spec"]["values"]["workers"]["replicaz"] = 2
+            obj["spec"]["values"]["schedular"] = {"replicas": 2}
 
     edit_hydrated(project, "celery-executor", breaks)
     code, lines = gen_validate(project, "--overlay", "celery-executor", "--crds", str(CRDS),
@@ -92,8 +93,10 @@ def test_each_validator_reports_a_broken_object_by_overlay_object_and_path(proje
     assert "celery-executor HelmRelease/airflow/airflow: spec.values.executor: 'Celery, Kubernetes' does not " in joined
     assert ("celery-executor HelmRelease/airflow/airflow: spec.values.workers: unknown key(s) replicaz; "
             "allowed: ") in joined
+    assert ("celery-executor HelmRelease/airflow/airflow: spec.values: unknown key(s) schedular; the chart has no "
+            "such values and Helm would ignore them silently") in joined
     assert lines[-1] == ("gen validate: 9 objects in 1 overlay (celery-executor): 6 valid, 0 not checked, "
-                         "5 problems")
+                         "6 problems")
 
 
 def test_helmrelease_values_are_checked_even_without_its_crd(project):
