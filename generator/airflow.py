@@ -7,6 +7,7 @@ Airflow version. Everything else in gen asks this module. Facts: AIRFLOW-CHART.m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -49,6 +50,34 @@ class Version:
 AIRFLOW_3 = Version(3, 0, 0)
 MULTI_EXECUTOR_SINCE = Version(2, 10, 0)
 WORKERS_CELERY_KEYS_SINCE = Version(1, 19, 0)  # chart version that added workers.celery.*
+
+
+@dataclass(frozen=True)
+class ChartKey:
+    """A chart values key that exists only from chart version `since`; `before` is its older spelling."""
+
+    key: str
+    since: Version
+    before: str | None = None
+    needed_for: str = ""  # why gen writes it, for the message when the pinned chart is too old
+
+
+CHART_KEYS = (
+    ChartKey("workers.celery", WORKERS_CELERY_KEYS_SINCE, "workers"),
+    ChartKey("createUserJob.defaultUser", Version(1, 19, 0), "webserver.defaultUser"),
+    ChartKey("apiSecretKeySecretName", Version(1, 18, 0),
+             needed_for="Airflow 3 keeps its api-server session key in a Secret"),
+    ChartKey("jwtSecretName", Version(1, 17, 0), needed_for="Airflow 3 keeps its JWT signing key in a Secret"),
+)
+MULTI_EXECUTOR_CHART_SINCE = Version(1, 16, 0)  # the chart's executor schema accepts a list from 1.16
+
+
+def chart_key(key: str, chart_version: Version) -> str:
+    """`key` as the pinned chart spells it: the older spelling before the chart version that renamed it."""
+    for known in CHART_KEYS:
+        if known.before and chart_version < known.since and (key == known.key or key.startswith(known.key + ".")):
+            return known.before + key[len(known.key):]
+    return key
 
 
 def is_airflow_3(version: Version) -> bool:
@@ -148,7 +177,7 @@ def _volume_values(config: Config, volume: str) -> Generated:
 
 
 def _celery_workers(config: Config) -> Generated:
-    key = "workers.celery.replicas" if config.chart.version >= WORKERS_CELERY_KEYS_SINCE else "workers.replicas"
+    key = chart_key("workers.celery.replicas", config.chart.version)
     return {
         "redis.enabled": (True, "the Celery executor (Redis is its broker)"),
         key: (config.workers.celery.replicas, "workers.celery.replicas"),
@@ -185,6 +214,72 @@ def overlay_values(overlay: str, config: Config) -> Generated:
         values.update(_celery_workers(config))
         values.update(_task_pods(config))
     return values
+
+
+def unknown_chart_keys(user: dict[str, Any], label: str, chart_version: Version) -> list[str]:
+    """User values under a key the pinned chart does not know yet: the chart schema would refuse them."""
+    found = []
+    for known in CHART_KEYS:
+        node: Any = user
+        for part in known.key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if node is None or chart_version >= known.since:
+            continue
+        instead = (f"write it as {known.before} instead, or" if known.before else "remove it, or")
+        found.append(f"{label}: {known.key}: chart {chart_version} (charts/airflow/chart.yaml) does not know "
+                     f"{known.key}, added in chart {known.since}; {instead} pin chart {known.since} or later")
+    return found
+
+
+def generated_key_problems(config: Config, generated: Generated) -> list[str]:
+    """Keys gen must write that the pinned chart is too old to read, with no older spelling to fall back on."""
+    found = []
+    version = config.chart.version
+    for known in CHART_KEYS:
+        if known.before or version >= known.since:
+            continue
+        if any(key == known.key or key.startswith(known.key + ".") for key in generated):
+            found.append(f"charts/airflow/chart.yaml: version: chart {version} does not know {known.key} (added in "
+                         f"chart {known.since}), and gen needs it: {known.needed_for}; pin chart {known.since} "
+                         f"or later")
+    if generated.get("executor", (None,))[0] == MULTI and version < MULTI_EXECUTOR_CHART_SINCE:
+        found.append(f"charts/airflow/chart.yaml: version: chart {version} does not accept executor '{MULTI}' "
+                     f"(accepted from chart {MULTI_EXECUTOR_CHART_SINCE}); pin chart {MULTI_EXECUTOR_CHART_SINCE} or "
+                     f"later, or on Airflow 2 set overlays.{CELERY_KUBERNETES_EXECUTOR}.executor: {HYBRID}")
+    return found
+
+
+def base_url_problems(user: dict[str, Any], label: str, config: Config) -> list[str]:
+    """A base_url whose path is not the route's prefix sends every link and redirect outside the route."""
+    from urllib.parse import urlsplit
+
+    expected = base_url(config.ingress)
+    wanted_path = urlsplit(expected).path
+    found = []
+    for key in ("config.api.base_url", "config.webserver.base_url"):
+        node: Any = user
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, str):
+            continue
+        path = urlsplit(node).path.rstrip("/")
+        if path == wanted_path:
+            continue
+        if config.ingress.prefix_mode == "strip":
+            why = (f"in prefixMode 'strip' Traefik removes {config.ingress.path_prefix} before Airflow sees it, so "
+                   "base_url must have no path")
+        else:
+            why = f"the route serves {config.ingress.path_prefix or '/'} (ingress.pathPrefix) and keeps the prefix"
+        if config.ingress.prefix_mode == "strip" and path == config.ingress.path_prefix:
+            other = " (or set ingress.prefixMode: keep, which keeps the prefix and wants this path)"
+        elif config.ingress.prefix_mode == "keep" and re.fullmatch(r"(/[A-Za-z0-9._~-]+)+", path):
+            other = f" (to serve Airflow under {path}, set ingress.pathPrefix: {path})"
+        else:
+            other = ""
+        found.append(f"{label}: {key}: {node!r} has path {path or '/'!r} but {why}; remove it here: gen sets "
+                     f"{base_url_key(config.airflow_version)} to {expected!r} from ingress.host and "
+                     f"ingress.pathPrefix{other}")
+    return found
 
 
 def problems(config: Config) -> list[str]:

@@ -201,6 +201,49 @@ def kind_config(config_path: Path, output_path: Path | None) -> None:
         raise Failure(exc.problems) from None
 
 
+def _kube_version(_ctx, _param, value: str | None) -> str:
+    from .validate import kube_version
+
+    try:
+        return kube_version(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command()
+@_config_option
+@_overlay_option
+@click.option("--kube-version", callback=_kube_version, metavar="X.Y",
+              help="Kubernetes version whose schemas core kinds are checked against. Default: the newest known.")
+@click.option("--crds", "crd_paths", multiple=True, type=click.Path(path_type=Path), metavar="PATH",
+              help="CRD file or directory (repeatable), e.g. Flux's gotk-components.yaml; other objects in it "
+                   "are skipped. Custom resources without a CRD are reported as not checked.")
+@click.option("--chart-schema", type=click.Path(path_type=Path), metavar="PATH",
+              help="The chart's values.schema.json; HelmRelease values are checked against it, merged over "
+                   "values.yaml from the same directory when there is one.")
+def validate(config_path: Path, overlays: tuple[str, ...], kube_version: str, crd_paths: tuple[Path, ...],
+             chart_schema: Path | None) -> None:
+    """Check the config rules and dist/<overlay>/manifests.yaml against the real schemas.
+
+    Prints one line per problem as `overlay Kind/namespace/name: path: problem`, then a summary.
+    Exit 1 on any problem. Run `gen synth` first: this checks what is on disk.
+    """
+    from . import validate as checks
+
+    try:
+        validators = checks.Validators(
+            kube_version=kube_version, crds=checks.load_crds(crd_paths),
+            chart=checks.ChartSchema.load(chart_schema) if chart_schema else None)
+    except GenError as exc:
+        raise Failure(exc.problems) from None
+    report = checks.run(config_path, _selected(overlays), validators, label=str(config_path))
+    for line in report.lines:
+        click.echo(line)
+    click.echo(report.summary())
+    if report.problems:
+        sys.exit(1)
+
+
 def main() -> None:
     try:
         cli.main(prog_name="gen", standalone_mode=True)

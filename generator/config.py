@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airflow, cluster, credentials, schema, sync, values
+from . import airflow, cluster, credentials, rules, schema, sync, values
 from .airflow import Version
 from .errors import ConfigError
 from .yamlio import load_file
@@ -285,17 +285,35 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
     return cls(**kwargs)
 
 
+# The node's own directories: a pod writing there (logs are writable, DirectoryOrCreate) damages the node.
+SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr",
+               "/var/lib/kubelet", "/var/run")
+
+
 def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
-    """Host paths become canonical (`/srv//a/./b/` -> `/srv/a/b`); the root itself is refused."""
+    """Host paths become canonical (`/srv//a/./b/` -> `/srv/a/b`); the root, system directories, `..` and
+    overlapping volumes are refused."""
     found = []
     for volume in ("dags", "logs"):
         spec = data["storage"][volume]
+        where = f"{label}: storage.{volume}.hostPath"
+        if ".." in spec["hostPath"].split("/"):
+            found.append(f"{where}: {spec['hostPath']!r} contains '..'; write the directory itself, such as "
+                         f"/srv/airflow/{volume}")
         path = posixpath.normpath(spec["hostPath"])
         path = "/" + path.lstrip("/")  # normpath keeps a leading '//' as POSIX allows; Kubernetes does not
         if path == "/":
-            found.append(f"{label}: storage.{volume}.hostPath: the node's root directory cannot be a volume; "
+            found.append(f"{where}: the node's root directory cannot be a volume; "
                          f"use a directory such as /srv/airflow/{volume}")
+        elif any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS):
+            found.append(f"{where}: {path!r} is a system directory of the node; use a directory of its own such "
+                         f"as /srv/airflow/{volume}")
         spec["hostPath"] = path
+    dags, logs = data["storage"]["dags"]["hostPath"], data["storage"]["logs"]["hostPath"]
+    if dags == logs or dags.startswith(logs + "/") or logs.startswith(dags + "/"):
+        found.append(f"{label}: storage.logs.hostPath: {logs!r} overlaps storage.dags.hostPath {dags!r}; task logs "
+                     f"would land among the DAG files (or the reverse); use two separate directories such as "
+                     f"/srv/airflow/dags and /srv/airflow/logs")
     return found
 
 
@@ -351,6 +369,23 @@ def _generated_conflicts(config: Config) -> list[str]:
     return found
 
 
+def _chart_rules(config: Config) -> list[str]:
+    """User values whose base_url or keys the route or the pinned chart contradict; keys gen needs but the chart lacks."""
+    found = []
+    sources = [(config.base_values, str(BASE_VALUES))]
+    sources += [(config.overlays[name].values, f"{config.source.label}: overlays.{name}.values")
+                for name in sorted(config.overlays)]
+    for user, where in sources:
+        found += airflow.base_url_problems(user, where, config)
+        found += airflow.unknown_chart_keys(user, where, config.chart.version)
+    if config.airflow_version.major in (2, 3):
+        generated = dict(airflow.base_values(config))
+        for name in airflow.OVERLAYS:
+            generated.update(airflow.overlay_values(name, config))
+        found += sorted(set(airflow.generated_key_problems(config, generated)))
+    return found
+
+
 def load(path: Path, label: str | None = None) -> Config:
     """Read `path` (gen.yaml) and the chart files beside it; raise ConfigError listing every problem."""
     label = label or str(path)
@@ -378,6 +413,8 @@ def load(path: Path, label: str | None = None) -> Config:
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)
+    found += _chart_rules(config)
+    found += rules.problems(config)
     if not found:  # conflicts are only meaningful for a coherent config
         found += _generated_conflicts(config)
     if found:

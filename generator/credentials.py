@@ -100,7 +100,7 @@ def overlay_values(overlay: str, config: Config) -> airflow.Generated:
 def values_from(config: Config) -> list[dict[str, Any]]:
     """HelmRelease valuesFrom: the admin password, verbatim (`literal`), from its Secret."""
     return [{"kind": "Secret", "name": name(config, spec("adminPassword")), "valuesKey": "password",
-             "targetPath": ADMIN_PASSWORD_PATH, "literal": True}]
+             "targetPath": airflow.chart_key(ADMIN_PASSWORD_PATH, config.chart.version), "literal": True}]
 
 
 K3S_VALUES_KEY = "values.yaml"

@@ -15,7 +15,7 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from .errors import OutputError
 
@@ -46,12 +46,17 @@ def check_trees(project_dir: Path) -> None:
 
 def write_files(root: Path, files: Mapping[str, str]) -> None:
     """Write `files` (relative POSIX path -> text) below `root`, refusing any path that leaves it."""
+    top = root.resolve()
     for relative, text in sorted(files.items()):
-        target = (root / relative).resolve()
-        if root.resolve() not in target.parents:
-            raise OutputError(f"{relative}: would be written outside {root}")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(text, encoding="utf-8", newline="\n")
+        try:
+            # resolve() follows symlinks already on disk, so a link inside root cannot lead out either.
+            target = (root / relative).resolve()
+            if top not in target.parents or PurePosixPath(relative).is_absolute() or ".." in relative.split("/"):
+                raise OutputError(f"{relative}: would be written outside {root}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text, encoding="utf-8", newline="\n")
+        except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
+            raise OutputError(f"{relative!r}: cannot be written: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 def _clean_stale_staging(project_dir: Path) -> None:

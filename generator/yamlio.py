@@ -1,12 +1,15 @@
 """Strict YAML reading and deterministic YAML writing: the one place gen parses or emits YAML.
 
 Reading refuses what a config file never needs and an attacker could abuse: anchors and aliases
-(alias bombs), duplicate keys (a silent override), tags that construct objects, non-UTF-8 bytes and
-files over 1 MiB. Writing sorts keys and never wraps lines, so output is byte-identical everywhere.
+(alias bombs), duplicate keys (a silent override), tags that construct objects, non-UTF-8 bytes,
+files over 1 MiB, and anything JSON cannot hold (which would crash cdk8s or kustomize later), naming
+the key path of each refusal. Writing sorts keys and never wraps lines, so output is byte-identical
+everywhere.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -14,58 +17,143 @@ from typing import Any
 import yaml
 
 from .errors import ConfigError
+from .schema import dotted
 
 MAX_BYTES = 1024 * 1024
+MAX_DEPTH = 64
+
+
+_INT64 = 2**63
+_CORE = "tag:yaml.org,2002:"
+# JSON's types, which are all Kubernetes, Helm and cdk8s can hold; any other tag is refused.
+_ALLOWED_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+
+# Escapes such as "\x8d" in a double-quoted string can make characters the YAML reader refuses raw;
+# kustomize then refuses the generated files, so they are refused here, where the path is known.
+_FORBIDDEN_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]")
+
+
+class _Refused(yaml.YAMLError):
+    """Valid YAML that gen does not take, found at a key path."""
+
+    def __init__(self, path: list[str | int], problem: str, mark: yaml.Mark | None) -> None:
+        super().__init__(problem)
+        self.path, self.problem, self.mark = list(path), problem, mark
+
+    def line(self, label: str) -> str:
+        where = f" (line {self.mark.line + 1}, column {self.mark.column + 1})" if self.mark else ""
+        return f"{label}: {dotted(self.path)}: {self.problem}{where}"
 
 
 class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader without aliases and without duplicate keys."""
+    """SafeLoader that yields only what JSON can hold, and names the key path of whatever it refuses:
+    no aliases, no duplicate, empty or non-text keys, no tags beyond JSON's types (binary, sets,
+    timestamps, Python objects), no NaN or infinity, no integer beyond 64 bits, no deep nesting."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._path: list[str | int] = []
 
     def compose_node(self, parent, index):  # type: ignore[override]
-        if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
-            raise yaml.constructor.ConstructorError(
-                None, None, "anchors and aliases (*name) are not allowed; write the value out", event.start_mark
-            )
-        return super().compose_node(parent, index)
+        step = index if isinstance(parent, yaml.SequenceNode) else getattr(index, "value", None)
+        if step is not None:
+            self._path.append(step)
+        try:
+            if self.check_event(yaml.AliasEvent):
+                raise _Refused(self._path, "anchors and aliases (*name) are not allowed; write the value out",
+                               self.peek_event().start_mark)
+            # Deeper input would exhaust the stack later (merging, cdk8s); real values are a dozen levels deep.
+            if len(self._path) > MAX_DEPTH:
+                raise _Refused(self._path[:MAX_DEPTH], f"nested more than {MAX_DEPTH} levels deep; flatten it",
+                               self.peek_event().start_mark)
+            node = super().compose_node(parent, index)
+            self._check_value(node)
+            return node
+        finally:
+            if step is not None:
+                self._path.pop()
 
-    def construct_mapping(self, node, deep=False):  # type: ignore[override]
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)
-            if isinstance(key, (list, dict)):
-                raise yaml.constructor.ConstructorError(
-                    None, None, "a mapping key must be a plain value", key_node.start_mark
-                )
-            if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}; each key may appear once", key_node.start_mark
-                )
-            seen.add(key)
-        return super().construct_mapping(node, deep)
+    def compose_mapping_node(self, anchor):  # type: ignore[override]
+        node = super().compose_mapping_node(anchor)
+        seen: set[str] = set()
+        for key_node, _value in node.value:
+            key = getattr(key_node, "value", None)
+            if not isinstance(key_node, yaml.ScalarNode):
+                problem = "a mapping key must be a plain value"
+            elif key_node.tag == f"{_CORE}merge":
+                problem = "merge keys (<<) are not allowed; write the keys out"
+            elif key_node.tag != f"{_CORE}str":
+                problem = f"the key {key} is not text; quote it ('{key}'): Helm and Kubernetes read every key as text"
+            elif key == "":
+                problem = "an empty key is not allowed"
+            elif key in seen:
+                problem = "duplicate key; each key may appear once"
+            else:
+                seen.add(key)
+                continue
+            raise _Refused([*self._path, key] if isinstance(key, str) and key else self._path, problem,
+                           key_node.start_mark)
+        return node
+
+    def _check_value(self, node: yaml.Node) -> None:
+        if node.tag == f"{_CORE}merge":
+            raise _Refused(self._path, "merge keys (<<) are not allowed; write the keys out", node.start_mark)
+        if node.tag not in _ALLOWED_TAGS:
+            name = "!!" + node.tag.removeprefix(_CORE) if node.tag.startswith(_CORE) else node.tag
+            raise _Refused(self._path, f"the tag '{name}' is not allowed; use plain YAML values", node.start_mark)
+        if node.tag == f"{_CORE}str":
+            bad = _FORBIDDEN_CHARS.search(node.value)
+            if bad:
+                raise _Refused(self._path, f"contains the control character U+{ord(bad.group()):04X}; remove it "
+                               "(kustomize and Kubernetes refuse control characters other than tab and line breaks)",
+                               node.start_mark)
+        elif node.tag == f"{_CORE}int":
+            if not -_INT64 <= self.construct_yaml_int(node) < _INT64:
+                raise _Refused(self._path, f"{node.value} does not fit in 64 bits; quote it to write text",
+                               node.start_mark)
+        elif node.tag == f"{_CORE}float":
+            value = self.construct_yaml_float(node)
+            if math.isnan(value) or math.isinf(value):
+                raise _Refused(self._path, f"{node.value} is not a finite number; quote it to write text",
+                               node.start_mark)
+
+
+# A plain 2001-12-14 stays text, as Helm and Kubernetes read it (their YAML has no timestamp type).
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != f"{_CORE}timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
 
 
 def _problem(label: str, exc: yaml.YAMLError) -> str:
+    if isinstance(exc, yaml.reader.ReaderError):
+        return (f"{label}: invalid YAML: the character U+{exc.character:04X} at offset {exc.position} is not "
+                f"allowed in YAML; remove it (tab and newline are the only control characters YAML takes)")
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
     where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
     what = getattr(exc, "problem", None) or str(exc)
     # PyYAML names Python tags in its own words; say what is allowed instead.
     if "could not determine a constructor for the tag" in (what or ""):
         what = f"the tag {what.rsplit(' ', 1)[-1]} is not allowed; use plain YAML values"
-    return f"{label}: invalid YAML{where}: {what}"
+    return f"{label}: invalid YAML{where}: {' '.join(str(what).split())}"  # always one line
 
 
-def read_text(path: Path, label: str) -> str:
+def read_text(path: Path, label: str, *, max_bytes: int = MAX_BYTES) -> str:
     """Read a small UTF-8 text file, with one-line errors for everything that can go wrong."""
     if not path.exists():
         raise ConfigError(f"{label}: file not found")
     if not path.is_file():
         raise ConfigError(f"{label}: is not a regular file")
+    limit = f"at most {max_bytes} ({max_bytes // MAX_BYTES} MiB) is allowed"
     try:
         size = path.stat().st_size
-        if size > MAX_BYTES:
-            raise ConfigError(f"{label}: file is {size} bytes; at most {MAX_BYTES} (1 MiB) is allowed")
-        data = path.read_bytes()
+        if size > max_bytes:
+            raise ConfigError(f"{label}: file is {size} bytes; {limit}")
+        with path.open("rb") as stream:
+            data = stream.read(max_bytes + 1)  # never more, even if the file grew since stat()
+        if len(data) > max_bytes:
+            raise ConfigError(f"{label}: file is over {max_bytes} bytes; {limit}")
     except OSError as exc:
         raise ConfigError(f"{label}: cannot read: {exc.strerror}") from None
     try:
@@ -74,16 +162,23 @@ def read_text(path: Path, label: str) -> str:
         raise ConfigError(f"{label}: not UTF-8 text (invalid byte at offset {exc.start})") from None
 
 
-def load_file(path: Path, label: str, *, empty_ok: bool = False) -> Any:
-    """Parse one YAML document strictly. `label` names the file in every message."""
-    text = read_text(path, label)
+def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES) -> list[Any]:
+    """Every non-empty YAML document in a file, parsed strictly. `label` names the file in every message."""
+    text = read_text(path, label, max_bytes=max_bytes)
     try:
         docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - strict SafeLoader subclass
+    except _Refused as exc:
+        raise ConfigError(exc.line(label)) from None
     except yaml.YAMLError as exc:
         raise ConfigError(_problem(label, exc)) from None
     except RecursionError:
         raise ConfigError(f"{label}: invalid YAML: nested too deeply") from None
-    docs = [d for d in docs if d is not None]
+    return [d for d in docs if d is not None]
+
+
+def load_file(path: Path, label: str, *, empty_ok: bool = False) -> Any:
+    """Parse one YAML document strictly. `label` names the file in every message."""
+    docs = load_documents(path, label)
     if not docs:
         if empty_ok:
             return {}

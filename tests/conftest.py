@@ -5,9 +5,17 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from generator import pipeline
 from support import CONFIGS, SHARED, make_project
+
+
+# Property tests run the same examples every time (derandomize), so CI is reproducible and a failure
+# seen once is seen again; no example database is written into the repository.
+settings.register_profile("gen", derandomize=True, deadline=None, database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("gen")
 
 
 def pytest_configure(config: pytest.Config) -> None:

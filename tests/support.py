@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import shutil
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-import kubernetes_validate
 import yaml
+
+from generator import validate
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -58,86 +56,22 @@ def documents(text: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(text) if d]
 
 
-# --- custom resources against the real CRDs ------------------------------------------------------
-
-def _strict(schema: Any) -> Any:
-    """OpenAPI v3 -> JSON Schema: nullable as a type, and unknown fields refused where the CRD lists fields."""
-    if isinstance(schema, list):
-        return [_strict(s) for s in schema]
-    if not isinstance(schema, dict):
-        return schema
-    out = {k: _strict(v) for k, v in schema.items()}
-    if out.pop("nullable", False) and "type" in out:
-        out["type"] = [out["type"], "null"]
-    if ("properties" in out and "additionalProperties" not in out
-            and not out.get("x-kubernetes-preserve-unknown-fields")):
-        out["additionalProperties"] = False
-    return out
-
+# --- the real validators, as `gen validate` runs them ---------------------------------------------
 
 @cache
-def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
-    """(apiVersion, kind) -> strict schema, from every CRD file in shared/crds."""
-    schemas = {}
-    for path in sorted(CRDS.glob("*.yaml")):
-        for crd in yaml.safe_load_all(path.read_text()):
-            if not crd or crd.get("kind") != "CustomResourceDefinition":
-                continue
-            group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
-            for version in crd["spec"]["versions"]:
-                schema = _strict(version["schema"]["openAPIV3Schema"])
-                schema.setdefault("properties", {})["metadata"] = {"type": "object"}
-                schemas[(f"{group}/{version['name']}", kind)] = schema
-    return schemas
-
-
-def crd_problems(obj: dict[str, Any]) -> list[str]:
-    schema = crd_schemas().get((obj["apiVersion"], obj["kind"]))
-    if schema is None:
-        return [f"no CRD for {obj['apiVersion']} {obj['kind']}"]
-    validator = jsonschema.Draft4Validator(schema)
-    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message}" for e in validator.iter_errors(obj)]
-
-
-# --- Helm values against the chart's own schema --------------------------------------------------
-
-@cache
-def _chart_schema() -> jsonschema.Draft7Validator:
-    schema = json.loads((CHART_REFERENCE / "values.schema.json").read_text())
-    return jsonschema.Draft7Validator(schema)
-
-
-@cache
-def _chart_defaults() -> dict[str, Any]:
-    return yaml.safe_load((CHART_REFERENCE / "values.yaml").read_text())
-
-
-def merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in over.items():
-        out[key] = merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
+def validators(kube_version: str = "1.37") -> validate.Validators:
+    """kubernetes-validate strict, the CRDs in shared/crds, the chart 1.19.0 values schema."""
+    return validate.Validators(kube_version=validate.kube_version(kube_version),
+                               crds=validate.load_crds([CRDS]),
+                               chart=validate.ChartSchema.load(CHART_REFERENCE / "values.schema.json"))
 
 
 def chart_values_problems(values: dict[str, Any]) -> list[str]:
     """Validate values merged over the chart defaults, as Helm does at install time."""
-    merged = merge(_chart_defaults(), values)
-    return [f"{'.'.join(map(str, e.absolute_path))}: {e.message[:200]}"
-            for e in _chart_schema().iter_errors(merged)]
+    return [f"{path}: {message}" for path, message in validators().chart.problems(values)]
 
-
-# --- one verdict per object ----------------------------------------------------------------------
 
 def object_problems(obj: dict[str, Any], kube_version: str) -> list[str]:
-    """Core kinds: kubernetes-validate strict; custom resources: their CRD; HelmRelease/HelmChart values: the chart."""
-    name = f"{obj['kind']}/{obj['metadata'].get('name')}"
-    try:
-        kubernetes_validate.validate(obj, kube_version, strict=True)
-        problems = []
-    except kubernetes_validate.SchemaNotFoundError:
-        problems = crd_problems(obj)
-        if obj["kind"] in ("HelmRelease", "HelmChart"):
-            problems += [f"values.{p}" for p in chart_values_problems(obj["spec"].get("values", {}))]
-    except kubernetes_validate.ValidationError as exc:
-        problems = [str(exc).splitlines()[0]]
-    return [f"{name}: {p}" for p in problems]
+    """Every problem with one object; an object no validator could check is a problem here too."""
+    _verdict, found = validate.check_object(obj, validators(kube_version))
+    return [f"{validate.object_name(obj)}: {path}: {message}" for path, message in found]

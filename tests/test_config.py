@@ -146,7 +146,8 @@ flux: {timeout: 15 minutes}
     assert problems == [
         "gen.yaml: flux.timeout: '15 minutes' must be a Go duration such as 15m or 1h",
         "gen.yaml: ingress.prefixMode: 'rewrite' is not allowed; allowed: keep, strip",
-        "gen.yaml: ingress.tls: set exactly one of certResolver or secretName",
+        "gen.yaml: ingress.tls: has 2 keys (certResolver, secretName); set exactly one of certResolver (an ACME "
+        "resolver in Traefik's static configuration) or secretName (a kubernetes.io/tls Secret in the namespace)",
         "gen.yaml: namespace: 'Airflow' must be a DNS-1123 label: lowercase letters, digits and '-', starting and "
         "ending with a letter or digit",
         "gen.yaml: storage.dags.hostPath: 'relative/dags' must be an absolute path such as /srv/airflow/dags, "
@@ -160,7 +161,8 @@ flux: {timeout: 15 minutes}
 def test_missing_required_settings_are_named(tmp_path):
     assert problems_of(tmp_path, "ingress: {tls: {}}\n") == [
         "gen.yaml: ingress.host: is required: Public host name (RFC 1123, lowercase). Required.",
-        "gen.yaml: ingress.tls: set exactly one of certResolver or secretName",
+        "gen.yaml: ingress.tls: is empty; set exactly one of certResolver (an ACME resolver in Traefik's static "
+        "configuration) or secretName (a kubernetes.io/tls Secret in the namespace)",
     ]
     assert problems_of(tmp_path, "namespace: airflow\n") == [
         "gen.yaml: ingress: is required: The Traefik route to the Airflow UI at https://<host><pathPrefix>."]
@@ -246,12 +248,12 @@ def test_chart_pin_problems_are_named(tmp_path):
     (b"# only a comment\n", "gen.yaml: file is empty; see the config reference in README.md"),
     (b"- a\n- b\n", "gen.yaml: must be a mapping of settings (namespace:, ingress:, ...), not a list"),
     (b"namespace: a\nnamespace: b\n",
-     "gen.yaml: invalid YAML (line 2, column 1): duplicate key 'namespace'; each key may appear once"),
+     "gen.yaml: namespace: duplicate key; each key may appear once (line 2, column 1)"),
     (b"a: &x [1]\nb: *x\n",
-     "gen.yaml: invalid YAML (line 2, column 4): anchors and aliases (*name) are not allowed; write the value out"),
+     "gen.yaml: b: anchors and aliases (*name) are not allowed; write the value out (line 2, column 4)"),
     (b"namespace: !!python/object/apply:os.system ['true']\n",
-     "gen.yaml: invalid YAML (line 1, column 12): the tag 'tag:yaml.org,2002:python/object/apply:os.system' is "
-     "not allowed; use plain YAML values"),
+     "gen.yaml: namespace: the tag '!!python/object/apply:os.system' is not allowed; use plain YAML values "
+     "(line 1, column 12)"),
     (b"namespace: \xff\xfe\n", "gen.yaml: not UTF-8 text (invalid byte at offset 11)"),
     (b"namespace: [unclosed\n", None),
     (b"a: 1\n---\nb: 2\n", "gen.yaml: holds 2 YAML documents; exactly one is allowed"),
@@ -292,3 +294,124 @@ def test_a_directory_or_a_missing_file_is_refused(tmp_path):
     with pytest.raises(ConfigError) as caught:
         load(tmp_path / "nope.yaml", "nope.yaml")
     assert caught.value.problems == ["nope.yaml: file not found"]
+
+
+def _pin_chart(tmp_path, version, airflow_version="2.11.0"):
+    (tmp_path / "charts/airflow/chart.yaml").write_text(
+        f"repository: https://airflow.apache.org\nname: airflow\nversion: {version}\nairflowVersion: {airflow_version}\n")
+
+
+def test_a_base_url_whose_path_is_not_the_routes_prefix_says_what_to_set(tmp_path):
+    problems = problems_of(tmp_path, BASE, values="config:\n  api:\n    base_url: https://airflow.example.com/af\n")
+    assert problems == [
+        "charts/airflow/values.yaml: config.api.base_url: 'https://airflow.example.com/af' has path '/af' but the "
+        "route serves /airflow (ingress.pathPrefix) and keeps the prefix; remove it here: gen sets config.api.base_url "
+        "to 'https://airflow.example.com/airflow' from ingress.host and ingress.pathPrefix (to serve Airflow under "
+        "/af, set ingress.pathPrefix: /af)"]
+
+
+def test_a_base_url_with_the_prefix_in_strip_mode_is_refused_with_both_fixes(tmp_path):
+    text = BASE + ("  prefixMode: strip\nairflow: {version: 2.11.0}\n"
+                   "overlays: {celery-executor: {values: {config: {webserver: "
+                   "{base_url: 'https://airflow.example.com/airflow/'}}}}}\n")
+    assert problems_of(tmp_path, text) == [
+        "gen.yaml: overlays.celery-executor.values: config.webserver.base_url: 'https://airflow.example.com/airflow/' "
+        "has path '/airflow' but in prefixMode 'strip' Traefik removes /airflow before Airflow sees it, so base_url "
+        "must have no path; remove it here: gen sets config.webserver.base_url to 'https://airflow.example.com' from "
+        "ingress.host and ingress.pathPrefix (or set ingress.prefixMode: keep, which keeps the prefix and wants this "
+        "path)"]
+
+
+def test_a_base_url_for_the_other_airflow_major_is_checked_too(tmp_path):
+    problems = problems_of(tmp_path, BASE, values="config: {webserver: {base_url: 'https://airflow.example.com'}}\n")
+    assert len(problems) == 1
+    assert problems[0].startswith("charts/airflow/values.yaml: config.webserver.base_url: 'https://airflow.example.com'"
+                                  " has path '/' but the route serves /airflow")
+
+
+def test_user_values_under_keys_the_pinned_chart_does_not_know_are_refused(tmp_path):
+    path = make_project(tmp_path, BASE + "airflow: {version: 2.11.0}\n"
+                        "overlays: {celery-executor: {values: {workers: {celery: {persistence: {enabled: false}}}}}}\n",
+                        values="createUserJob: {defaultUser: {role: Admin}}\n")
+    _pin_chart(tmp_path, "1.18.0")
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert caught.value.problems == [
+        "charts/airflow/values.yaml: createUserJob.defaultUser: chart 1.18.0 (charts/airflow/chart.yaml) does not "
+        "know createUserJob.defaultUser, added in chart 1.19.0; write it as webserver.defaultUser instead, or pin "
+        "chart 1.19.0 or later",
+        "gen.yaml: overlays.celery-executor.values: workers.celery: chart 1.18.0 (charts/airflow/chart.yaml) does "
+        "not know workers.celery, added in chart 1.19.0; write it as workers instead, or pin chart 1.19.0 or later",
+    ]
+
+
+def test_airflow_3_needs_a_chart_that_reads_its_keys_from_secrets(tmp_path):
+    path = make_project(tmp_path, BASE + "airflow: {version: 3.0.2}\n")
+    _pin_chart(tmp_path, "1.16.0", "2.10.5")
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert caught.value.problems == [
+        "charts/airflow/chart.yaml: version: chart 1.16.0 does not know apiSecretKeySecretName (added in chart "
+        "1.18.0), and gen needs it: Airflow 3 keeps its api-server session key in a Secret; pin chart 1.18.0 or later",
+        "charts/airflow/chart.yaml: version: chart 1.16.0 does not know jwtSecretName (added in chart 1.17.0), and "
+        "gen needs it: Airflow 3 keeps its JWT signing key in a Secret; pin chart 1.17.0 or later",
+    ]
+
+
+def test_a_multi_executor_string_needs_chart_1_16(tmp_path):
+    path = make_project(tmp_path, BASE + "airflow: {version: 2.10.5}\n")
+    _pin_chart(tmp_path, "1.15.0", "2.9.3")
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert caught.value.problems == [
+        "charts/airflow/chart.yaml: version: chart 1.15.0 does not accept executor 'CeleryExecutor,KubernetesExecutor'"
+        " (accepted from chart 1.16.0); pin chart 1.16.0 or later, or on Airflow 2 set "
+        "overlays.celery-kubernetes-executor.executor: CeleryKubernetesExecutor"]
+    path.write_text(BASE + "airflow: {version: 2.10.5}\n"
+                    "overlays: {celery-kubernetes-executor: {executor: CeleryKubernetesExecutor}}\n")
+    load(path, "gen.yaml")
+
+
+def test_before_chart_1_19_the_admin_password_goes_to_the_old_key(tmp_path):
+    from generator import credentials
+
+    path = make_project(tmp_path, BASE + "airflow: {version: 2.11.0}\n")
+    _pin_chart(tmp_path, "1.18.0")
+    assert credentials.values_from(load(path))[0]["targetPath"] == "webserver.defaultUser.password"
+
+
+@pytest.mark.parametrize(("extra", "expected"), [
+    ("namespace: kube-system\n", "gen.yaml: namespace: 'kube-system' is reserved for Kubernetes' own components; "
+                                 "use a namespace of its own such as airflow"),
+    ("release: 1airflow\n", "gen.yaml: release: '1airflow' must be a DNS-1123 label of at most 40 characters that "
+                            "starts with a letter (the chart names Services after it): lowercase letters, digits "
+                            "and '-'"),
+    ("flux: {timeout: 0m0s}\n", "gen.yaml: flux.timeout: '0m0s' must be a Go duration such as 15m or 1h"),
+    ("airflow: {version: 3.1.7, image: {tag: 2.10.5-python3.12}}\n",
+     "gen.yaml: airflow.image.tag: '2.10.5-python3.12' runs Airflow 2 but airflow.version is 3.1.7, so the chart "
+     "renders Airflow 3's components; set airflow.version to the image's Airflow version"),
+    ("workers: {kubernetes: {resources: {requests: {cpu: '2', memory: 1Gi}, limits: {cpu: 1500m, memory: 2G}}}}\n",
+     "gen.yaml: workers.kubernetes.resources.requests.cpu: 2 is more than the limit 1500m; a pod may not request "
+     "more than its limit: lower the request or raise the limit"),
+    ("workers: {kubernetes: {tolerations: [{key: gpu, operator: Exists, value: 'yes'}]}}\n",
+     "gen.yaml: workers.kubernetes.tolerations[0].value: must be empty with operator Exists; remove it, or use "
+     "operator Equal"),
+    ("workers: {kubernetes: {tolerations: [{operator: Equal, value: x}]}}\n",
+     "gen.yaml: workers.kubernetes.tolerations[0].key: is required with operator Equal; name the taint key, or use "
+     "operator Exists to tolerate every taint"),
+    ("workers: {kubernetes: {tolerations: [{operator: Exists, tolerationSeconds: 60}]}}\n",
+     "gen.yaml: workers.kubernetes.tolerations[0].tolerationSeconds: applies only with effect NoExecute; set effect: "
+     "NoExecute or remove it"),
+    ("workers: {kubernetes: {env: [{name: TZ, value: UTC}, {name: TZ, value: CET}]}}\n",
+     "gen.yaml: workers.kubernetes.env[1].name: 'TZ' is already set in env[0]; keep one"),
+    ("secrets: {fernetKey: shared, jwtSecret: shared}\n",
+     "gen.yaml: secrets.jwtSecret: 'shared' is also the Secret of secrets.fernetKey; each needs a Secret of its own "
+     "(gen secrets would write one over the other)"),
+])
+def test_what_the_api_server_would_refuse_later_is_refused_now(tmp_path, extra, expected):
+    assert problems_of(tmp_path, BASE + extra) == [expected]
+
+
+def test_a_1gi_request_under_a_1g_limit_is_compared_as_quantities(tmp_path):
+    text = BASE + "workers: {kubernetes: {resources: {requests: {memory: 1G, cpu: 500m}, limits: {memory: 1Gi, cpu: 1}}}}\n"
+    load(make_project(tmp_path, text))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from generator.reference import markdown
 from support import REPO
 
@@ -27,3 +29,35 @@ def test_the_readme_table_of_profiles_matches_the_code():
         assert f"`{profile.default_class}`" in row or "none of its own" in row, name
         assert ("local-path-provisioner" in row) is profile.gen_installs_provisioner, name
         assert ("allowed" in row) is profile.shared_host_path, name
+
+
+def _message_rows(text: str) -> list[str]:
+    """The fixed message parts: first-column code spans of the two-column tables in docs/errors.md."""
+    fragments = []
+    for line in text.splitlines():
+        cells = re.split(r"(?<!\\)\|", line)
+        if len(cells) == 4 and re.fullmatch(r" `[^`]+` ", cells[1]):
+            fragments.append(cells[1].strip()[1:-1])
+    return fragments
+
+
+def test_every_message_in_the_error_reference_is_one_gen_prints():
+    source = "\n".join(path.read_text() for path in sorted((REPO / "generator").rglob("*.py")))
+    fragments = _message_rows((REPO / "docs" / "errors.md").read_text())
+    assert len(fragments) > 60
+    stale = [fragment for fragment in fragments if fragment not in source]
+    assert stale == [], "docs/errors.md names messages gen no longer prints"
+
+
+def test_every_schema_error_is_in_the_error_reference():
+    reference = (REPO / "docs" / "errors.md").read_text()
+    schemas = "\n".join(path.read_text() for path in sorted((REPO / "generator" / "schema").glob("*.json")))
+    missing = [message for message in re.findall(r'"x-error": "([^"]+)"', schemas)
+               if message.replace("|", "\\|") not in reference]
+    assert missing == [], "add these to docs/errors.md"
+
+
+def test_the_readme_links_the_error_reference_and_documents_validate():
+    readme = (REPO / "README.md").read_text()
+    assert "docs/errors.md" in readme and "## Validating in CI" in readme
+    assert "`gen validate`" not in readme.split("## Not done yet", 1)[1]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -29,7 +30,10 @@ def dotted(path: list[Any] | tuple[Any, ...]) -> str:
     """`["ingress", "entryPoints", 0]` -> `ingress.entryPoints[0]`; the whole document is `(top level)`."""
     out = ""
     for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+        if not isinstance(part, int):
+            # A key with spaces, quotes or colons is quoted, so the path stays one readable token.
+            part = part if re.fullmatch(r"[A-Za-z0-9_./~-]+", str(part)) else repr(str(part))
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
     return out or "(top level)"
 
 
@@ -72,6 +76,10 @@ def _messages(error: ValidationError) -> list[tuple[str, str]]:
     if kind == "enum":
         allowed = ", ".join(str(v) for v in error.validator_value)
         return [(dotted(path), f"{show(error.instance)} is not allowed; allowed: {allowed}")]
+    if "x-error" in schema and kind in ("minProperties", "maxProperties") and isinstance(error.instance, dict):
+        keys = sorted(str(k) for k in error.instance)
+        what = f"has {len(keys)} keys ({', '.join(keys)})" if keys else "is empty"
+        return [(dotted(path), f"{what}; {schema['x-error']}")]
     if "x-error" in schema and kind in ("pattern", "minProperties", "maxProperties", "maxLength", "minLength"):
         shown = "" if isinstance(error.instance, dict) else f"{show(error.instance)} "
         return [(dotted(path), f"{shown}{schema['x-error']}".strip())]
