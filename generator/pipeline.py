@@ -57,8 +57,9 @@ def render_sources(config: Config, selected: Sequence[str]) -> dict[str, str]:
         files[f"dist/base/{chart}.yaml"] = head + dump_documents(objects)
     base_files = sorted(Path(p).name for p in files)
     files[f"dist/base/{overlays.KUSTOMIZATION}"] = head + dump_documents([_kustomization(base_files)])
+    overlay_kustomization = head + dump_documents([overlays.kustomization(config)])  # the same for every overlay
     for name in selected:
-        files[f"overlays/{name}/{overlays.KUSTOMIZATION}"] = head + dump_documents([overlays.kustomization(config)])
+        files[f"overlays/{name}/{overlays.KUSTOMIZATION}"] = overlay_kustomization
         patch_file = overlays.target(config).patch_file
         files[f"overlays/{name}/{patch_file}"] = head + dump_documents([overlays.patch(name, config)])
     return files
@@ -72,11 +73,14 @@ def render_sync(config: Config) -> dict[str, str]:
     return {path: output.header(config.source.name) + dump_documents(app.build_sync(config))}
 
 
+_HYDRATED_KUSTOMIZATION = dump_documents([_kustomization([HYDRATED_FILE])])
+
+
 def _hydrated(config: Config, name: str, manifests: str) -> dict[str, str]:
     head = output.header(config.source.name)
     return {
         f"dist/{name}/{HYDRATED_FILE}": head + manifests,
-        f"dist/{name}/{overlays.KUSTOMIZATION}": head + dump_documents([_kustomization([HYDRATED_FILE])]),
+        f"dist/{name}/{overlays.KUSTOMIZATION}": head + _HYDRATED_KUSTOMIZATION,
     }
 
 
@@ -191,17 +195,20 @@ def _owned_sync_files(config: Config) -> list[str]:
 def _overlap_problems(configs: Sequence[Config]) -> list[str]:
     """Two configs may not write the same files: each needs its own directory, outside the other's output."""
     found = []
+    resolved = [str(config.source.project_dir.resolve()) for config in configs]  # once: resolve() is slow
+    trees = (*output.TREES, sync.CLUSTERS)
     for index, first in enumerate(configs):
-        for second in configs[index + 1:]:
-            a, b = first.source.project_dir.resolve(), second.source.project_dir.resolve()
+        for offset, second in enumerate(configs[index + 1:], start=index + 1):
+            a, b = resolved[index], resolved[offset]
             if a == b:
                 found.append(f"{first.source.label} and {second.source.label}: both would write dist/ and "
                              f"overlays/ in {first.source.project_dir}; put each config in its own directory")
                 continue
             for outer, inner, label in ((a, b, second.source.label), (b, a, first.source.label)):
-                for tree in (*output.TREES, sync.CLUSTERS):
-                    if (outer / tree) == inner or (outer / tree) in inner.parents:
-                        found.append(f"{label}: lies inside {outer / tree}, which another config's synth "
+                for tree in trees:
+                    replaced = os.path.join(outer, tree)
+                    if inner == replaced or inner.startswith(replaced + os.sep):
+                        found.append(f"{label}: lies inside {replaced}, which another config's synth "
                                      f"replaces; move it out of {tree}/")
     return list(dict.fromkeys(found))
 
