@@ -23,7 +23,7 @@ from typing import Any
 import jsonschema
 import yaml
 
-from . import config as config_module
+from . import config as config_module, sync
 from .errors import ConfigError, GenError
 from .schema import dotted, show
 from .values import deep_merge
@@ -329,7 +329,11 @@ class Report:
 
 
 def _overlay(report: Report, project_dir: Path, overlay: str, validators: Validators) -> None:
-    relative = HYDRATED.as_posix().format(overlay=overlay)
+    _check_file(report, project_dir, overlay, HYDRATED.as_posix().format(overlay=overlay), validators)
+
+
+def _check_file(report: Report, project_dir: Path, overlay: str, relative: str, validators: Validators) -> None:
+    """Every object of one generated file; `overlay` starts each line (the overlay, or the wiring file)."""
     path = project_dir / relative
     if not path.is_file():
         report.add([f"{overlay}: {relative}: missing; run `gen synth` first"], problem=True)
@@ -354,12 +358,16 @@ def _overlay(report: Report, project_dir: Path, overlay: str, validators: Valida
 
 
 def run(config_path: Path, overlays: Sequence[str], validators: Validators, label: str | None = None) -> Report:
-    """Run the config rules, then validate dist/<overlay>/manifests.yaml beside the config for each overlay."""
+    """Run the config rules, then validate dist/<overlay>/manifests.yaml for each overlay and the cluster wiring."""
     report = Report(overlays=tuple(overlays))
+    config = None
     try:
-        config_module.load(config_path, label)
+        config = config_module.load(config_path, label)
     except ConfigError as exc:
         report.add(exc.problems, problem=True)
     for overlay in overlays:
         _overlay(report, config_path.parent, overlay, validators)
+    wiring = sync.file_path(config) if config is not None else None
+    if wiring:  # clusters/<name>/airflow.yaml: the GitRepository and Kustomization Flux applies first
+        _check_file(report, config_path.parent, wiring, wiring, validators)
     return report

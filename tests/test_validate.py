@@ -185,3 +185,18 @@ def test_hostile_manifests_on_disk_are_refused_in_one_line(project):
     assert code == 1
     assert lines[0] == ("kubernetes-executor: dist/kubernetes-executor/manifests.yaml: b[0]: anchors and aliases "
                         "(*name) are not allowed; write the value out (line 2, column 5)")
+
+
+def test_the_cluster_wiring_file_is_validated_too(synthesized, tmp_path):
+    root = tmp_path / "wired"
+    shutil.copytree(synthesized["tls-secret"], root)
+    code, lines = gen_validate(root, "--crds", str(CRDS), "--chart-schema", SCHEMA)
+    assert code == 0, lines
+    assert lines[-1].startswith("gen validate: ") and "0 not checked, 0 problems" in lines[-1]
+    wiring = root / "clusters" / "production" / "airflow.yaml"
+    text = wiring.read_text()
+    wiring.write_text(text.replace("  prune: true\n", "  prune: yes please\n"))
+    code, lines = gen_validate(root, "--crds", str(CRDS))
+    assert code == 1
+    assert any(line.startswith("clusters/production/airflow.yaml Kustomization/flux-system/data-platform-orchestrator: "
+                               "spec.prune: ") for line in lines), lines
