@@ -91,7 +91,47 @@ def valid_configs(draw) -> dict[str, Any]:
         },
         "secrets": {"fernetKey": draw(secret_name), "metadata": draw(secret_name)},
     }
+    config.update(draw(cluster_settings()))
+    config["ingress"]["apiGroup"] = draw(st.sampled_from(["traefik.io", "traefik.containo.us"]))
+    for volume in ("dags", "logs"):
+        config["storage"][volume].update(draw(storage_backend(volume)))
+    if draw(st.booleans()):
+        config["flux"]["cluster"] = {
+            "name": draw(dns_label), "overlay": draw(st.sampled_from(airflow.OVERLAYS)),
+            "url": draw(st.sampled_from(["https://git.example.com/you/platform.git", "ssh://git@example.com/x.git"])),
+            "branch": draw(st.sampled_from(["main", "release/1.x"])),
+            "path": draw(st.sampled_from([".", "deploy/airflow"])), "secretName": draw(secret_name),
+        }
     return config
+
+
+@st.composite
+def cluster_settings(draw) -> dict[str, Any]:
+    """A cluster profile, its node count and the engine that installs the chart."""
+    distribution = draw(st.sampled_from(["k3s", "kubeadm", "kind", "minikube"]))
+    engine = draw(st.sampled_from(["flux", "k3s"])) if distribution == "k3s" else "flux"
+    return {"cluster": {"distribution": distribution, "nodes": draw(st.sampled_from([1, 1, 2, 3]))},
+            "gitops": {"engine": engine}}
+
+
+@st.composite
+def storage_backend(draw, volume: str) -> dict[str, Any]:
+    """One of the volume's backends with its own settings (hostPath keeps what valid_configs set)."""
+    kinds = ["hostPath", "nfs", "storageClass", "existingClaim", "gitSync" if volume == "dags" else "none"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "nfs":
+        return {"type": kind, "nfs": {"server": draw(st.sampled_from(["nas.home.arpa", "10.0.0.5"])),
+                                      "path": f"/export/{volume}"}}
+    if kind == "storageClass":
+        return {"type": kind, "storageClassName": draw(st.sampled_from(["longhorn", "nfs-client", "local-path"]))}
+    if kind == "existingClaim":
+        return {"type": kind, "existingClaim": draw(dns_label)}
+    if kind == "gitSync":
+        return {"type": kind, "gitSync": {"repository": "https://git.example.com/data/dags.git",
+                                          "branch": "main", "period": draw(duration)}}
+    if kind == "none":
+        return {"type": kind, "remote": {"baseLogFolder": "s3://bucket/logs", "connectionSecret": draw(dns_label)}}
+    return {}
 
 
 # Values that break a field in every way a hostile or careless user might.
@@ -182,7 +222,7 @@ PROJECTS: dict[str, Path] = {}
 
 def _validate_tree(root: Path) -> list[str]:
     problems = []
-    for path in sorted(root.glob("dist/*/*.yaml")):
+    for path in sorted(root.glob("dist/*/*.yaml")) + sorted(root.glob("clusters/*/*.yaml")):
         if path.name == "kustomization.yaml":
             continue
         for obj in documents(path.read_text()):
@@ -203,14 +243,19 @@ def test_accepted_configs_synthesize_into_output_every_validator_and_kustomize_a
     out = Path(tempfile.mkdtemp(prefix="gen-property-out-"))
     try:
         pipeline.generate(loaded, out, airflow.OVERLAYS)
+        pipeline.output.write_files(out, pipeline.render_sync(loaded))
         assert _validate_tree(out) == []
         # Every kustomization gen writes builds: the base, each overlay, each hydrated directory.
         directories = [out / "dist" / "base"] + [out / tree / name for tree in ("overlays", "dist")
                                                   for name in airflow.OVERLAYS]
         try:
             kustomize.build_many(directories)
+            # The hydrated files came from batched builds: each equals a plain build of its overlay.
+            alone = kustomize.build_many([out / "overlays" / name for name in airflow.OVERLAYS])
         except GenError as exc:
             raise AssertionError(exc.problems) from None
+        for name, text in zip(airflow.OVERLAYS, alone, strict=True):
+            assert (out / "dist" / name / "manifests.yaml").read_text().split("\n", 1)[1] == text, name
     finally:
         shutil.rmtree(out)
 
