@@ -9,9 +9,11 @@ location from its own files, and a cache that cannot be read or written is simpl
 from __future__ import annotations
 
 import os
-import tempfile
 from importlib import metadata
 from pathlib import Path
+
+from . import output
+from .errors import OutputError
 
 OFF = {"", "0", "off", "none"}
 
@@ -55,9 +57,6 @@ def put(key: str, text: str) -> None:
         return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", dir=path.parent, delete=False,
-                                         prefix=f".{key}.") as handle:
-            handle.write(text)
-        os.replace(handle.name, path)
-    except OSError:
+        output.write_atomically(path, text)
+    except (OSError, OutputError):
         pass

@@ -20,11 +20,12 @@ DEFAULT_CONFIG = "gen.yaml"
 
 
 class Failure(click.ClickException):
-    """Every problem on its own `error:` line on stderr; exit 1."""
+    """Every problem on its own `error:` line on stderr; exit 1 (2 where a command, like diff, says so)."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], exit_code: int = 1) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.exit_code = exit_code
 
     def show(self, file=None) -> None:  # type: ignore[override]
         for line in self.problems:
@@ -169,9 +170,7 @@ def diff(config_path: Path, ref: str, overlays: tuple[str, ...], fmt: str) -> No
     try:
         sections = diff_module.diff(config_path, ref, _selected(overlays), label=str(config_path))
     except GenError as exc:
-        for line in exc.problems:
-            click.echo(f"error: {line}", err=True)
-        sys.exit(2)
+        raise Failure(exc.problems, exit_code=2) from None
     render = diff_module.markdown if fmt == "markdown" else diff_module.text
     click.echo(render(sections, ref), nl=False)
     sys.exit(1 if diff_module.has_changes(sections) else 0)

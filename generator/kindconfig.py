@@ -10,13 +10,12 @@ Field names are those of kind's `kind.x-k8s.io/v1alpha4` Cluster (pkg/apis/confi
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
-from . import cluster
+from . import cluster, output
 from .config import Config
-from .errors import ConfigError, OutputError
+from .errors import ConfigError
 from .yamlio import dump_documents
 
 API_VERSION = "kind.x-k8s.io/v1alpha4"
@@ -63,18 +62,5 @@ def render(config: Config) -> str:
 
 
 def write(text: str, target: Path) -> None:
-    """Replace `target` atomically: a temporary file beside it, renamed over it; never a partial file."""
-    directory = target.parent if str(target.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
-    except OSError as exc:
-        raise OutputError(f"{target}: cannot write here: {exc.strerror}") from None
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-            stream.write(text)
-        os.replace(temporary, target)
-    except OSError as exc:
-        Path(temporary).unlink(missing_ok=True)
-        raise OutputError(f"{target}: cannot write: {exc.strerror}") from None
-
-
+    """Replace `target` atomically: never a partial file."""
+    output.write_atomically(target, text)

@@ -26,10 +26,9 @@ from typing import Any
 import yaml
 
 from .errors import ToolError
-from .yamlio import plain_is_not_string
+from .yamlio import dump_documents, plain_is_not_string
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_DUMPER = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 BATCH_SIZE = 15  # overlays per kustomize process: past a few dozen, kustomize slows down per object
 
 
@@ -84,7 +83,7 @@ def _prefixed_namespaces(text: str, prefix: str) -> str:
         if re.search(r"(?m)^kind: Namespace$", doc):
             (namespace,) = _parse(doc)
             namespace["metadata"]["name"] = prefix + str(namespace["metadata"]["name"])
-            docs[index] = yaml.dump(namespace, Dumper=_DUMPER)
+            docs[index] = dump_documents([namespace])
     return "---\n".join(docs)
 
 

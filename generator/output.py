@@ -120,11 +120,28 @@ def replace_trees(project_dir: Path, stage: Path) -> None:
             raise OutputError(f"{name}/: cannot replace: {exc.strerror}") from None
 
 
+def write_atomically(target: Path, text: str) -> None:
+    """Replace `target` with `text` through a temporary file beside it: a reader sees old or new, never part.
+
+    Raises OutputError naming `target`: `cannot write here` when its directory refuses a new file.
+    """
+    try:
+        handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    except OSError as exc:
+        raise OutputError(f"{target}: cannot write here: {exc.strerror}") from None
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(text)
+        os.replace(temporary, target)
+    except OSError as exc:
+        Path(temporary).unlink(missing_ok=True)
+        raise OutputError(f"{target}: cannot write: {exc.strerror}") from None
+
+
 def replace_files(project_dir: Path, files: Mapping[str, str], remove: Sequence[str] = ()) -> None:
     """Write single files that live among the user's own (clusters/<name>/airflow.yaml), each atomically.
 
-    Each file is written beside its target and renamed over it, so it is always old or new, never
-    partial; `remove` lists files gen wrote earlier and no longer generates.
+    `remove` lists files gen wrote earlier and no longer generates.
     """
     root = project_dir.resolve()
     for relative in [*files, *remove]:
@@ -133,17 +150,10 @@ def replace_files(project_dir: Path, files: Mapping[str, str], remove: Sequence[
             raise OutputError(f"{relative}: would be written outside {project_dir}; it leads through a symbolic link")
     for relative, text in sorted(files.items()):
         target = project_dir / relative
-        temporary = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
-            with tempfile.NamedTemporaryFile("w", encoding="utf-8", newline="\n", dir=target.parent,
-                                             prefix=f".{target.name}.", delete=False) as handle:
-                temporary = Path(handle.name)
-                handle.write(text)
-            os.replace(temporary, target)
         except OSError as exc:
-            if temporary is not None:
-                temporary.unlink(missing_ok=True)
             raise OutputError(f"{relative}: cannot write: {exc.strerror}") from None
+        write_atomically(target, text)
     for relative in remove:
         (project_dir / relative).unlink(missing_ok=True)

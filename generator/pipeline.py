@@ -255,7 +255,7 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
             problems += _sync_target_problems(config, stage)
         if problems:
             raise ConfigError(problems)
-        for config, stage, files in zip(configs, stages, rendered, strict=True):
+        for config, stage in zip(configs, stages, strict=True):
             output.replace_trees(config.source.project_dir, stage)
         for config, sync_files in zip(configs, syncs, strict=True):
             stale = [p for p in _owned_sync_files(config) if p not in sync_files]

@@ -8,7 +8,7 @@ the user's own (flux-system/ among them), so gen owns exactly this file and noth
 from __future__ import annotations
 
 import posixpath
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def problems(config: Config) -> list[str]:
     root = _repository_root(project)
     if root is None:
         return []
-    actual = PurePosixPath(project.relative_to(root).as_posix()).as_posix()
+    actual = project.relative_to(root).as_posix()
     if posixpath.normpath(cluster.path) != actual:
         return [f"{config.source.label}: flux.cluster.path: is {cluster.path!r} but this project is at "
                 f"{actual!r} in its Git repository ({root}); write path: {actual}"]

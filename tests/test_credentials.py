@@ -168,7 +168,8 @@ def test_secret_names_are_configurable(tmp_path):
 
 # --- the guard: nothing generated looks like a credential ----------------------------------------
 
-ALLOWED_STRINGS = re.compile(r"^([a-z][a-z0-9+.-]*://[\w.:/-]+|[\w.-]+|Host\(`[\w.-]+`\) && PathPrefix\(`[\w./~-]+`\)|"
+# A URL may name a user (ssh://git@host/...), never a password: the user part has no ':'.
+ALLOWED_STRINGS = re.compile(r"^([a-z][a-z0-9+.-]*://([\w.-]+@)?[\w.:/-]+|[\w.-]+|Host\(`[\w.-]+`\) && PathPrefix\(`[\w./~-]+`\)|"
                              r"exec airflow api-server --proxy-headers|[\w./-]+/[\w.:/-]+)$")
 
 
@@ -201,7 +202,7 @@ def _with_embedded_patches(docs):
 def test_no_generated_file_holds_a_credential(synthesized, name):
     secret_words = re.compile(r"(password|passwd|pass|secret|token|fernetkey|secretkey|jwtsecret|connection|"
                               r"brokerurl)$", re.IGNORECASE)
-    for relative, data in tree(synthesized[name], "dist", "overlays").items():
+    for relative, data in tree(synthesized[name], "dist", "overlays", "clusters").items():
         for document in _with_embedded_patches(documents(data.decode())):
             for path, value in _strings(document):
                 key = path.rsplit(".", 1)[-1]
