@@ -23,8 +23,13 @@ EXAMPLES = {
 
 
 def check_one(filename: str) -> int:
+    with tempfile.TemporaryDirectory(prefix="airflow-home-") as home:
+        return _check_in(home, filename)
+
+
+def _check_in(home: str, filename: str) -> int:
     executor, dag_id = EXAMPLES[filename]
-    os.environ.update({"AIRFLOW_HOME": tempfile.mkdtemp(prefix="airflow-home-"), "AIRFLOW__CORE__EXECUTOR": executor,
+    os.environ.update({"AIRFLOW_HOME": home, "AIRFLOW__CORE__EXECUTOR": executor,
                        "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR"})
     from airflow.models.dagbag import DagBag
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -23,6 +24,12 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"the shared test data is missing at {SHARED}; set GEN_SHARED_DIR")
     # The kustomize cache of this test run only (subprocesses inherit it): never the user's, never stale.
     os.environ["GEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gen-test-cache-")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    cache = os.environ.get("GEN_CACHE_DIR")
+    if cache and Path(cache).name.startswith("gen-test-cache-"):
+        shutil.rmtree(cache, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -172,10 +172,15 @@ def mutated_configs(draw) -> dict[str, Any]:
     return config
 
 
-def _project() -> Path:
-    root = Path(tempfile.mkdtemp(prefix="gen-property-"))
-    make_project(root, "")
-    return root
+PROJECTS: dict[str, Path] = {}
+
+
+def _project(kind: str) -> Path:
+    """One scratch project per test, made on first use (teardown_module removes them)."""
+    if kind not in PROJECTS:
+        PROJECTS[kind] = Path(tempfile.mkdtemp(prefix="gen-property-"))
+        make_project(PROJECTS[kind], "")
+    return PROJECTS[kind]
 
 
 def assert_names_a_field(problems: list[str], config: dict[str, Any]) -> None:
@@ -200,7 +205,7 @@ def load_or_problems(root: Path, config: dict[str, Any]):
 @settings(max_examples=1500)
 @given(mutated_configs())
 def test_any_config_loads_or_is_refused_naming_the_field(config):
-    root = PROJECTS.setdefault("load", _project())
+    root = _project("load")
     _loaded, problems = load_or_problems(root, config)
     if problems is not None:
         assert_names_a_field(problems, config)
@@ -209,15 +214,13 @@ def test_any_config_loads_or_is_refused_naming_the_field(config):
 @settings(max_examples=1000)
 @given(st.binary(max_size=300) | st.text(max_size=300).map(lambda t: t.encode("utf-8", "surrogatepass")))
 def test_any_bytes_are_loaded_or_refused_in_one_line_per_problem(content):
-    root = PROJECTS.setdefault("bytes", _project())
+    root = _project("bytes")
     (root / "gen.yaml").write_bytes(content)
     try:
         load(root / "gen.yaml", LABEL)
     except ConfigError as exc:
         assert exc.problems and all(p.startswith(f"{LABEL}: ") and "\n" not in p for p in exc.problems)
 
-
-PROJECTS: dict[str, Path] = {}
 
 
 def _validate_tree(root: Path) -> list[str]:
@@ -235,7 +238,7 @@ def _validate_tree(root: Path) -> list[str]:
 @settings(max_examples=30)
 @given(valid_configs())
 def test_accepted_configs_synthesize_into_output_every_validator_and_kustomize_accept(config):
-    root = PROJECTS.setdefault("synth", _project())
+    root = _project("synth")
     loaded, problems = load_or_problems(root, config)
     if problems is not None:
         assert_names_a_field(problems, config)
