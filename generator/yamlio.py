@@ -195,19 +195,23 @@ class _Dumper(yaml.SafeDumper):
         return super().increase_indent(flow, False)
 
 
-# Plain scalars that YAML 1.2 (kustomize, Go) reads as numbers, booleans or null, but PyYAML's YAML 1.1
-# resolver does not, so it would leave them unquoted: `1e3`, `0o17`, `0x1F`, `+1`, `.5`, `True`...
-_YAML12_NOT_STRING = re.compile(
-    r"^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE"
+# Plain scalars that a Go reader (kustomize, Flux, the API server) takes for something other than a
+# string, but PyYAML's YAML 1.1 resolver does not, so it would leave them unquoted: YAML 1.2 numbers,
+# booleans and null (`1e3`, `0o17`, `0x1F`, `+1`, `.5`, `True`), and YAML 1.1's one-letter booleans
+# and base-60 numbers (`y`, `n`, `0:30`), which kustomize reads as booleans in a kustomization and
+# always writes quoted.
+_NOT_PLAIN_STRING = re.compile(
+    r"^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|n|N"
     r"|[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+"
     r"|[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
 
 
 def plain_is_not_string(text: str) -> bool:
     """Whether `text`, written unquoted, would be read as something other than a string (YAML 1.1 or 1.2)."""
-    if _YAML12_NOT_STRING.match(text):
+    if _NOT_PLAIN_STRING.match(text):
         return True
     try:
         return not isinstance(yaml.safe_load(text), str)
@@ -219,7 +223,7 @@ def _represent_str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
     if "\n" in value:
         # Multi-line text (a Flux patch, for one) reads as a block in a pull request, not as one "...\n..." line.
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|")
-    if _YAML12_NOT_STRING.match(value):
+    if _NOT_PLAIN_STRING.match(value):
         return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="'")
     return dumper.represent_str(value)
 

@@ -29,12 +29,28 @@ def test_a_batch_of_every_fixture_equals_one_build_per_overlay(tmp_path, monkeyp
     assert fallbacks == [], "the batch fell back to single builds"
 
 
-@pytest.mark.parametrize("namespace", ["123", "true", "null", "1e3"])
+@pytest.mark.parametrize("namespace", ["123", "true", "null", "1e3", "y", "n"])
 def test_names_that_read_as_other_types_are_built_alone_and_still_right(tmp_path, monkeypatch, namespace):
     """A prefix would change how such a name is quoted: the check sees it and builds the overlay alone."""
     text = (make_project(tmp_path / "source")).read_text().replace("namespace: airflow", f"namespace: '{namespace}'")
     directories = synthesized_overlays(tmp_path, [("example", text), ("tls-secret", None)])
     alone = kustomize.build_many(directories)
+    fallbacks = []
+    real = kustomize.build_many
+    monkeypatch.setattr(kustomize, "build_many", lambda dirs: fallbacks.extend(dirs) or real(dirs))
+    assert kustomize.build_overlays(directories) == alone
+    assert fallbacks == directories[:3]
+
+
+@pytest.mark.parametrize("class_name", ["n", "y"])
+def test_names_that_kustomize_quotes_as_yaml_1_1_booleans_are_built_alone_and_still_right(tmp_path, monkeypatch,
+                                                                                          class_name):
+    """kustomize writes the names y and n quoted (YAML 1.1 booleans), though PyYAML reads them as strings."""
+    text = (make_project(tmp_path / "source")).read_text().replace("className: airflow-storage",
+                                                                   f"className: {class_name}")
+    directories = synthesized_overlays(tmp_path, [("example", text), ("tls-secret", None)])
+    alone = kustomize.build_many(directories)
+    assert f'name: "{class_name}"' in alone[0]
     fallbacks = []
     real = kustomize.build_many
     monkeypatch.setattr(kustomize, "build_many", lambda dirs: fallbacks.extend(dirs) or real(dirs))
