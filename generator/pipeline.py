@@ -110,17 +110,17 @@ class _Builds:
             else:
                 self._pending[key] = root / "overlays" / name
         if len(self._pending) >= kustomize.BATCH_SIZE:
-            self.start()
+            self.start(processes=1)  # the main thread keeps rendering on the other cores
         return key
 
-    def start(self) -> None:
+    def start(self, processes: int | None = None) -> None:
         if self._pending:
             keys, directories = list(self._pending), list(self._pending.values())
             self._pending.clear()
-            self._running.append((keys, self._pool.submit(kustomize.build_overlays, directories)))
+            self._running.append((keys, self._pool.submit(kustomize.build_overlays, directories, processes)))
 
     def results(self) -> dict[str, str]:
-        self.start()
+        self.start()  # the rest, shared among all cores
         for keys, future in self._running:
             for key, text in zip(keys, future.result(), strict=True):
                 cache.put(key, text)

@@ -25,7 +25,7 @@ def test_an_unchanged_overlay_is_not_built_again(tmp_path, cache_dir, monkeypatc
     assert len(entries(cache_dir)) == 3
     first = tree(tmp_path / "project", "dist", "overlays")
 
-    def no_builds(directories):
+    def no_builds(directories, processes=None):
         assert directories == [], "kustomize ran although its inputs were cached"
         return []
 
@@ -40,7 +40,8 @@ def test_a_changed_overlay_is_built_and_the_others_come_from_the_cache(tmp_path,
     config.write_text(config.read_text().replace("  celery:\n    replicas: 1\n", "  celery:\n    replicas: 2\n"))
     built = []
     real = kustomize.build_overlays
-    monkeypatch.setattr(kustomize, "build_overlays", lambda dirs: built.extend(d.name for d in dirs) or real(dirs))
+    monkeypatch.setattr(kustomize, "build_overlays",
+                        lambda dirs, processes=None: built.extend(d.name for d in dirs) or real(dirs, processes))
     pipeline.synth(config)
     assert sorted(built) == ["celery-executor", "celery-kubernetes-executor"]
 
