@@ -10,12 +10,13 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import errno
+import functools
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from .errors import OutputError
 
@@ -46,17 +47,49 @@ def check_trees(project_dir: Path) -> None:
 
 def write_files(root: Path, files: Mapping[str, str]) -> None:
     """Write `files` (relative POSIX path -> text) below `root`, refusing any path that leaves it."""
+    try:
+        root.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{root}: cannot write here: {exc.strerror}") from None
     top = root.resolve()
+    ready: set[Path] = set()  # directories this call has made or checked: each costs system calls once
     for relative, text in sorted(files.items()):
+        parts = relative.split("/")
         try:
-            # resolve() follows symlinks already on disk, so a link inside root cannot lead out either.
-            target = (root / relative).resolve()
-            if top not in target.parents or PurePosixPath(relative).is_absolute() or ".." in relative.split("/"):
+            if relative.startswith("/") or any(part in ("", ".", "..") for part in parts):
                 raise OutputError(f"{relative}: would be written outside {root}")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(text, encoding="utf-8", newline="\n")
+            if "\0" in relative:
+                raise ValueError("embedded null byte")
+            directory = _directory_inside(top, parts[:-1], ready)
+            if directory is None:
+                raise OutputError(f"{relative}: would be written outside {root}")
+            # O_NOFOLLOW: a link planted where a file goes is refused, never written through.
+            handle = os.open(directory / parts[-1], os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o666)
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(text.encode("utf-8"))
         except (OSError, ValueError) as exc:  # ValueError: a NUL byte in the path
             raise OutputError(f"{relative!r}: cannot be written: {getattr(exc, 'strerror', None) or exc}") from None
+
+
+def _directory_inside(top: Path, parts: Sequence[str], ready: set[Path]) -> Path | None:
+    """top/parts, made where missing; None where an existing link on the way leads out of `top`."""
+    path = top
+    for part in parts:
+        path = path / part
+        if path in ready:
+            continue
+        try:
+            path.mkdir()
+        except FileExistsError:
+            if path.is_symlink():
+                # resolve() follows links already on disk, so a link inside top cannot lead out either.
+                target = path.resolve()
+                if target != top and top not in target.parents:
+                    return None
+            if not path.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
+        ready.add(path)
+    return path
 
 
 def _clean_stale_staging(project_dir: Path) -> None:
@@ -79,6 +112,7 @@ def staging(project_dir: Path) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+@functools.cache  # find_library runs `ldconfig -p`: once per process, not once per swap
 def _libc_renameat2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
     name = ctypes.util.find_library("c")
     try:

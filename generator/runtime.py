@@ -6,6 +6,7 @@ cdk8s for Python runs its core in a Node.js process (jsii). Importing it without
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 from types import ModuleType
@@ -34,6 +35,7 @@ def node_executable() -> str:
     return found
 
 
+@functools.cache  # called per object: the PATH search for Node.js must happen only once
 def cdk8s() -> ModuleType:
     """Import cdk8s once Node.js is known to be there. The first call starts the jsii runtime."""
     node_executable()
