@@ -84,21 +84,31 @@ def _hydrated(config: Config, name: str, manifests: str) -> dict[str, str]:
     }
 
 
+@dataclass(frozen=True)
+class _Target:
+    """Overlay `overlay` of the tree at `root`, rendered from `config`."""
+
+    config: Config
+    root: Path
+    overlay: str
+
+
 class _Builds:
     """kustomize builds of many overlays, started while later configs are still being rendered.
 
     Overlays with byte-identical inputs are built once, output cached by an earlier run is reused,
-    and the rest go to kustomize in batches as soon as a batch is full.
+    and the rest go to kustomize in batches as soon as a batch is full. The thread that built a
+    batch also writes its hydrated files, so those writes overlap the rendering of later configs.
     """
 
     def __init__(self, pool: ThreadPoolExecutor) -> None:
         self._pool, self._version = pool, cache.tool_version()
         self._done: dict[str, str] = {}
-        self._pending: dict[str, Path] = {}
-        self._running: list[tuple[list[str], Future[list[str]]]] = []
+        self._pending: dict[str, _Target] = {}
+        self._running: list[Future[dict[str, tuple[_Target, str]]]] = []
         self._known: set[str] = set()
 
-    def add(self, root: Path, files: dict[str, str], name: str) -> str:
+    def add(self, config: Config, root: Path, files: dict[str, str], name: str) -> str:
         """Queue overlay `name` of the tree at `root`; returns the key its output will be under."""
         inputs = sorted((p, t) for p, t in files.items() if p.startswith(("dist/base/", f"overlays/{name}/")))
         key = hashlib.sha256(repr((self._version, name, inputs)).encode()).hexdigest()
@@ -108,25 +118,37 @@ class _Builds:
             if cached is not None:
                 self._done[key] = cached
             else:
-                self._pending[key] = root / "overlays" / name
+                self._pending[key] = _Target(config, root, name)
         if len(self._pending) >= kustomize.BATCH_SIZE:
             self.start(processes=1)  # the main thread keeps rendering on the other cores
         return key
 
     def start(self, processes: int | None = None) -> None:
         if self._pending:
-            keys, directories = list(self._pending), list(self._pending.values())
+            batch = dict(self._pending)
             self._pending.clear()
-            self._running.append((keys, self._pool.submit(kustomize.build_overlays, directories, processes)))
+            self._running.append(self._pool.submit(_build_and_write, batch, processes))
 
-    def results(self) -> dict[str, str]:
+    def results(self) -> tuple[dict[str, str], set[tuple[Path, str]]]:
+        """Every key's output, and the (root, overlay) pairs whose hydrated files are written already."""
         self.start()  # the rest, shared among all cores
-        for keys, future in self._running:
-            for key, text in zip(keys, future.result(), strict=True):
+        written = set()
+        for future in self._running:
+            for key, (target, text) in future.result().items():
                 cache.put(key, text)
                 self._done[key] = text
+                written.add((target.root, target.overlay))
         self._running.clear()
-        return self._done
+        return self._done, written
+
+
+def _build_and_write(batch: dict[str, _Target], processes: int | None) -> dict[str, tuple[_Target, str]]:
+    """kustomize for every overlay of the batch, then each one's hydrated files written below its root."""
+    texts = kustomize.build_overlays([target.root / "overlays" / target.overlay for target in batch.values()],
+                                     processes)
+    for target, text in zip(batch.values(), texts, strict=True):
+        output.write_files(target.root, _hydrated(target.config, target.overlay, text))
+    return {key: (target, text) for (key, target), text in zip(batch.items(), texts, strict=True)}
 
 
 def generate_many(jobs: Sequence[tuple[Config, Path]], selected: Sequence[str]) -> list[dict[str, str]]:
@@ -141,12 +163,13 @@ def generate_many(jobs: Sequence[tuple[Config, Path]], selected: Sequence[str]) 
             files = render_sources(config, selected)
             output.write_files(root, files)
             rendered.append(files)
-            keys.append([builds.add(root, files, name) for name in selected])
-        built = builds.results()
+            keys.append([builds.add(config, root, files, name) for name in selected])
+        built, written = builds.results()
     for (config, root), files, overlay_keys in zip(jobs, rendered, keys, strict=True):
         for name, key in zip(selected, overlay_keys, strict=True):
             hydrated = _hydrated(config, name, built[key])
-            output.write_files(root, hydrated)
+            if (root, name) not in written:  # taken from the cache, or the same inputs as another overlay
+                output.write_files(root, hydrated)
             files.update(hydrated)
     return rendered
 
