@@ -9,6 +9,7 @@ everywhere.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from pathlib import Path
@@ -209,6 +210,7 @@ _NOT_PLAIN_STRING = re.compile(
 )
 
 
+@functools.lru_cache(maxsize=4096)  # the batch split asks about the same names many times
 def plain_is_not_string(text: str) -> bool:
     """Whether `text`, written unquoted, would be read as something other than a string (YAML 1.1 or 1.2)."""
     if _NOT_PLAIN_STRING.match(text):
