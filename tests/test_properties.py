@@ -222,7 +222,6 @@ def test_any_bytes_are_loaded_or_refused_in_one_line_per_problem(content):
         assert exc.problems and all(p.startswith(f"{LABEL}: ") and "\n" not in p for p in exc.problems)
 
 
-
 def _validate_tree(root: Path) -> list[str]:
     problems = []
     for path in sorted(root.glob("dist/*/*.yaml")) + sorted(root.glob("clusters/*/*.yaml")):
