@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
+from urllib.parse import urlsplit
 
-from . import names
-
-if TYPE_CHECKING:
-    from .config import Config, IngressConfig
+from .model import Config, IngressConfig, Version
 
 CELERY = "CeleryExecutor"
 KUBERNETES = "KubernetesExecutor"
@@ -30,21 +28,6 @@ UI_PORT = 8080
 
 # Generated values, flat: dotted chart key -> (value, the setting it comes from).
 Generated = dict[str, tuple[Any, str]]
-
-
-@dataclass(frozen=True, order=True)
-class Version:
-    major: int
-    minor: int
-    patch: int
-
-    @classmethod
-    def parse(cls, text: str) -> Version:
-        major, minor, patch = (int(part) for part in text.split("."))
-        return cls(major, minor, patch)
-
-    def __str__(self) -> str:
-        return f"{self.major}.{self.minor}.{self.patch}"
 
 
 AIRFLOW_3 = Version(3, 0, 0)
@@ -111,111 +94,6 @@ def executor(overlay: str, config: Config) -> str:
     return MULTI if config.airflow_version >= MULTI_EXECUTOR_SINCE else HYBRID
 
 
-def base_values(config: Config) -> Generated:
-    """Values every overlay shares: version, claims, base_url, and the hook settings Flux needs."""
-    version = config.airflow_version
-    image = config.airflow.image
-    values: Generated = {
-        "airflowVersion": (str(version), "airflow.version"),
-        "defaultAirflowTag": (image.tag or str(version), "airflow.image.tag" if image.tag else "airflow.version"),
-        base_url_key(version): (base_url(config.ingress), "ingress"),
-    }
-    if image.repository:
-        values["defaultAirflowRepository"] = (image.repository, "airflow.image.repository")
-    for volume in names.VOLUMES:
-        values.update(_volume_values(config, volume))
-    if is_airflow_3(version):
-        # Behind a TLS-terminating proxy uvicorn must trust X-Forwarded-Proto, or redirects go to http://.
-        values["apiServer.args"] = (["bash", "-c", "exec airflow api-server --proxy-headers"], "ingress")
-        values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": "*"}], "ingress")
-    from . import credentials
-
-    values.update(credentials.base_values(config))
-    # Under Flux, Helm waits for pods that wait for migrations that run in a post-install hook: a
-    # deadlock. Plain Jobs with a stable spec avoid it (chart docs, "Installing with Argo CD, Flux ...").
-    for job in ("createUserJob", "migrateDatabaseJob"):
-        values[f"{job}.useHelmHooks"] = (False, "the Flux install (Helm hooks deadlock under Flux)")
-        values[f"{job}.applyCustomEnv"] = (False, "the Flux install (a stable Job spec survives upgrades)")
-    return values
-
-
-def _volume_values(config: Config, volume: str) -> Generated:
-    """A claim the chart mounts, or git-sync for DAGs, or remote logging for logs (no volume)."""
-    from . import cluster
-
-    spec = config.storage.volume(volume)
-    origin = f"storage.{volume}"
-    claim = cluster.claim_name(config, volume)
-    if claim is not None:
-        return {f"{volume}.persistence.enabled": (True, origin), f"{volume}.persistence.existingClaim": (claim, origin)}
-    values: Generated = {f"{volume}.persistence.enabled": (False, f"{origin}.type")}
-    if getattr(spec, "git_sync", None) is not None:
-        sync, origin = spec.git_sync, f"{origin}.gitSync"
-        values.update({
-            "dags.gitSync.enabled": (True, f"{origin}"),
-            "dags.gitSync.repo": (sync.repository, f"{origin}.repository"),
-            # git-sync v4 reads `ref`; v3 images read `branch`: both name the same branch.
-            "dags.gitSync.branch": (sync.branch, f"{origin}.branch"),
-            "dags.gitSync.ref": (sync.branch, f"{origin}.branch"),
-            "dags.gitSync.period": (sync.period, f"{origin}.period"),
-            "dags.gitSync.subPath": (sync.sub_path, f"{origin}.subPath"),  # the chart's default is tests/dags
-        })
-        if sync.credentials_secret:
-            values["dags.gitSync.credentialsSecret"] = (sync.credentials_secret, f"{origin}.credentialsSecret")
-    if getattr(spec, "remote", None) is not None:
-        remote, origin = spec.remote, f"{origin}.remote"
-        values.update({
-            "config.logging.remote_logging": ("True", origin),
-            "config.logging.remote_base_log_folder": (remote.base_log_folder, f"{origin}.baseLogFolder"),
-            "config.logging.remote_log_conn_id": (remote.connection_id, f"{origin}.connectionId"),
-            # The connection URI reaches Airflow as AIRFLOW_CONN_<ID> from the Secret, never through Git.
-            "secret": ([{"envName": f"AIRFLOW_CONN_{remote.connection_id.upper()}",
-                         "secretName": remote.connection_secret, "secretKey": "connection"}],
-                       f"{origin}.connectionSecret"),
-        })
-    return values
-
-
-def _celery_workers(config: Config) -> Generated:
-    key = chart_key("workers.celery.replicas", config.chart.version)
-    return {
-        "redis.enabled": (True, "the Celery executor (Redis is its broker)"),
-        key: (config.workers.celery.replicas, "workers.celery.replicas"),
-        "triggerer.enabled": (True, "the Celery executor"),
-    }
-
-
-def _task_pods(config: Config) -> Generated:
-    pod = config.workers.kubernetes
-    resources = {kind: amounts for kind, amounts in pod.resources.items() if amounts}
-    settings = {
-        "workers.resources": (resources, "workers.kubernetes.resources"),
-        "workers.nodeSelector": (pod.node_selector, "workers.kubernetes.nodeSelector"),
-        "workers.tolerations": (pod.tolerations, "workers.kubernetes.tolerations"),
-        "workers.env": (pod.env, "workers.kubernetes.env"),
-    }
-    return {key: setting for key, setting in settings.items() if setting[0]}
-
-
-def overlay_values(overlay: str, config: Config) -> Generated:
-    """What an executor overlay changes on top of the base values (only the delta)."""
-    from . import credentials
-
-    values: Generated = {"executor": (executor(overlay, config), f"the {overlay} overlay")}
-    values.update(credentials.overlay_values(overlay, config))
-    if overlay == CELERY_EXECUTOR:
-        values.update(_celery_workers(config))
-    elif overlay == KUBERNETES_EXECUTOR:
-        # Without Celery the chart still renders Redis and its broker Secret unless told not to.
-        values["redis.enabled"] = (False, "the Kubernetes executor (no broker)")
-        values["flower.enabled"] = (False, "the Kubernetes executor (no Celery)")
-        values.update(_task_pods(config))
-    else:
-        values.update(_celery_workers(config))
-        values.update(_task_pods(config))
-    return values
-
-
 def unknown_chart_keys(user: dict[str, Any], label: str, chart_version: Version) -> list[str]:
     """User values under a key the pinned chart does not know yet: the chart schema would refuse them."""
     found = []
@@ -251,8 +129,6 @@ def generated_key_problems(config: Config, generated: Generated) -> list[str]:
 
 def base_url_problems(user: dict[str, Any], label: str, config: Config) -> list[str]:
     """A base_url whose path is not the route's prefix sends every link and redirect outside the route."""
-    from urllib.parse import urlsplit
-
     expected = base_url(config.ingress)
     wanted_path = urlsplit(expected).path
     found = []

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import airflow, cluster, credentials, names, values
-from .config import Config
+from . import airflow, chart_values, cluster, credentials, names, values
+from .model import Config
 from .runtime import cdk8s
 
 # file name in dist/base -> what it holds
@@ -24,12 +24,13 @@ CHARTS = {
 
 def release_values(config: Config) -> dict[str, Any]:
     """The HelmRelease values every overlay shares: the user's base values with gen's on top."""
-    generated = {key: value for key, (value, _origin) in airflow.base_values(config).items()}
+    generated = {key: value for key, (value, _origin) in chart_values.base_values(config).items()}
     return values.deep_merge(config.base_values, values.unflatten(generated))
 
 
 def _storage(chart: Any, config: Config) -> dict[str, Any]:
     """StorageClass and static volumes (cluster-scoped) and the claims gen makes, by backend."""
+    # constructs start Node.js (jsii) on import: only when objects are built
     from .constructs.storage import StaticVolume, StorageClass, VolumeClaim
 
     ns, release = config.namespace, config.release
@@ -48,6 +49,7 @@ def _storage(chart: Any, config: Config) -> dict[str, Any]:
 
 
 def _release(chart: Any, config: Config) -> None:
+    # constructs start Node.js (jsii) on import: only when objects are built
     from .constructs.release import FluxHelmRelease, K3sHelmChart
 
     ns, release = config.namespace, config.release
@@ -62,6 +64,7 @@ def _release(chart: Any, config: Config) -> None:
 def build(config: Config) -> dict[str, list[dict[str, Any]]]:
     """The objects of every chart, as plain JSON-like dicts, keyed by chart name; empty charts are left out."""
     lib = cdk8s()
+    # constructs start Node.js (jsii) on import: only when objects are built
     from .constructs.provisioner import LocalPathProvisioner
     from .constructs.release import ReleaseNamespace
     from .constructs.traefik import AirflowRoute
@@ -95,6 +98,7 @@ def build_sync(config: Config) -> list[dict[str, Any]]:
     if config.flux.cluster is None:
         return []
     lib = cdk8s()
+    # constructs start Node.js (jsii) on import: only when objects are built
     from .constructs.sync import FluxSync
 
     app = lib.App()

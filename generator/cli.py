@@ -1,20 +1,23 @@
 """The `gen` command line: thin commands that parse options, call the library and report.
 
-Heavy imports (cdk8s, which starts Node.js) happen inside commands, so `gen --help`, `gen --version`
-and config errors stay fast.
+cdk8s, which starts Node.js, is imported only when a command builds objects (see app.py), so
+`gen --help`, `gen --version` and config errors never start it.
 """
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from pathlib import Path
 
 import click
 
-from . import __version__
+from . import __version__, config as config_module, credentials, diff as diff_module, kindconfig, pipeline
+from . import validate as checks
 from .airflow import OVERLAYS
 from .errors import GenError
+from .yamlio import dump_documents
 
 DEFAULT_CONFIG = "gen.yaml"
 
@@ -78,8 +81,6 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
     --config, every config is checked before anything is written, and configs whose outputs would
     overlap are refused.
     """
-    from . import pipeline
-
     paths = config_paths or (Path(DEFAULT_CONFIG),)
     selected = _selected(overlays) if overlays else None
     try:
@@ -98,10 +99,6 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
 
 def _report_drift(configs: list, selected: list[str] | None) -> None:
     """Print what `gen synth` would change, per config; exit 1 if anything would."""
-    import difflib
-
-    from . import pipeline
-
     stale = False
     for config in configs:
         drift = pipeline.check(config, selected)
@@ -133,9 +130,6 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> N
     Output goes to standard output only, ready for `kubectl apply -f -`, `kubeseal` or
     `sops --encrypt`; gen never writes it to a file. Run it once per cluster: every run draws new values.
     """
-    from . import config as config_module, credentials
-    from .yamlio import dump_documents
-
     try:
         config = config_module.load(config_path, str(config_path))
     except GenError as exc:
@@ -165,8 +159,6 @@ def diff(config_path: Path, ref: str, overlays: tuple[str, ...], fmt: str) -> No
     HelmRelease values as dotted keys, then each object's YAML diff. Exit 0: no change; 1: changes;
     2: an error.
     """
-    from . import diff as diff_module
-
     try:
         sections = diff_module.diff(config_path, ref, _selected(overlays), label=str(config_path))
     except GenError as exc:
@@ -187,8 +179,6 @@ def kind_config(config_path: Path, output_path: Path | None) -> None:
     <cluster.kind.dataDir>/dags and /logs where the hostPath volumes expect them. Use it with
     `kind create cluster --config FILE`.
     """
-    from . import config as config_module, kindconfig
-
     try:
         text = kindconfig.render(config_module.load(config_path, str(config_path)))
         if output_path is None:
@@ -201,10 +191,8 @@ def kind_config(config_path: Path, output_path: Path | None) -> None:
 
 
 def _kube_version(_ctx, _param, value: str | None) -> str:
-    from .validate import kube_version
-
     try:
-        return kube_version(value)
+        return checks.kube_version(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
 
@@ -227,8 +215,6 @@ def validate(config_path: Path, overlays: tuple[str, ...], kube_version: str, cr
     Prints one line per problem as `overlay Kind/namespace/name: path: problem`, then a summary.
     Exit 1 on any problem. Run `gen synth` first: this checks what is on disk.
     """
-    from . import validate as checks
-
     try:
         validators = checks.Validators(
             kube_version=kube_version, crds=checks.load_crds(crd_paths),

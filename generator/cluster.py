@@ -9,12 +9,9 @@ ReadWriteOnce (GITOPS.md §5), so it can hold neither the shared DAG folder nor 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from . import names
-
-if TYPE_CHECKING:
-    from .config import Config, VolumeConfig
+from .model import Config, VolumeConfig
 
 LOCAL_PATH_CLASS = "local-path"  # the StorageClass in rancher's deploy/local-path-storage.yaml and in k3s
 

@@ -1,6 +1,7 @@
-"""Load and validate gen.yaml and the chart files beside it into frozen dataclasses.
+"""Load and validate gen.yaml and the chart files beside it into the model's frozen dataclasses.
 
-This is the one validation point: after `load` returns, nothing else looks at raw dicts or
+The loader composes the schema, the model and the rule modules (airflow, cluster, sync, credentials,
+rules). This is the one validation point: after `load` returns, nothing else looks at raw dicts or
 re-checks input. Every problem found is reported at once, one line each.
 """
 
@@ -11,13 +12,13 @@ import dataclasses
 import posixpath
 import types
 import typing
-from dataclasses import dataclass, field, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airflow, cluster, credentials, rules, schema, sync, values
-from .airflow import Version
+from . import airflow, chart_values, cluster, credentials, rules, schema, sync, values
 from .errors import ConfigError
+from .model import ChartPin, Config, Source, Version
 from .yamlio import load_file
 
 CHART_PIN = Path("charts/airflow/chart.yaml")
@@ -30,213 +31,6 @@ def _key(f: Any) -> str:
         return f.metadata["key"]
     head, *rest = f.name.split("_")
     return head + "".join(part.title() for part in rest)
-
-
-@dataclass(frozen=True)
-class ImageConfig:
-    repository: str | None = None
-    tag: str | None = None
-
-
-@dataclass(frozen=True)
-class AirflowConfig:
-    image: ImageConfig
-    version: str | None = None
-
-
-@dataclass(frozen=True)
-class NfsConfig:
-    server: str
-    path: str
-
-
-@dataclass(frozen=True)
-class GitSyncConfig:
-    repository: str
-    branch: str = "main"
-    period: str = "60s"
-    sub_path: str = ""
-    credentials_secret: str | None = None
-
-
-@dataclass(frozen=True)
-class RemoteLogsConfig:
-    base_log_folder: str
-    connection_secret: str
-    connection_id: str = "remote_logs"
-
-
-@dataclass(frozen=True)
-class VolumeConfig:
-    host_path: str
-    size: str
-    access_mode: str
-    type: str = "hostPath"
-    storage_class_name: str | None = None
-    existing_claim: str | None = None
-    nfs: NfsConfig | None = None
-
-
-@dataclass(frozen=True)
-class DagsVolumeConfig(VolumeConfig):
-    git_sync: GitSyncConfig | None = None
-
-
-@dataclass(frozen=True)
-class LogsVolumeConfig(VolumeConfig):
-    remote: RemoteLogsConfig | None = None
-
-
-@dataclass(frozen=True)
-class StorageConfig:
-    class_name: str
-    reclaim_policy: str
-    dags: DagsVolumeConfig
-    logs: LogsVolumeConfig
-
-    def volume(self, name: str) -> VolumeConfig:
-        return {"dags": self.dags, "logs": self.logs}[name]
-
-
-@dataclass(frozen=True)
-class TlsConfig:
-    cert_resolver: str | None = None
-    secret_name: str | None = None
-
-
-@dataclass(frozen=True)
-class IngressConfig:
-    host: str
-    path_prefix: str
-    entry_points: tuple[str, ...]
-    tls: TlsConfig
-    prefix_mode: str
-    api_group: str = "traefik.io"
-
-
-@dataclass(frozen=True)
-class FluxClusterConfig:
-    """Where the cluster's Flux finds this project: clusters/<name>/airflow.yaml is generated from it."""
-
-    name: str
-    overlay: str
-    url: str
-    branch: str
-    path: str
-    interval: str
-    timeout: str
-    secret_name: str | None = None
-
-
-@dataclass(frozen=True)
-class FluxConfig:
-    interval: str
-    timeout: str
-    retry_interval: str
-    source_interval: str
-    cluster: FluxClusterConfig | None = None
-
-
-@dataclass(frozen=True)
-class KindConfig:
-    data_dir: str = "data"
-
-
-@dataclass(frozen=True)
-class ClusterConfig:
-    kind: KindConfig
-    distribution: str = "k3s"
-    nodes: int = 1
-
-
-@dataclass(frozen=True)
-class GitOpsConfig:
-    engine: str = "flux"
-
-
-@dataclass(frozen=True)
-class CeleryWorkersConfig:
-    replicas: int
-
-
-@dataclass(frozen=True)
-class TaskPodConfig:
-    resources: dict[str, Any]
-    node_selector: dict[str, str]
-    tolerations: list[dict[str, Any]]
-    env: list[dict[str, str]]
-
-
-@dataclass(frozen=True)
-class WorkersConfig:
-    celery: CeleryWorkersConfig
-    kubernetes: TaskPodConfig
-
-
-@dataclass(frozen=True)
-class SecretsConfig:
-    fernet_key: str | None = None
-    api_secret_key: str | None = None
-    jwt_secret: str | None = None
-    webserver_secret_key: str | None = None
-    metadata: str | None = None
-    postgresql: str | None = None
-    redis_password: str | None = None
-    broker_url: str | None = None
-    admin_password: str | None = None
-
-
-@dataclass(frozen=True)
-class OverlayConfig:
-    values: dict[str, Any]
-    executor: str = "auto"
-
-
-@dataclass(frozen=True)
-class ChartPin:
-    """charts/airflow/chart.yaml: which chart, from where, at which exact version."""
-
-    repository: str
-    name: str
-    version: Version
-    airflow_version: Version
-
-
-@dataclass(frozen=True)
-class Source:
-    """Where the config came from: outputs and chart files are relative to `project_dir`."""
-
-    path: Path
-    project_dir: Path
-    label: str  # the config as the user named it, for messages
-
-    @property
-    def name(self) -> str:
-        """The config file's name, stable across machines, for file headers."""
-        return self.path.name
-
-
-@dataclass(frozen=True)
-class Config:
-    namespace: str
-    release: str
-    cluster: ClusterConfig
-    airflow: AirflowConfig
-    storage: StorageConfig
-    ingress: IngressConfig
-    flux: FluxConfig
-    gitops: GitOpsConfig
-    workers: WorkersConfig
-    secrets: SecretsConfig
-    overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
-    # Not from gen.yaml: read from the files beside it.
-    chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
-    base_values: dict[str, Any] = field(default_factory=dict, metadata={"derived": True})
-    source: Source = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
-
-    @property
-    def airflow_version(self) -> Version:
-        return Version.parse(self.airflow.version) if self.airflow.version else self.chart.airflow_version
 
 
 def _with_defaults(node_schema: dict[str, Any], data: Any) -> Any:
@@ -360,8 +154,8 @@ def _generated_anywhere(per_overlay: dict[str, airflow.Generated]) -> airflow.Ge
 
 def _generated_conflicts(config: Config) -> list[str]:
     """User values (the base values file, per-overlay values) may not change what gen generates."""
-    base = airflow.base_values(config)
-    per_overlay = {name: airflow.overlay_values(name, config) for name in airflow.OVERLAYS}
+    base = chart_values.base_values(config)
+    per_overlay = {name: chart_values.overlay_values(name, config) for name in airflow.OVERLAYS}
     found = values.conflicts(config.base_values, {**_generated_anywhere(per_overlay), **base}, str(BASE_VALUES))
     for name, generated in per_overlay.items():
         label = f"{config.source.label}: overlays.{name}.values"
@@ -379,9 +173,9 @@ def _chart_rules(config: Config) -> list[str]:
         found += airflow.base_url_problems(user, where, config)
         found += airflow.unknown_chart_keys(user, where, config.chart.version)
     if config.airflow_version.major in (2, 3):
-        generated = dict(airflow.base_values(config))
+        generated = dict(chart_values.base_values(config))
         for name in airflow.OVERLAYS:
-            generated.update(airflow.overlay_values(name, config))
+            generated.update(chart_values.overlay_values(name, config))
         found += sorted(set(airflow.generated_key_problems(config, generated)))
     return found
 

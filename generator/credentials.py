@@ -12,13 +12,11 @@ import json
 import secrets as random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import airflow, names
+from .model import Config
 from .values import lookup
-
-if TYPE_CHECKING:
-    from .config import Config
 
 ADMIN_PASSWORD_PATH = "createUserJob.defaultUser.password"
 

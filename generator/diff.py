@@ -20,8 +20,9 @@ from typing import Any
 import yaml
 
 from . import config as config_module, pipeline, values
-from .config import BASE_VALUES, CHART_PIN, Config
+from .config import BASE_VALUES, CHART_PIN
 from .errors import GenError
+from .model import Config
 from .yamlio import dump_documents
 
 WIRING = "cluster wiring"  # the section for clusters/<name>/airflow.yaml

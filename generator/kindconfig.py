@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from . import cluster, output
-from .config import Config
 from .errors import ConfigError
+from .model import Config
 from .yamlio import dump_documents
 
 API_VERSION = "kind.x-k8s.io/v1alpha4"

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import airflow, names, values
-from .config import Config
+from . import airflow, chart_values, names, values
+from .model import Config
 
 PATCH_FILE = "helmrelease-values.yaml"
 K3S_PATCH_FILE = "helmchart-values.yaml"
@@ -40,7 +40,7 @@ def target(config: Config) -> Target:
 
 
 def patch_values(overlay: str, config: Config) -> dict[str, Any]:
-    generated = {key: value for key, (value, _origin) in airflow.overlay_values(overlay, config).items()}
+    generated = {key: value for key, (value, _origin) in chart_values.overlay_values(overlay, config).items()}
     return values.deep_merge(values.unflatten(generated), config.overlays[overlay].values)
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from . import app, cache, config as config_module, kustomize, output, overlays, sync
 from .airflow import OVERLAYS
-from .config import Config
+from .model import Config
 from .errors import ConfigError, OutputError
 from .yamlio import dump_documents
 

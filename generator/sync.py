@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from .config import Config
+from .model import Config
 
 CLUSTERS = "clusters"
 SYNC_FILE = "airflow.yaml"

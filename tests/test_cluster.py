@@ -8,7 +8,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from generator import airflow, cluster, pipeline
+from generator import airflow, chart_values, cluster, pipeline
 from generator.cli import cli
 from generator.config import load
 from generator.constructs import provisioner
@@ -179,7 +179,7 @@ def test_the_k3s_engine_needs_k3s(tmp_path):
 
 def test_git_sync_replaces_the_dag_volume(synthesized):
     config = load(synthesized["k3s-helmchart"] / "gen.yaml")
-    values = {key: value for key, (value, _) in airflow.base_values(config).items()}
+    values = {key: value for key, (value, _) in chart_values.base_values(config).items()}
     assert values["dags.persistence.enabled"] is False and "dags.persistence.existingClaim" not in values
     assert values["dags.gitSync.repo"] == "https://git.example.com/data/dags.git"
     assert values["dags.gitSync.ref"] == values["dags.gitSync.branch"] == "production"
@@ -188,7 +188,7 @@ def test_git_sync_replaces_the_dag_volume(synthesized):
 
 def test_remote_logging_reads_its_connection_from_a_secret(synthesized):
     config = load(synthesized["minikube-remote-logs"] / "gen.yaml")
-    values = {key: value for key, (value, _) in airflow.base_values(config).items()}
+    values = {key: value for key, (value, _) in chart_values.base_values(config).items()}
     assert values["logs.persistence.enabled"] is False
     assert values["config.logging.remote_logging"] == "True"
     assert values["secret"] == [{"envName": "AIRFLOW_CONN_AWS_LOGS", "secretName": "airflow-remote-logs",

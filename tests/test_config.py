@@ -8,9 +8,10 @@ import typing
 import pytest
 import yaml
 
-from generator import config as config_module
+from generator import config as config_module, model
 from generator.airflow import OVERLAYS
-from generator.config import Config, load
+from generator.config import load
+from generator.model import Config
 from generator.errors import ConfigError
 from generator.schema import load as load_schema, resolve
 from support import REPO, make_project
@@ -80,7 +81,7 @@ def test_dataclasses_and_schema_name_the_same_settings():
 
     check(Config, schema, "(top)")
     for name, overlay in schema["properties"]["overlays"]["properties"].items():
-        assert set(overlay["properties"]) <= {f.name for f in dataclasses.fields(config_module.OverlayConfig)}, name
+        assert set(overlay["properties"]) <= {f.name for f in dataclasses.fields(model.OverlayConfig)}, name
 
 
 def test_defaults_fill_every_unset_setting(tmp_path):

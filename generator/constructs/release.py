@@ -14,7 +14,7 @@ from typing import Any
 from constructs import Construct
 
 from .. import names
-from ..config import ChartPin, FluxConfig
+from ..model import ChartPin, FluxConfig
 from .api import PRUNE_DISABLED, api_object
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from constructs import Construct
 
 from .. import names
-from ..config import StorageConfig, VolumeConfig
+from ..model import StorageConfig, VolumeConfig
 from .api import PRUNE_DISABLED, api_object
 
 # StorageClass parameters are immutable: Flux must recreate the class rather than fail to patch it.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from .. import sync
-from ..config import Config
+from ..model import Config
 from .api import api_object
 
 

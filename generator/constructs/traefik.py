@@ -10,7 +10,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from .. import names
-from ..config import IngressConfig
+from ..model import IngressConfig
 from .api import api_object
 
 VERSION = "v1alpha1"  # the same in traefik.io (v3, and v2.10+) and traefik.containo.us (v2 only)

@@ -1,0 +1,235 @@
+"""The config as frozen dataclasses: what gen.yaml and the chart files beside it say, once validated.
+
+Every other module reads the config through these types; this module imports nothing of gen's, so
+rule modules, constructs and the loader can all depend on it without depending on each other.
+`config.load` builds a `Config`; nothing else does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class Version:
+    major: int
+    minor: int
+    patch: int
+
+    @classmethod
+    def parse(cls, text: str) -> Version:
+        major, minor, patch = (int(part) for part in text.split("."))
+        return cls(major, minor, patch)
+
+    def __str__(self) -> str:
+        return f"{self.major}.{self.minor}.{self.patch}"
+
+
+
+@dataclass(frozen=True)
+class ImageConfig:
+    repository: str | None = None
+    tag: str | None = None
+
+
+@dataclass(frozen=True)
+class AirflowConfig:
+    image: ImageConfig
+    version: str | None = None
+
+
+@dataclass(frozen=True)
+class NfsConfig:
+    server: str
+    path: str
+
+
+@dataclass(frozen=True)
+class GitSyncConfig:
+    repository: str
+    branch: str = "main"
+    period: str = "60s"
+    sub_path: str = ""
+    credentials_secret: str | None = None
+
+
+@dataclass(frozen=True)
+class RemoteLogsConfig:
+    base_log_folder: str
+    connection_secret: str
+    connection_id: str = "remote_logs"
+
+
+@dataclass(frozen=True)
+class VolumeConfig:
+    host_path: str
+    size: str
+    access_mode: str
+    type: str = "hostPath"
+    storage_class_name: str | None = None
+    existing_claim: str | None = None
+    nfs: NfsConfig | None = None
+
+
+@dataclass(frozen=True)
+class DagsVolumeConfig(VolumeConfig):
+    git_sync: GitSyncConfig | None = None
+
+
+@dataclass(frozen=True)
+class LogsVolumeConfig(VolumeConfig):
+    remote: RemoteLogsConfig | None = None
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    class_name: str
+    reclaim_policy: str
+    dags: DagsVolumeConfig
+    logs: LogsVolumeConfig
+
+    def volume(self, name: str) -> VolumeConfig:
+        return {"dags": self.dags, "logs": self.logs}[name]
+
+
+@dataclass(frozen=True)
+class TlsConfig:
+    cert_resolver: str | None = None
+    secret_name: str | None = None
+
+
+@dataclass(frozen=True)
+class IngressConfig:
+    host: str
+    path_prefix: str
+    entry_points: tuple[str, ...]
+    tls: TlsConfig
+    prefix_mode: str
+    api_group: str = "traefik.io"
+
+
+@dataclass(frozen=True)
+class FluxClusterConfig:
+    """Where the cluster's Flux finds this project: clusters/<name>/airflow.yaml is generated from it."""
+
+    name: str
+    overlay: str
+    url: str
+    branch: str
+    path: str
+    interval: str
+    timeout: str
+    secret_name: str | None = None
+
+
+@dataclass(frozen=True)
+class FluxConfig:
+    interval: str
+    timeout: str
+    retry_interval: str
+    source_interval: str
+    cluster: FluxClusterConfig | None = None
+
+
+@dataclass(frozen=True)
+class KindConfig:
+    data_dir: str = "data"
+
+
+@dataclass(frozen=True)
+class ClusterConfig:
+    kind: KindConfig
+    distribution: str = "k3s"
+    nodes: int = 1
+
+
+@dataclass(frozen=True)
+class GitOpsConfig:
+    engine: str = "flux"
+
+
+@dataclass(frozen=True)
+class CeleryWorkersConfig:
+    replicas: int
+
+
+@dataclass(frozen=True)
+class TaskPodConfig:
+    resources: dict[str, Any]
+    node_selector: dict[str, str]
+    tolerations: list[dict[str, Any]]
+    env: list[dict[str, str]]
+
+
+@dataclass(frozen=True)
+class WorkersConfig:
+    celery: CeleryWorkersConfig
+    kubernetes: TaskPodConfig
+
+
+@dataclass(frozen=True)
+class SecretsConfig:
+    fernet_key: str | None = None
+    api_secret_key: str | None = None
+    jwt_secret: str | None = None
+    webserver_secret_key: str | None = None
+    metadata: str | None = None
+    postgresql: str | None = None
+    redis_password: str | None = None
+    broker_url: str | None = None
+    admin_password: str | None = None
+
+
+@dataclass(frozen=True)
+class OverlayConfig:
+    values: dict[str, Any]
+    executor: str = "auto"
+
+
+@dataclass(frozen=True)
+class ChartPin:
+    """charts/airflow/chart.yaml: which chart, from where, at which exact version."""
+
+    repository: str
+    name: str
+    version: Version
+    airflow_version: Version
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where the config came from: outputs and chart files are relative to `project_dir`."""
+
+    path: Path
+    project_dir: Path
+    label: str  # the config as the user named it, for messages
+
+    @property
+    def name(self) -> str:
+        """The config file's name, stable across machines, for file headers."""
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class Config:
+    namespace: str
+    release: str
+    cluster: ClusterConfig
+    airflow: AirflowConfig
+    storage: StorageConfig
+    ingress: IngressConfig
+    flux: FluxConfig
+    gitops: GitOpsConfig
+    workers: WorkersConfig
+    secrets: SecretsConfig
+    overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
+    # Not from gen.yaml: read from the files beside it.
+    chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
+    base_values: dict[str, Any] = field(default_factory=dict, metadata={"derived": True})
+    source: Source = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
+
+    @property
+    def airflow_version(self) -> Version:
+        return Version.parse(self.airflow.version) if self.airflow.version else self.chart.airflow_version
