@@ -71,3 +71,27 @@ def test_the_readme_is_at_most_200_lines():
     lines = len((REPO / "README.md").read_text().splitlines())
     assert lines <= 200, f"README.md has {lines} lines; move detail to a page under docs/"
 
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lowercase, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _prose(path) -> str:
+    """A Markdown file without its fenced code blocks (a `# comment` there is no heading)."""
+    return re.sub(r"```.*?```", "", path.read_text(), flags=re.DOTALL)
+
+
+def test_every_relative_link_in_the_readme_and_docs_reaches_a_file_and_heading():
+    broken = []
+    for page in [REPO / "README.md", *sorted(DOCS.glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)\s]+)\)", _prose(page)):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.is_file():
+                broken.append(f"{page.name}: {target}")
+            elif anchor and anchor not in {_anchor(h) for h in re.findall(r"^#+ (.+)$", _prose(linked), re.M)}:
+                broken.append(f"{page.name}: {target}")
+    assert broken == []
