@@ -1,6 +1,6 @@
-"""The config reference in README.md, rendered from the schema so the two can never disagree.
+"""The config reference in docs/configuration.md, rendered from the schema so the two can never disagree.
 
-Run `python -m generator.reference` to print it; a test checks README.md contains it verbatim.
+Run `python -m generator.reference` to print it; a test checks docs/configuration.md contains it verbatim.
 """
 
 from __future__ import annotations

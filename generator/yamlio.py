@@ -183,7 +183,7 @@ def load_file(path: Path, label: str, *, empty_ok: bool = False) -> Any:
     if not docs:
         if empty_ok:
             return {}
-        raise ConfigError(f"{label}: file is empty; see the config reference in README.md")
+        raise ConfigError(f"{label}: file is empty; see the config reference in docs/configuration.md")
     if len(docs) > 1:
         raise ConfigError(f"{label}: holds {len(docs)} YAML documents; exactly one is allowed")
     return docs[0]

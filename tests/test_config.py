@@ -245,8 +245,8 @@ def test_chart_pin_problems_are_named(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "expected"), [
-    (b"", "gen.yaml: file is empty; see the config reference in README.md"),
-    (b"# only a comment\n", "gen.yaml: file is empty; see the config reference in README.md"),
+    (b"", "gen.yaml: file is empty; see the config reference in docs/configuration.md"),
+    (b"# only a comment\n", "gen.yaml: file is empty; see the config reference in docs/configuration.md"),
     (b"- a\n- b\n", "gen.yaml: must be a mapping of settings (namespace:, ingress:, ...), not a list"),
     (b"namespace: a\nnamespace: b\n",
      "gen.yaml: namespace: duplicate key; each key may appear once (line 2, column 1)"),

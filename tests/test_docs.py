@@ -1,4 +1,4 @@
-"""The README says what the code does."""
+"""The README and the pages under docs/ say what the code does."""
 
 from __future__ import annotations
 
@@ -8,9 +8,12 @@ from generator.reference import markdown
 from support import REPO
 
 
-def test_the_readme_config_reference_is_generated_from_the_schema():
-    readme = (REPO / "README.md").read_text()
-    assert markdown() in readme, "run `.venv/bin/python -m generator.reference` and paste it into README.md"
+DOCS = REPO / "docs"
+
+
+def test_the_config_reference_is_generated_from_the_schema():
+    page = (DOCS / "configuration.md").read_text()
+    assert markdown() in page, "run `.venv/bin/python -m generator.reference` and paste it into docs/configuration.md"
 
 
 def test_the_readme_names_the_two_commands_and_ci_runs_the_test_command():
@@ -20,12 +23,12 @@ def test_the_readme_names_the_two_commands_and_ci_runs_the_test_command():
     assert "exec ./dev test" in (REPO / ".ci" / "run").read_text()
 
 
-def test_the_readme_table_of_profiles_matches_the_code():
+def test_the_table_of_profiles_matches_the_code():
     from generator import cluster
 
-    readme = (REPO / "README.md").read_text()
+    page = (DOCS / "clusters-and-storage.md").read_text()
     for name, profile in cluster.PROFILES.items():
-        row = next(line for line in readme.splitlines() if line.startswith(f"| `{name}`"))
+        row = next(line for line in page.splitlines() if line.startswith(f"| `{name}`"))
         assert f"`{profile.default_class}`" in row or "none of its own" in row, name
         assert ("local-path-provisioner" in row) is profile.gen_installs_provisioner, name
         assert ("allowed" in row) is profile.shared_host_path, name
@@ -57,7 +60,38 @@ def test_every_schema_error_is_in_the_error_reference():
     assert missing == [], "add these to docs/errors.md"
 
 
-def test_the_readme_links_the_error_reference_and_documents_validate():
+def test_the_readme_links_the_error_reference_and_the_validate_page():
     readme = (REPO / "README.md").read_text()
-    assert "docs/errors.md" in readme and "## Validating in CI" in readme
+    assert "(docs/errors.md)" in readme and "(docs/review-and-ci.md#validating-in-ci)" in readme
+    assert "## Validating in CI" in (DOCS / "review-and-ci.md").read_text()
     assert "`gen validate`" not in readme.split("## Not done yet", 1)[1]
+
+
+def test_the_readme_is_at_most_200_lines():
+    lines = len((REPO / "README.md").read_text().splitlines())
+    assert lines <= 200, f"README.md has {lines} lines; move detail to a page under docs/"
+
+
+def _anchor(heading: str) -> str:
+    """GitHub's anchor for a heading: lowercase, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def _prose(path) -> str:
+    """A Markdown file without its fenced code blocks (a `# comment` there is no heading)."""
+    return re.sub(r"```.*?```", "", path.read_text(), flags=re.DOTALL)
+
+
+def test_every_relative_link_in_the_readme_and_docs_reaches_a_file_and_heading():
+    broken = []
+    for page in [REPO / "README.md", *sorted(DOCS.glob("*.md"))]:
+        for target in re.findall(r"\]\(([^)\s]+)\)", _prose(page)):
+            if re.match(r"[a-z]+:", target):
+                continue
+            path, _, anchor = target.partition("#")
+            linked = (page.parent / path).resolve() if path else page
+            if not linked.is_file():
+                broken.append(f"{page.name}: {target}")
+            elif anchor and anchor not in {_anchor(h) for h in re.findall(r"^#+ (.+)$", _prose(linked), re.M)}:
+                broken.append(f"{page.name}: {target}")
+    assert broken == []
