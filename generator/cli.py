@@ -83,6 +83,10 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
     """
     paths = config_paths or (Path(DEFAULT_CONFIG),)
     selected = _selected(overlays) if overlays else None
+    if check and pipeline.known_current(paths, selected):
+        for path in paths:
+            click.echo(f"gen: {path}: generated files are up to date", err=True)
+        return
     try:
         configs = pipeline.load_many(list(paths), [str(p) for p in paths])
         if check:

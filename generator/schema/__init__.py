@@ -6,10 +6,10 @@ import json
 import re
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 @cache
@@ -97,6 +97,9 @@ def _messages(error: ValidationError) -> list[tuple[str, str]]:
 
 def problems(schema: dict[str, Any], instance: Any, label: str) -> list[str]:
     """Every violation of `schema` by `instance`, one line each, sorted by path: `label: path: problem`."""
+    # jsonschema is a quarter of gen's start-up: imported only when something is checked.
+    from jsonschema import Draft202012Validator
+
     validator = Draft202012Validator(schema)
     found: set[tuple[str, str]] = set()
     for error in validator.iter_errors(instance):
