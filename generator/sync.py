@@ -35,7 +35,7 @@ def overlay_path(config: Config) -> str:
     return f"./{joined}"
 
 
-def _repository_root(start: Path) -> Path | None:
+def repository_root(start: Path) -> Path | None:
     for directory in (start, *start.parents):
         if (directory / ".git").exists():
             return directory
@@ -48,7 +48,7 @@ def problems(config: Config) -> list[str]:
     if cluster is None:
         return []
     project = config.source.project_dir.resolve()
-    root = _repository_root(project)
+    root = repository_root(project)
     if root is None:
         return []
     actual = project.relative_to(root).as_posix()
