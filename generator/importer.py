@@ -118,6 +118,52 @@ def _describe(doc: Mapping[str, Any]) -> str:
     return f"{doc.get('kind')} {where}{meta.get('name') if isinstance(meta, Mapping) else None}"
 
 
+# --- reading: the shapes the importer reads, checked first so every later step can trust them ----
+
+def _obj(**properties: Any) -> dict[str, Any]:
+    return {"type": "object", "properties": properties}
+
+
+def _list(items: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "array", "items": items}
+
+
+_TEXT = {"type": "string"}
+_SCALAR = {"type": ["string", "integer", "number", "boolean"]}
+_LABELS = {"type": "object", "additionalProperties": _TEXT}
+_METADATA = _obj(name=_TEXT, namespace=_TEXT, labels=_LABELS)
+_REFERENCE = _obj(name=_TEXT)
+SHAPES = {
+    "IngressRoute": _obj(metadata=_METADATA, spec=_obj(
+        entryPoints=_list(_TEXT),
+        routes=_list(_obj(match=_TEXT, services=_list(_obj(name=_TEXT, port=_SCALAR)), middlewares=_list(_REFERENCE))),
+        tls=_obj(certResolver=_TEXT, secretName=_TEXT))),
+    "Middleware": _obj(metadata=_METADATA, spec=_obj(stripPrefix=_obj(prefixes=_list(_TEXT)))),
+    "PersistentVolume": _obj(metadata=_METADATA, spec=_obj(
+        capacity=_obj(storage=_SCALAR), accessModes=_list(_TEXT), hostPath=_obj(path=_TEXT),
+        nfs=_obj(server=_TEXT, path=_TEXT), storageClassName=_TEXT, claimRef=_REFERENCE,
+        persistentVolumeReclaimPolicy=_TEXT)),
+    "PersistentVolumeClaim": _obj(metadata=_METADATA, spec=_obj(
+        volumeName=_TEXT, storageClassName=_TEXT, accessModes=_list(_TEXT), selector=_obj(matchLabels=_LABELS))),
+    "StorageClass": _obj(metadata=_METADATA, provisioner=_TEXT),
+}
+_PERSISTENCE = _obj(enabled={"type": "boolean"}, existingClaim={"type": ["string", "null"]})
+VALUES_SHAPE = _obj(
+    data=_obj(metadataConnection=_obj(**{"user": _SCALAR, "pass": _SCALAR, "protocol": _TEXT, "db": _TEXT,
+                                         "host": {"type": ["string", "null"]}, "port": {"type": ["integer", "string"]},
+                                         "sslmode": _TEXT})),
+    postgresql=_obj(auth={"type": "object"}, image=_obj(tag=_SCALAR, repository=_TEXT)),
+    webserver=_obj(defaultUser={"type": "object"}), createUserJob=_obj(defaultUser={"type": "object"}),
+    dags=_obj(persistence=_PERSISTENCE, gitSync=_obj(enabled={"type": "boolean"}, repo=_TEXT, branch=_TEXT,
+                                                     ref=_TEXT, subPath=_TEXT, credentialsSecret=_TEXT,
+                                                     period=_SCALAR)),
+    logs=_obj(persistence=_PERSISTENCE), workers=_obj(replicas={"type": "integer"},
+                                                      celery=_obj(replicas={"type": "integer"})),
+    redis={"type": "object"}, config={"type": "object"}, images=_obj(airflow=_obj(tag=_SCALAR)),
+    airflowVersion=_SCALAR, defaultAirflowTag=_SCALAR, defaultAirflowRepository=_TEXT,
+)
+
+
 # --- reading --------------------------------------------------------------------------------------
 
 def read(values_path: Path, manifest_paths: Sequence[Path]) -> tuple[dict[str, Any], list[tuple[str, dict]]]:
@@ -128,6 +174,7 @@ def read(values_path: Path, manifest_paths: Sequence[Path]) -> tuple[dict[str, A
         raw = load_file(values_path, str(values_path), empty_ok=True)
         if isinstance(raw, dict):
             values = raw
+            problems += schema.problems(VALUES_SHAPE, raw, str(values_path))
         else:
             problems.append(f"{values_path}: must be a mapping of Helm values (the file given to helm install -f)")
     except ConfigError as exc:
@@ -146,7 +193,12 @@ def read(values_path: Path, manifest_paths: Sequence[Path]) -> tuple[dict[str, A
                 problems.append(f"{path}: document {index + 1}: is not a Kubernetes object (it needs apiVersion, "
                                 f"kind and metadata.name); remove it or fix it")
                 continue
-            objects.append((f"{path}: {_describe(doc)}", doc))
+            where = f"{path}: {_describe(doc)}"
+            shape = SHAPES.get(doc["kind"])
+            found = schema.problems(shape, doc, where) if shape else []
+            problems += found
+            if not found:
+                objects.append((where, doc))
     if problems:
         raise ConfigError(problems)
     return values, objects
