@@ -77,6 +77,7 @@ class _Found:
     cannot: list[str] = field(default_factory=list)  # what cannot carry over, each with the way through
     left_out: list[str] = field(default_factory=list)  # values and objects not mapped, each with why
     notes: list[str] = field(default_factory=list)
+    route_service: str | None = None  # the Service the hand-made route sent requests to
 
 
 @dataclass(frozen=True)
@@ -292,6 +293,7 @@ def _ingress(objects: list[tuple[str, dict]], release: str | None, found: _Found
     implied = None
     for service in services:
         name = str(service.get("name", ""))
+        found.route_service = found.route_service or name
         for suffix in ("-api-server", "-webserver"):
             if name.endswith(suffix):
                 implied = name[: -len(suffix)]
@@ -379,7 +381,12 @@ def _storage(objects: list[tuple[str, dict]], values: Mapping[str, Any], release
         used.append(where)
         bound = _bound_volume(claim, volumes)
         pv = (bound[1].get("spec") or {}) if bound else {}
-        if bound and ("hostPath" in pv or "nfs" in pv):
+        taken = claim["metadata"]["name"] == names.claim(release, volume) or (
+            bound is not None and bound[1]["metadata"]["name"] == names.volume(namespace, release, volume))
+        if taken:
+            found.notes.append(f"{where}: has the name gen gives its own {volume} claim or volume, so gen.yaml "
+                               f"mounts it as it is (storage.{volume}.type existingClaim) instead of writing a new one")
+        if bound and ("hostPath" in pv or "nfs" in pv) and not taken:
             used.append(bound[0])
             if "hostPath" in pv:
                 path = str((pv.get("hostPath") or {}).get("path", ""))
@@ -826,6 +833,11 @@ def _plan(config: Config, overlay: str, values: Mapping[str, Any], objects: list
             used.append(where)
     lines += ["", "3. What changes on the running release (its values, as dotted keys; <credential> marks a value "
                   "that now comes from a Secret)"]
+    service = airflow.ui_service(release, config.airflow_version)
+    if found.route_service and found.route_service != service:
+        lines.append(f"  - The route now sends requests to Service {service} (it sent them to "
+                     f"{found.route_service}): on Airflow {config.airflow_version.major} the chart serves the UI "
+                     f"from it.")
     new = release_values(config, overlay)
     lines += _values_diff(values, new) or ["  (no value changes)"]
     lines.append(f"  The rendered difference of the chart's objects needs the chart rendered: run `gen diff` or "
