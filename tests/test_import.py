@@ -281,3 +281,75 @@ def test_a_missing_values_file_and_a_clashing_namespace_are_reported_together(po
 def test_the_values_option_is_required(tmp_path):
     result = gen("import", str(tmp_path))
     assert result.exit_code == 2 and "--values" in result.stderr
+
+
+V3_VALUES = """\
+executor: KubernetesExecutor
+airflowVersion: 3.1.7
+fernetKey: ZmVybmV0LWtleS1mb3ItdGVzdHMtMzItYnl0ZXMtb2s=
+dags:
+  persistence: {enabled: true, existingClaim: team-dags}
+scheduler: {replicas: 2}
+"""
+V3_MANIFESTS = """\
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: nfs-dags}
+spec:
+  capacity: {storage: 5Gi}
+  accessModes: [ReadWriteMany]
+  nfs: {server: nfs.lan, path: /exports/dags}
+  storageClassName: nfs-static
+  persistentVolumeReclaimPolicy: Retain
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: team-dags, namespace: data}
+spec: {volumeName: nfs-dags, storageClassName: nfs-static, accessModes: [ReadWriteMany]}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: task-logs, namespace: data}
+spec: {storageClassName: longhorn, accessModes: [ReadWriteMany]}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: wf, namespace: data}
+spec:
+  entryPoints: [websecure]
+  routes:
+    - match: PathPrefix(`/tools/airflow`) && Host(`wf.corp.example`)
+      kind: Rule
+      services: [{name: wf-api-server, port: 8080}]
+  tls: {secretName: wf-tls}
+"""
+
+
+def test_another_install_traefik_v3_nfs_and_a_provisioned_claim(tmp_path):
+    (tmp_path / "values.yaml").write_text(V3_VALUES)
+    (tmp_path / "all.yaml").write_text(V3_MANIFESTS)
+    project = tmp_path / "p"
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), "--manifests", str(tmp_path / "all.yaml"),
+                 str(project))
+    assert result.exit_code == 0, result.output
+    loaded = config.load(project / "gen.yaml")
+    assert (loaded.namespace, loaded.release, loaded.ingress.host, loaded.ingress.path_prefix) == \
+        ("data", "wf", "wf.corp.example", "/tools/airflow")
+    assert loaded.ingress.tls.secret_name == "wf-tls" and loaded.ingress.api_group == "traefik.io"
+    assert (loaded.storage.dags.type, loaded.storage.dags.nfs.server, loaded.storage.dags.size) == ("nfs", "nfs.lan", "5Gi")
+    assert (loaded.storage.logs.type, loaded.storage.logs.existing_claim) == ("existingClaim", "task-logs")
+    fernet = next(d for d in yaml.safe_load_all(result.stdout) if d and d["metadata"]["name"] == "wf-fernet-key")
+    assert fernet["stringData"] == {"fernet-key": "ZmVybmV0LWtleS1mb3ItdGVzdHMtMzItYnl0ZXMtb2s="}
+    assert gen("synth", "--config", str(project / "gen.yaml"), "--overlay", "kubernetes-executor").exit_code == 0
+    checked = gen("validate", "--config", str(project / "gen.yaml"), "--overlay", "kubernetes-executor",
+                  "--crds", str(CRDS), "--chart-schema", str(CHART_REFERENCE / "values.schema.json"))
+    assert checked.exit_code == 0, checked.stdout
+    assert all("ZmVybmV0" not in text for text in _files(project).values())
+
+
+def test_a_claim_with_gens_own_name_is_mounted_as_it_is(post, tmp_path):
+    post["storage"].write_text(post["storage"].read_text().replace("airflow-local-dags-folder", "airflow-dags"))
+    result = gen_import(post, tmp_path / "p")
+    assert result.exit_code == 0, result.output
+    dags = config.load(tmp_path / "p" / "gen.yaml").storage.dags
+    assert (dags.type, dags.existing_claim) == ("existingClaim", "airflow-dags")
