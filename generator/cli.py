@@ -136,6 +136,7 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> N
 
     Output goes to standard output only, ready for `kubectl apply -f -`, `kubeseal` or
     `sops --encrypt`; gen never writes it to a file. Run it once per cluster: every run draws new values.
+    With an external database, comments above the Secrets give the SQL that creates its role and database.
     """
     try:
         config = config_module.load(config_path, str(config_path))

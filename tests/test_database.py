@@ -258,3 +258,13 @@ def test_gen_validate_knows_the_cluster_kind_only_through_crds(synthesized):
     assert with_crd.objects == without.objects
     assert (with_crd.unchecked, without.unchecked) == (0, 1)
     assert any("database Cluster/airflow/airflow-db" in line for line in without.lines), without.lines
+
+
+def test_the_cloudnativepg_defaults_of_the_model_are_the_schemas():
+    """database.cloudnativepg may be left out; its dataclass then stands in with the schema's defaults."""
+    from generator import schema
+
+    props = schema.load("config")["properties"]["database"]["properties"]["cloudnativepg"]["properties"]
+    defaults = database.CloudNativePGConfig()
+    assert (defaults.instances, defaults.size, defaults.storage_class_name) == \
+        (props["instances"]["default"], props["size"]["default"], props["storageClassName"]["default"])
