@@ -268,3 +268,22 @@ def test_the_cloudnativepg_defaults_of_the_model_are_the_schemas():
     defaults = database.CloudNativePGConfig()
     assert (defaults.instances, defaults.size, defaults.storage_class_name) == \
         (props["instances"]["default"], props["size"]["default"], props["storageClassName"]["default"])
+
+
+def test_gen_diff_shows_a_change_to_the_cluster_in_a_section_of_its_own(tmp_path):
+    import subprocess
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=Test", "-c", "user.email=test@example.com",
+                        *args], capture_output=True, text=True, check=True)
+
+    config = make_project(tmp_path, BASE + "database:\n  type: cloudnativepg\n")
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("commit", "-q", "-m", "airflow")
+    config.write_text(BASE + "database:\n  type: cloudnativepg\n  cloudnativepg: {instances: 3}\n")
+    result = CliRunner().invoke(cli, ["diff", "--config", str(config)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert "== database: 0 added, 0 removed, 1 changed\nchanged: Cluster airflow/airflow-db\n" in result.output
+    assert "-  instances: 1\n+  instances: 3\n" in result.output
+    assert "== kubernetes-executor: no change\n" in result.output
