@@ -245,8 +245,8 @@ def test_gen_validate_passes_every_fixture(synthesized, name):
     report = validate.run(synthesized[name] / "gen.yaml", airflow.OVERLAYS, validators())
     assert (report.problems, report.unchecked) == (0, 0), report.lines
     warned = [line for line in report.lines if line.startswith("warning: ")]
-    # kind-workers and minikube-remote-logs run the bundled PostgreSQL on several nodes
-    assert bool(warned) is (name in ("kind-workers", "minikube-remote-logs")), report.lines
+    # the bundled PostgreSQL on several nodes: kind-workers, k3s-helmchart, minikube-remote-logs
+    assert bool(warned) is (name in ("kind-workers", "k3s-helmchart", "minikube-remote-logs")), report.lines
 
 
 def test_gen_validate_knows_the_cluster_kind_only_through_crds(synthesized):
