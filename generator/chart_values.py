@@ -7,7 +7,7 @@ them from here.
 
 from __future__ import annotations
 
-from . import airflow, cluster, credentials, names
+from . import airflow, cluster, credentials, database, names
 from .airflow import Generated
 from .model import Config
 
@@ -30,6 +30,9 @@ def base_values(config: Config) -> Generated:
         values["apiServer.args"] = (["bash", "-c", "exec airflow api-server --proxy-headers"], "ingress")
         values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": "*"}], "ingress")
     values.update(credentials.base_values(config))
+    if not database.uses_bundled(config):
+        # The metadata Secret names the external server or the CloudNativePG Cluster: no PostgreSQL of the chart's.
+        values["postgresql.enabled"] = (False, "database.type")
     # Under Flux, Helm waits for pods that wait for migrations that run in a post-install hook: a
     # deadlock. Plain Jobs with a stable spec avoid it (chart docs, "Installing with Argo CD, Flux ...").
     for job in ("createUserJob", "migrateDatabaseJob"):
@@ -104,6 +107,10 @@ def overlay_values(overlay: str, config: Config) -> Generated:
         # Without Celery the chart still renders Redis and its broker Secret unless told not to.
         values["redis.enabled"] = (False, "the Kubernetes executor (no broker)")
         values["flower.enabled"] = (False, "the Kubernetes executor (no Celery)")
+        # Unless a broker Secret is named, the chart makes its own pre-install hook Secret <release>-broker-url
+        # holding the text `%!s(<nil>)`, whatever the executor. No pod of this overlay reads it.
+        values["data.brokerUrlSecretName"] = (credentials.name(config, credentials.spec("brokerUrl")),
+                                              "the Kubernetes executor (keeps the chart from making a broker Secret)")
         values.update(_task_pods(config))
     else:
         values.update(_celery_workers(config))

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, config as config_module, credentials, diff as diff_module, importer, kindconfig, pipeline
-from . import scaffold
+from . import __version__, config as config_module, credentials, database, diff as diff_module, importer
+from . import kindconfig, pipeline, scaffold
 from . import validate as checks
 from .airflow import OVERLAYS
 from .cluster import PROFILES
@@ -91,6 +91,7 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
         return
     try:
         configs = pipeline.load_many(list(paths), [str(p) for p in paths])
+        _warn(configs)
         if check:
             _report_drift(configs, selected)
             return
@@ -101,6 +102,12 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
         where = result.project_dir
         click.echo(f"gen: wrote {len(result.files)} files for {', '.join(result.overlays)} "
                    f"in {where if str(where) != '.' else 'the current directory'}")
+
+
+def _warn(configs: list) -> None:
+    for config in configs:
+        for line in database.warnings(config):
+            click.echo(f"warning: {line}", err=True)
 
 
 def _report_drift(configs: list, selected: list[str] | None) -> None:
@@ -135,6 +142,7 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> N
 
     Output goes to standard output only, ready for `kubectl apply -f -`, `kubeseal` or
     `sops --encrypt`; gen never writes it to a file. Run it once per cluster: every run draws new values.
+    With an external database, comments above the Secrets give the SQL that creates its role and database.
     """
     try:
         config = config_module.load(config_path, str(config_path))
@@ -146,8 +154,15 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> N
             click.echo(f"{credentials.secret_namespace(config, spec)}/{name}: "
                        f"{', '.join(credentials.secret_keys(config, spec))}")
         return
+    owner = credentials.new_password()
     click.echo(f"# Secrets for {config_path} ({', '.join(selected)}). Do not commit this output.")
-    click.echo(dump_documents(credentials.fill(config, selected)), nl=False)
+    sql = database.setup_sql(config, owner) if config.database.type == database.EXTERNAL else []
+    if sql:
+        click.echo(f"# On the database server, as a superuser (psql -h {config.database.external.host}), create "
+                   f"the role and database\n# the connection below names:")
+        for statement in sql:
+            click.echo(f"#   {statement}")
+    click.echo(dump_documents(credentials.fill(config, selected, owner)), nl=False)
 
 
 @cli.command()

@@ -26,6 +26,7 @@ from .model import Config
 from .yamlio import dump_documents
 
 WIRING = "cluster wiring"  # the section for clusters/<name>/airflow.yaml
+DATABASE = "database"  # the section for dist/database (the CloudNativePG Cluster)
 ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
 
@@ -162,12 +163,15 @@ def _sections(files: dict[str, str] | None, selected: Sequence[str]) -> dict[str
     files = files or {}
     sections: dict[str, str | None] = {
         name: files.get(f"dist/{name}/{pipeline.HYDRATED_FILE}") for name in selected}
+    sections[DATABASE] = "".join(text for path, text in sorted(files.items())
+                                 if path.startswith("dist/database/") and not path.endswith("/kustomization.yaml")) or None
     sections[WIRING] = "".join(text for path, text in sorted(files.items()) if path.startswith("clusters/")) or None
     return sections
 
 
 def diff(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> list[SectionDiff]:
-    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` and the working tree."""
+    """Per selected overlay (and the CloudNativePG database and the cluster wiring, where there are any), the objects
+    that differ between `ref` and the working tree."""
     config = config_module.load(config_path, label)
     commit = _checked_ref(config.source.project_dir, ref)
     with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
@@ -180,7 +184,7 @@ def diff(config_path: Path, ref: str, selected: Sequence[str], label: str | None
         before = {**rendered[1], **pipeline.render_sync(old)} if old else None
     previous, current = _sections(before, selected), _sections(after, selected)
     return [compare(name, previous[name], current[name]) for name in current
-            if name != WIRING or previous[name] or current[name]]
+            if name not in (WIRING, DATABASE) or previous[name] or current[name]]
 
 
 # --- reports -------------------------------------------------------------------------------------

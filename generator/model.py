@@ -183,6 +183,35 @@ class SecretsConfig:
 
 
 @dataclass(frozen=True)
+class ExternalDatabaseConfig:
+    """A PostgreSQL server gen does not run (database.type external)."""
+
+    host: str
+    port: int = 5432
+    sslmode: str = "require"
+
+
+@dataclass(frozen=True)
+class CloudNativePGConfig:
+    """The CloudNativePG Cluster gen emits (database.type cloudnativepg). Defaults match the schema's."""
+
+    instances: int = 1
+    size: str = "10Gi"
+    storage_class_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """The metadata database: the chart's bundled PostgreSQL, an external server, or a CloudNativePG Cluster."""
+
+    type: str = "bundled"
+    name: str = "airflow"
+    user: str = "airflow"
+    external: ExternalDatabaseConfig | None = None
+    cloudnativepg: CloudNativePGConfig | None = None
+
+
+@dataclass(frozen=True)
 class OverlayConfig:
     values: dict[str, Any]
     executor: str = "auto"
@@ -225,6 +254,7 @@ class Config:
     workers: WorkersConfig
     secrets: SecretsConfig
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
     # Not from gen.yaml: read from the files beside it.
     chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
     base_values: dict[str, Any] = field(default_factory=dict, metadata={"derived": True})

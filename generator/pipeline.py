@@ -51,11 +51,17 @@ def _kustomization(resources: list[str]) -> dict:
 def render_sources(config: Config, selected: Sequence[str]) -> dict[str, str]:
     """dist/base and overlays/<selected>: relative path -> text."""
     head = output.header(config.source.name)
-    files = {}
+    files, separate = {}, {}
     for chart, objects in app.build(config).items():
-        files[f"dist/base/{chart}.yaml"] = head + dump_documents(objects)
+        if chart in app.SEPARATE:
+            directory = app.SEPARATE[chart]
+            separate[f"{directory}/{chart}.yaml"] = head + dump_documents(objects)
+            separate[f"{directory}/{overlays.KUSTOMIZATION}"] = head + dump_documents([_kustomization([f"{chart}.yaml"])])
+        else:
+            files[f"dist/base/{chart}.yaml"] = head + dump_documents(objects)
     base_files = sorted(Path(p).name for p in files)
     files[f"dist/base/{overlays.KUSTOMIZATION}"] = head + dump_documents([_kustomization(base_files)])
+    files.update(separate)
     overlay_kustomization = head + dump_documents([overlays.kustomization(config)])  # the same for every overlay
     for name in selected:
         files[f"overlays/{name}/{overlays.KUSTOMIZATION}"] = overlay_kustomization

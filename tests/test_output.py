@@ -40,7 +40,7 @@ def test_every_generated_file_starts_with_a_header_naming_gen_and_the_config(syn
 def test_every_object_passes_the_real_schemas(synthesized, name, kube_version):
     root = synthesized[name]
     files = sorted(root.glob("dist/*/manifests.yaml")) + sorted(root.glob("dist/base/*.yaml")) + sorted(
-        root.glob("clusters/*/airflow.yaml"))
+        root.glob("dist/database/*.yaml")) + sorted(root.glob("clusters/*/airflow.yaml"))
     objects = [obj for path in files if path.name != "kustomization.yaml" for obj in documents(path.read_text())]
     assert len(objects) >= 4 * 4
     problems = [p for obj in objects for p in object_problems(obj, kube_version)]
