@@ -2,11 +2,11 @@
 
 Why not the chart's `networkPolicies.enabled` (chart 1.19.0)? It is one switch for every component's
 policy, and two of them break Airflow 3: the worker and triggerer policies admit their log ports only
-from `component: webserver`, while on Airflow 3 it is the api-server that fetches live task logs, and
-the statsd policy shuts out any metrics scraper. The api-server policy also admits nothing unless
-`apiServer.networkPolicy.ingress.from` is set. So gen leaves that switch off and selects the two
-services itself; the bundled PostgreSQL gets its subchart's own policy through chart values
-(`chart_values._database_policy`), which does the job.
+from `component: webserver`, while on Airflow 3 it is the api-server that fetches live task logs; the
+statsd policy also shuts out any metrics scraper not listed in `statsd.extraNetworkPolicies`, and the
+api-server policy admits nothing unless `apiServer.networkPolicy.ingress.from` is set. So gen leaves
+that switch off and selects the two services itself; the bundled PostgreSQL gets its subchart's own
+policy through chart values (`chart_values._database_policy`), which does the job.
 
 Every policy lists only Ingress: it limits who connects to the selected pods and nothing they send.
 """
