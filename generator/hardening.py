@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from . import names
+from . import airflow, names
 from .model import Config, MiddlewareRef
 
 # Where Traefik runs when ingress.traefikNamespace is unset: k3s bundles it in kube-system; elsewhere the
@@ -93,6 +93,10 @@ def problems(config: Config) -> list[str]:
     found += _network_problems(config.ingress.allow_from, f"{label}: ingress.allowFrom")
     proxies = config.ingress.trusted_proxies or ()
     found += _network_problems(proxies, f"{label}: ingress.trustedProxies")
+    if config.ingress.trusted_proxies is not None and not airflow.is_airflow_3(config.airflow_version):
+        found.append(f"{label}: ingress.trustedProxies: only the Airflow 3 api-server reads it (FORWARDED_ALLOW_IPS), "
+                     f"and airflow.version is {config.airflow_version}; remove it (on Airflow 2 the network policy "
+                     f"limits who may send forwarded headers)")
     if TRUST_EVERY_ADDRESS in proxies and len(proxies) > 1:
         found.append(f"{label}: ingress.trustedProxies: '*' already trusts every address; give '*' alone or only "
                      f"addresses and networks")

@@ -182,3 +182,11 @@ def test_user_values_may_not_rewrite_the_generated_database_policy(tmp_path):
     values = yaml.safe_dump({"postgresql": {"networkPolicy": {"enabled": False}}})
     found = problems_of(tmp_path, BASE, values=values)
     assert len(found) == 1 and found[0].startswith("charts/airflow/values.yaml: postgresql.networkPolicy.enabled: ")
+
+
+def test_trusted_proxies_on_airflow_2_are_refused_since_nothing_reads_them(tmp_path):
+    text = BASE + "  trustedProxies: [10.42.0.0/16]\nairflow: {version: 2.10.5}\n"
+    assert problems_of(tmp_path, text) == [
+        "gen.yaml: ingress.trustedProxies: only the Airflow 3 api-server reads it (FORWARDED_ALLOW_IPS), and "
+        "airflow.version is 2.10.5; remove it (on Airflow 2 the network policy limits who may send forwarded "
+        "headers)"]
