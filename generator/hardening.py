@@ -70,9 +70,11 @@ def _network_problems(values: tuple[str, ...], where: str) -> list[str]:
 
 def _middleware_problems(config: Config) -> list[str]:
     where = f"{config.source.label}: ingress.middlewares"
-    own = {names.security_headers_middleware(config.release): "ingress.securityHeaders",
-           names.allow_list_middleware(config.release): "ingress.allowFrom",
-           names.strip_prefix_middleware(config.release): "ingress.prefixMode strip"}
+    ingress = config.ingress
+    made = {names.security_headers_middleware(config.release): ("ingress.securityHeaders", ingress.security_headers),
+            names.allow_list_middleware(config.release): ("ingress.allowFrom", bool(ingress.allow_from)),
+            names.strip_prefix_middleware(config.release): ("ingress.prefixMode strip", ingress.prefix_mode == "strip")}
+    own = {name: setting for name, (setting, makes) in made.items() if makes}
     found = []
     seen: dict[tuple[str, str], int] = {}
     for index, ref in enumerate(config.ingress.middlewares):

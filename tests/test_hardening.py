@@ -113,7 +113,7 @@ def test_every_hardened_object_is_valid_against_the_crds_and_kubernetes_schemas(
 
 def test_on_airflow_2_the_webserver_is_the_guarded_ui(synthesized):
     found = objects(synthesized["airflow2-strip"])
-    ui = next(o for o in found.values() if o["kind"] == "NetworkPolicy" and o["metadata"]["name"].endswith("-ui-ingress"))
+    ui = found[("NetworkPolicy", "airflow-ui-ingress")]
     assert ui["spec"]["podSelector"]["matchLabels"]["component"] == "webserver"
     # the stripPrefix Middleware stays next to the service, after the headers
     assert [m["name"] for m in route_of(found)["middlewares"]] == ["airflow-security-headers", "airflow-strip-prefix"]
@@ -163,7 +163,8 @@ def test_bad_addresses_and_middlewares_are_each_reported(tmp_path):
     ]
     text = BASE + ("  allowFrom: [192.168.1.5/24, 300.1.1.1]\n"
                    "  trustedProxies: ['*', 10.42.0.0/16]\n"
-                   "  middlewares: [{name: authelia}, {name: authelia, namespace: airflow}, {name: airflow-allow-from}]\n")
+                   "  middlewares: [{name: authelia}, {name: authelia, namespace: airflow},"
+                   " {name: airflow-allow-from}]\n")
     assert problems_of(tmp_path, text) == [
         "gen.yaml: ingress.middlewares[1]: 'authelia' in namespace 'airflow' is already attached as "
         "ingress.middlewares[0]; list each Middleware once",
@@ -190,3 +191,10 @@ def test_trusted_proxies_on_airflow_2_are_refused_since_nothing_reads_them(tmp_p
         "gen.yaml: ingress.trustedProxies: only the Airflow 3 api-server reads it (FORWARDED_ALLOW_IPS), and "
         "airflow.version is 2.10.5; remove it (on Airflow 2 the network policy limits who may send forwarded "
         "headers)"]
+
+
+def test_a_middleware_may_take_a_name_gen_leaves_unused(tmp_path):
+    text = BASE + "  securityHeaders: false\n  middlewares: [{name: airflow-security-headers}]\n"
+    found = objects(synth(tmp_path, text))
+    assert route_of(found)["middlewares"] == [{"name": "airflow-security-headers", "namespace": "airflow"}]
+    assert not [key for key in found if key[0] == "Middleware"]
