@@ -7,7 +7,7 @@ them from here.
 
 from __future__ import annotations
 
-from . import airflow, cluster, credentials, database, names
+from . import airflow, cluster, credentials, database, hardening, names
 from .airflow import Generated
 from .model import Config
 
@@ -28,7 +28,11 @@ def base_values(config: Config) -> Generated:
     if airflow.is_airflow_3(version):
         # Behind a TLS-terminating proxy uvicorn must trust X-Forwarded-Proto, or redirects go to http://.
         values["apiServer.args"] = (["bash", "-c", "exec airflow api-server --proxy-headers"], "ingress")
-        values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": "*"}], "ingress")
+        # Only Traefik's addresses: any pod that could reach uvicorn could otherwise claim https or a client address.
+        values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": hardening.forwarded_allow_ips(config)}],
+                                   "ingress.trustedProxies")
+    if config.network_policies.enabled:
+        values.update(_database_policy(config))
     values.update(credentials.base_values(config))
     if not database.uses_bundled(config):
         # The metadata Secret names the external server or the CloudNativePG Cluster: no PostgreSQL of the chart's.
@@ -39,6 +43,18 @@ def base_values(config: Config) -> Generated:
         values[f"{job}.useHelmHooks"] = (False, "the Flux install (Helm hooks deadlock under Flux)")
         values[f"{job}.applyCustomEnv"] = (False, "the Flux install (a stable Job spec survives upgrades)")
     return values
+
+
+def _database_policy(config: Config) -> Generated:
+    """The PostgreSQL subchart's own NetworkPolicy (bitnami postgresql 13.2.24, templates/primary/networkpolicy.yaml):
+    with primaryAccessOnlyFrom it admits, on the database port, only the pods the selector names: Airflow's."""
+    origin = "networkPolicies.enabled"
+    rule = "postgresql.networkPolicy.ingressRules.primaryAccessOnlyFrom"
+    return {
+        "postgresql.networkPolicy.enabled": (True, origin),
+        f"{rule}.enabled": (True, origin),
+        f"{rule}.podSelector": (names.airflow_pod_labels(config.release), origin),
+    }
 
 
 def _volume_values(config: Config, volume: str) -> Generated:

@@ -101,6 +101,14 @@ class TlsConfig:
 
 
 @dataclass(frozen=True)
+class MiddlewareRef:
+    """A Traefik Middleware the user already runs (forward auth, rate limit, ...), attached to the route."""
+
+    name: str
+    namespace: str | None = None  # the release namespace
+
+
+@dataclass(frozen=True)
 class IngressConfig:
     host: str
     path_prefix: str
@@ -108,6 +116,16 @@ class IngressConfig:
     tls: TlsConfig
     prefix_mode: str
     api_group: str = "traefik.io"
+    middlewares: tuple[MiddlewareRef, ...] = ()
+    security_headers: bool = True
+    allow_from: tuple[str, ...] = ()
+    traefik_namespace: str | None = None  # None: the distribution's (see hardening.traefik_namespace)
+    trusted_proxies: tuple[str, ...] | None = None  # None: the distribution's pod network
+
+
+@dataclass(frozen=True)
+class NetworkPoliciesConfig:
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -253,6 +271,7 @@ class Config:
     gitops: GitOpsConfig
     workers: WorkersConfig
     secrets: SecretsConfig
+    network_policies: NetworkPoliciesConfig
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     # Not from gen.yaml: read from the files beside it.

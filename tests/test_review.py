@@ -94,7 +94,7 @@ def test_check_lists_missing_and_extra_files(tmp_path):
 def test_check_on_a_project_never_synthesized_lists_every_file_as_missing(tmp_path):
     result = gen("synth", "--check", "--config", str(make_project(tmp_path)))
     assert result.exit_code == 1
-    assert len(result.stdout.splitlines()) == 17
+    assert len(result.stdout.splitlines()) == 18
     assert not (tmp_path / "dist").exists()
 
 
@@ -238,7 +238,7 @@ def test_a_config_new_since_the_base_shows_every_object_as_added(tmp_path):
     git(tmp_path, "commit", "-q", "-m", "first")
     result = gen("diff", "--config", str(config), "--overlay", "celery-executor")
     assert result.exit_code == 1
-    assert result.stdout.startswith("== celery-executor: 9 added, 0 removed, 0 changed\n")
+    assert result.stdout.startswith("== celery-executor: 12 added, 0 removed, 0 changed\n")
 
 
 @pytest.mark.parametrize(("ref", "expected"), [
