@@ -31,7 +31,7 @@ def base_values(config: Config) -> Generated:
         # Only Traefik's addresses: any pod that could reach uvicorn could otherwise claim https or a client address.
         values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": hardening.forwarded_allow_ips(config)}],
                                    "ingress.trustedProxies")
-    if config.network_policies.enabled:
+    if config.network_policies.enabled and database.uses_bundled(config):  # the chart's PostgreSQL only
         values.update(_database_policy(config))
     values.update(credentials.base_values(config))
     if not database.uses_bundled(config):
