@@ -158,7 +158,8 @@ def test_an_ipv6_address_is_bracketed_in_the_connection(tmp_path):
 def test_bundled_is_the_default_and_keeps_the_charts_postgresql(synthesized):
     for name in ("example", "database-bundled"):
         values = _release(synthesized[name], "celery-executor")["spec"]["values"]
-        assert values["postgresql"] == {"auth": {"existingSecret": "airflow-postgresql"}}
+        assert values["postgresql"]["auth"] == {"existingSecret": "airflow-postgresql"}
+        assert "enabled" not in values["postgresql"], "the chart's PostgreSQL is on by default"
         assert not (synthesized[name] / "dist" / "database").exists()
 
 
