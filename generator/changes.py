@@ -182,6 +182,7 @@ class _Report:
 
     def __init__(self, overlay: str, names: _Names) -> None:
         self.overlay, self.names, self.found = overlay, names, []
+        self.removed_claims: set[str] = set()  # claims of the old objects that the new ones no longer have
 
     def add(self, obj: Mapping[str, Any], field: str, old: Any, new: Any, category: str, why: str, todo: str) -> None:
         kind, namespace, name = key_of(obj)
@@ -231,7 +232,12 @@ def _persistent_volume(report: _Report, old: Mapping[str, Any], new: Mapping[str
     # pkg/apis/core/validation/validation.go ValidatePersistentVolumeUpdate: the PersistentVolumeSource
     # is compared with apiequality.Semantic.DeepEqual ("spec.persistentvolumesource is immutable after
     # creation"); volumeMode through ValidateImmutableField; nodeAffinity once set (validatePvNodeAffinity).
-    changed_source = _changed(_pv_source(old), _pv_source(new), "spec")
+    source_old, source_new = _pv_source(old), _pv_source(new)
+    if set(source_old) != set(source_new):  # another backend: one finding, the two places
+        changed_source = [("spec (volume source)", f"{'/'.join(sorted(source_old))} {_pv_place(source_old)}",
+                           f"{'/'.join(sorted(source_new))} {_pv_place(source_new)}")]
+    else:
+        changed_source = _changed(source_old, source_new, "spec")
     for field, before, after in changed_source:
         report.add(new, field, before, after, REFUSED,
                    "refused: a PersistentVolume's source is immutable after creation, and the files stay where they are",
@@ -287,6 +293,9 @@ def _recreate_claim(report: _Report, old: Mapping[str, Any], static: bool) -> st
             f"(kubectl -n {namespace} delete pvc {claim}), {names.resume()}, restore the files")
 
 
+_CLAIM_ORDER = ("storageClassName", "accessModes", "volumeMode", "volumeName", "selector", "dataSource")
+
+
 def _persistent_volume_claim(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any],
                              classes: Mapping[str, Mapping[str, Any]]) -> None:
     # pkg/apis/core/validation/validation.go ValidatePersistentVolumeClaimUpdate: the whole spec must be
@@ -298,15 +307,24 @@ def _persistent_volume_claim(report: _Report, old: Mapping[str, Any], new: Mappi
     size_old = _get(spec_old, "resources", "requests", "storage")
     size_new = _get(spec_new, "resources", "requests", "storage")
     for spec in (spec_old, spec_new):
-        (spec.get("resources") or {}).get("requests", {}).pop("storage", None)
+        resources = spec.get("resources") or {}
+        (resources.get("requests") or {}).pop("storage", None)
+        if not resources.get("requests"):
+            resources.pop("requests", None)
+        if not resources:
+            spec.pop("resources", None)
         spec.pop("volumeAttributesClassName", None)
     if "volumeName" not in spec_old:
         spec_new.pop("volumeName", None)
     static = bool(_get(old.get("spec") or {}, "volumeName", default=""))
-    for field, before, after in _changed(spec_old, spec_new, "spec"):
-        report.add(new, field, before, after, REFUSED,
-                   "refused: a PersistentVolumeClaim's spec is immutable after creation except a larger storage request",
-                   _recreate_claim(report, old, static))
+    fields = sorted((k for k in spec_old.keys() | spec_new.keys() if spec_old.get(k, _UNSET) != spec_new.get(k, _UNSET)),
+                    key=lambda k: (_CLAIM_ORDER.index(k) if k in _CLAIM_ORDER else len(_CLAIM_ORDER), k))
+    if fields:  # one finding per claim: the field that says most, the others named
+        first, others = fields[0], [f"spec.{k}" for k in fields[1:]]
+        also = f" (it also changes {', '.join(others)})" if others else ""
+        report.add(new, f"spec.{first}", spec_old.get(first, _UNSET), spec_new.get(first, _UNSET), REFUSED,
+                   f"refused: a PersistentVolumeClaim's spec is immutable after creation except a larger storage "
+                   f"request{also}", _recreate_claim(report, old, static))
     if size_old == size_new:
         return
     smaller = (quantity(size_new) or 0) < (quantity(size_old) or 0)
@@ -336,9 +354,8 @@ def _claim_removed(report: _Report, old: Mapping[str, Any], before: Sequence[Map
                    after: Sequence[Mapping[str, Any]]) -> None:
     volume = _get(old, "spec", "volumeName", default="")
     bound = next((o for o in before if o.get("kind") == "PersistentVolume" and _meta(o, "name") == volume), None)
-    if bound is not None and any(o.get("kind") == "PersistentVolume" and _pv_source(o) == _pv_source(bound)
-                                 for o in after):
-        return  # a new claim gets a volume on the same files
+    if bound is not None and not any(key_of(o) == key_of(bound) for o in after):
+        return  # the files are where its volume points: a new claim on them, or the removed volume says so
     kept = _get(old, "metadata", "annotations", PRUNE_ANNOTATION, default="") == "disabled"
     fate = ("Flux leaves it in the cluster, unmounted," if kept
             else "Flux deletes it (and with reclaimPolicy Delete its volume)")
@@ -526,6 +543,8 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
         claim_new = _get(values_new, volume, "persistence", "existingClaim", default=None)
         enabled_old = _get(values_old, volume, "persistence", "enabled", default=False)
         enabled_new = _get(values_new, volume, "persistence", "enabled", default=False)
+        if claim_old in report.removed_claims:
+            continue  # the removed claim (or its volume) is a finding of its own
         if enabled_old and not enabled_new:
             report.add(new, f"values.{volume}.persistence.enabled", enabled_old, enabled_new, DATA,
                        f"the pods stop mounting the {volume} claim{f' {claim_old}' if claim_old else ''}; its files "
@@ -561,7 +580,7 @@ def _release_moved(report: _Report, gone: Sequence[Mapping[str, Any]], added: Se
         report.add(old, field, before, after, DATA,
                    f"Flux removes release {release} and the chart creates a new, empty PostgreSQL claim "
                    f"data-{new_release}-postgresql-0 in {new_namespace}; the old one with the metadata database is "
-                   f"orphaned, and the DAG and log claims start anew",
+                   f"orphaned, and new DAG and log claims replace the old ones",
                    f"keep release and namespace as they were, or {backup}, merge, and restore it into "
                    f"{new_release}-postgresql-0 in {new_namespace} (psql) before the scheduler starts")
 
@@ -598,6 +617,8 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
     old_by_key, new_by_key = {key_of(o): o for o in before}, {key_of(o): o for o in after}
     classes = {_meta(o, "name"): o for o in [*before, *after] if o.get("kind") == "StorageClass"}
     classes.update({_meta(o, "name"): o for o in after if o.get("kind") == "StorageClass"})
+    report.removed_claims = {name for kind, _ns, name in old_by_key.keys() - new_by_key.keys()
+                             if kind == "PersistentVolumeClaim"}
     for key in sorted(old_by_key.keys() & new_by_key.keys()):
         was, now = old_by_key[key], new_by_key[key]
         if was == now:
