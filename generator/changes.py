@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from . import sync, values
+from .airflow import CELERY_EXECUTOR, CELERY_KUBERNETES_EXECUTOR, OVERLAYS
 from .model import Config
 
 REFUSED = "refused"  # the API server rejects the update: the Flux Kustomization fails as a whole
@@ -32,7 +33,7 @@ ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
 PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
 FORCE_ANNOTATION = "kustomize.toolkit.fluxcd.io/force"
-CELERY_OVERLAYS = ("celery-executor", "celery-kubernetes-executor")
+CELERY_OVERLAYS = (CELERY_EXECUTOR, CELERY_KUBERNETES_EXECUTOR)
 WIRING = "cluster wiring"  # the section for clusters/<name>/airflow.yaml, beside the overlays
 
 
@@ -86,12 +87,13 @@ def _names(before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]], ol
            new: Config | None) -> _Names:
     """Names from the old config where it has them (a rename acts on the old objects), else the new one."""
     objects = [*before, *after]
-    kustomization = next((_meta(o, "name") for o in objects if o.get("kind") == "Kustomization"), "<kustomization>")
+    kustomization = next((_meta(o, "name") for o in objects if o.get("kind") == "Kustomization"
+                          and _overlay_of(o) in OVERLAYS), "<kustomization>")
     wired = next((c for c in (old, new) if c is not None and c.flux.cluster is not None), None)
     if wired is not None:
         kustomization = sync.object_name(wired)
-    release = next((_meta(o, "name") for o in objects if o.get("kind") == "HelmRelease"), None)
-    installed = next((o for o in objects if o.get("kind") in RELEASE_KINDS), None)
+    release = next((_meta(o, "name") for o in objects if o.get("kind") == "HelmRelease" and _is_airflow(o)), None)
+    installed = next((o for o in objects if _is_airflow(o)), None)
     config = old or new
     namespace = _release_identity(installed)[0] if installed else config.namespace if config else "<namespace>"
     return _Names(kustomization, namespace, release)
@@ -175,6 +177,19 @@ def _release_identity(obj: Mapping[str, Any]) -> tuple[str, str]:
 
 
 RELEASE_KINDS = ("HelmRelease", "HelmChart")
+
+
+def _is_airflow(obj: Mapping[str, Any]) -> bool:
+    """A HelmRelease or HelmChart of the Airflow chart (not, say, the local-path-provisioner's)."""
+    if obj.get("kind") not in RELEASE_KINDS:
+        return False
+    chart = _get(obj, "spec", "chart", "spec", "chart") if obj.get("kind") == "HelmRelease" else _get(obj, "spec", "chart")
+    return chart == "airflow" or "airflowVersion" in release_values(obj)
+
+
+def _overlay_of(kustomization: Mapping[str, Any]) -> str:
+    """The overlay a Flux Kustomization applies: the last part of its path (./dist/<overlay>)."""
+    return posixpath.basename(str(_get(kustomization, "spec", "path", default="")).rstrip("/"))
 
 
 class _Report:
@@ -325,9 +340,10 @@ def _persistent_volume_claim(report: _Report, old: Mapping[str, Any], new: Mappi
         report.add(new, f"spec.{first}", spec_old.get(first, _UNSET), spec_new.get(first, _UNSET), REFUSED,
                    f"refused: a PersistentVolumeClaim's spec is immutable after creation except a larger storage "
                    f"request{also}", _recreate_claim(report, old, static))
-    if size_old == size_new:
-        return
-    smaller = (quantity(size_new) or 0) < (quantity(size_old) or 0)
+    amount_old, amount_new = quantity(size_old), quantity(size_new)
+    if size_old == size_new or (amount_old is not None and amount_old == amount_new):
+        return  # the same quantity, however it is written
+    smaller = (amount_new or 0) < (amount_old or 0)
     # plugin/pkg/admission/storage/persistentvolume/resize/admission.go Validate and allowResize: a
     # larger request passes only when the claim's StorageClass has allowVolumeExpansion: true
     # ("only dynamically provisioned pvc can be resized and the storageclass that provisions the pvc
@@ -597,9 +613,8 @@ def _namespace_removed(report: _Report, old: Mapping[str, Any], added: Sequence[
 
 def _kustomization(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     """The cluster wiring: Flux moves from a Celery overlay to one without Celery."""
-    before = posixpath.basename(str(_get(old, "spec", "path", default="")).rstrip("/"))
-    after = posixpath.basename(str(_get(new, "spec", "path", default="")).rstrip("/"))
-    if before in CELERY_OVERLAYS and after and after not in CELERY_OVERLAYS and before != after:
+    before, after = _overlay_of(old), _overlay_of(new)
+    if before in CELERY_OVERLAYS and after in OVERLAYS and after not in CELERY_OVERLAYS:
         report.add(new, "spec.path", _get(old, "spec", "path"), _get(new, "spec", "path"), DATA,
                    f"the cluster leaves the Celery executor: the Celery workers and the Redis broker go, with the "
                    f"tasks queued in Redis",
@@ -638,7 +653,7 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
             _job(report, was, now)
         elif kind == "Service":
             _service(report, was, now)
-        elif kind in RELEASE_KINDS:
+        elif _is_airflow(was) and _is_airflow(now):
             _helm_release(report, was, now)
         elif kind == "Kustomization":
             _kustomization(report, was, now)
@@ -658,8 +673,7 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
             report.add(obj, "metadata.name", name, "(removed)", DATA,
                        f"its claims ({claims}) stay, orphaned, with their data",
                        "copy what is on them before merging, then delete them by hand")
-    _release_moved(report, [o for o in gone if o.get("kind") in RELEASE_KINDS],
-                   [o for o in added if o.get("kind") in RELEASE_KINDS])
+    _release_moved(report, [o for o in gone if _is_airflow(o)], [o for o in added if _is_airflow(o)])
     return sorted(set(report.found), key=lambda f: (f.kind, f.namespace, f.name, f.field, f.old, f.new))
 
 

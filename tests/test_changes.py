@@ -187,6 +187,10 @@ def test_a_larger_claim_on_a_class_gen_does_not_make_says_what_to_check():
     assert "back up the files on the claim" in finding.todo
 
 
+def test_the_same_quantity_written_another_way_is_no_change():
+    assert found([_class(), _pvc("1Gi")], [_class(), _pvc("1024Mi")]) == []
+
+
 def test_a_volume_name_the_claim_did_not_have_may_be_set():
     assert found([_pvc(volumeName=None)], [_pvc()]) == []
 
@@ -340,7 +344,7 @@ def test_a_renamed_release_or_namespace_orphans_the_database():
 
 def test_another_engine_for_the_same_release_needs_a_runbook():
     chart = {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": "airflow", "namespace": "kube-system"},
-             "spec": {"targetNamespace": "airflow", "version": "1.19.0", "valuesContent": "executor: CeleryExecutor\n"}}
+             "spec": {"chart": "airflow", "targetNamespace": "airflow", "version": "1.19.0", "valuesContent": "executor: CeleryExecutor\n"}}
     assert found([_release()], [chart]) == [("HelmRelease", "kind", RUNBOOK)]
     k3s = copy.deepcopy(chart)
     k3s["spec"]["valuesContent"] = "executor: KubernetesExecutor\n"
@@ -354,6 +358,19 @@ def test_the_cluster_leaving_a_celery_overlay_is_a_finding():
     assert found([wiring("./dist/celery-executor")], [wiring("./dist/kubernetes-executor")]) == [
         ("Kustomization", "spec.path", DATA)]
     assert found([wiring("./dist/kubernetes-executor")], [wiring("./dist/celery-executor")]) == []
+
+
+def test_the_local_path_provisioner_is_not_taken_for_airflow():
+    provisioner = [
+        {"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+         "metadata": {"name": "local-path-provisioner", "namespace": "flux-system"}, "spec": {"path": "./deploy"}},
+        {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+         "metadata": {"name": "local-path", "namespace": "kube-system"},
+         "spec": {"chart": {"spec": {"chart": "local-path-provisioner"}}, "values": {}}}]
+    assert found([*provisioner, _release()], [_release()]) == []
+    [finding] = classify("x", [*provisioner, _release(), _pv()], [*provisioner, _release(), _pv("/data")])
+    assert "flux suspend kustomization <kustomization> -n flux-system; flux suspend helmrelease airflow -n airflow" \
+        in finding.todo
 
 
 # --- the line ----------------------------------------------------------------------------------------
