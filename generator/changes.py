@@ -508,6 +508,17 @@ _DB_BACKUP = ("back up the metadata database first (kubectl -n {ns} exec {releas
               "postgres postgres > airflow-metadata.sql)")
 
 
+# The values that end up in the volumeClaimTemplates of the chart's StatefulSets, with the defaults of
+# chart 1.19.0 (redis.persistence) and its bitnami postgresql subchart (primary.persistence).
+_CLAIM_TEMPLATE_VALUES: dict[tuple[str, ...], dict[str, Any]] = {
+    ("postgresql", "primary", "persistence"): {
+        "enabled": True, "existingClaim": "", "storageClass": "", "accessModes": ["ReadWriteOnce"], "size": "8Gi",
+        "annotations": {}, "labels": {}, "selector": {}, "dataSource": {}},
+    ("redis", "persistence"): {
+        "enabled": True, "existingClaim": "", "storageClassName": "", "size": "1Gi", "annotations": {}},
+}
+
+
 def _chart_version(obj: Mapping[str, Any]) -> Any:
     if obj.get("kind") == "HelmChart":
         return _get(obj, "spec", "version")
@@ -545,9 +556,14 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
                    f"{backup} and restore it into the new database before Airflow starts on it")
     for path, component in ((("postgresql", "primary", "persistence"), f"{release}-postgresql"),
                             (("redis", "persistence"), f"{release}-redis")):
-        for field, was, now in _changed(_get(values_old, *path, default={}), _get(values_new, *path, default={}),
-                                        "values." + ".".join(path)):
-            report.add(new, field, was, now, REFUSED,
+        defaults = _CLAIM_TEMPLATE_VALUES[path]
+        was_all, now_all = _get(values_old, *path, default={}) or {}, _get(values_new, *path, default={}) or {}
+        for key, default in defaults.items():
+            was = default if was_all.get(key) is None else was_all[key]
+            now = default if now_all.get(key) is None else now_all[key]
+            if was == now:
+                continue
+            report.add(new, f"values.{'.'.join(path)}.{key}", was, now, REFUSED,
                        f"refused: the chart puts this in StatefulSet {component}'s volumeClaimTemplates, which are "
                        f"immutable, so the Helm upgrade fails",
                        (f"{backup}, " if component.endswith("postgresql") else "")

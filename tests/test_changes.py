@@ -320,6 +320,12 @@ def test_a_changed_database_or_broker_claim_is_refused_in_the_helm_upgrade(value
     assert (kind, category) == ("HelmRelease", REFUSED) and field.endswith(("size", "storageClassName"))
 
 
+def test_database_and_broker_values_outside_the_claim_template_or_at_their_default_pass():
+    assert found([_release()], [_release(postgresql={"primary": {"persistence": {"size": "8Gi", "mountPath": "/pg"}}},
+                                         redis={"persistence": {"persistentVolumeClaimRetentionPolicy": {
+                                             "whenDeleted": "Delete"}}})]) == []
+
+
 def test_another_existing_claim_leaves_the_files_on_the_old_one():
     old = _release(dags={"persistence": {"enabled": True, "existingClaim": "mine"}})
     new = _release(dags={"persistence": {"enabled": True, "existingClaim": "theirs"}})
