@@ -79,8 +79,9 @@ class _Names:
             return (f"resume (flux resume kustomization {self.kustomization} -n flux-system; flux resume helmrelease "
                     f"{self.release} -n {self.namespace}; flux reconcile helmrelease {self.release} -n "
                     f"{self.namespace} --force brings the pods back)")
-        return (f"resume (flux resume kustomization {self.kustomization} -n flux-system, then kubectl -n "
-                f"{self.namespace} rollout restart deployment,statefulset brings the pods back)")
+        return (f"resume (flux resume kustomization {self.kustomization} -n flux-system), then scale Airflow back up "
+                f"to the replicas of its values (kubectl -n {self.namespace} scale deployment,statefulset --all "
+                f"--replicas=1 for the defaults)")
 
 
 def _names(before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]], old: Config | None,
@@ -109,15 +110,15 @@ def key_of(obj: Mapping[str, Any]) -> ObjectKey:
     return str(obj.get("kind")), _meta(obj, "namespace"), _meta(obj, "name")
 
 
+_UNSET = object()  # a field the object does not have
+
+
 def _show(value: Any) -> str:
     if value is _UNSET:
         return "(unset)"
     if isinstance(value, str):
         return value if value else '""'
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
-
-
-_UNSET = object()
 
 
 def _get(obj: Any, *path: str, default: Any = _UNSET) -> Any:
@@ -232,7 +233,7 @@ def _recreate_volume(report: _Report, old: Mapping[str, Any], new: Mapping[str, 
     if _get(old, "spec", "persistentVolumeReclaimPolicy", default="Retain") != "Retain":
         steps.append(f"keep the files (kubectl patch pv {_meta(old, 'name')} -p "
                      "'{\"spec\":{\"persistentVolumeReclaimPolicy\":\"Retain\"}}')")
-    if move:
+    if move and _pv_place(_pv_source(old)) != _pv_place(_pv_source(new)):
         steps.append(f"move the files from {_pv_place(_pv_source(old))} to {_pv_place(_pv_source(new))}")
     if claim.get("name"):
         steps.append(f"delete the claim and the volume (kubectl -n {claim.get('namespace', names.namespace)} delete pvc "
@@ -693,9 +694,13 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
     return sorted(set(report.found), key=lambda f: (f.kind, f.namespace, f.name, f.field, f.old, f.new))
 
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # gen synth reads every overlay it replaces: libyaml
+
+
 def objects(text: str | None) -> list[dict[str, Any]]:
     """The objects of a multi-document YAML text (a hydrated manifests.yaml)."""
-    return [doc for doc in yaml.safe_load_all(text or "") if isinstance(doc, dict)]
+    return [doc for doc in yaml.load_all(text or "", Loader=_LOADER)  # noqa: S506 - a safe loader
+            if isinstance(doc, dict)]
 
 
 def classify_text(overlay: str, before: str | None, after: str | None, old: Config | None = None,

@@ -79,7 +79,9 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
     Output is deterministic; files that are no longer generated are removed. A failing run changes
     nothing on disk. With --overlay, the other overlays' files are left as they are. With several
     --config, every config is checked before anything is written, and configs whose outputs would
-    overlap are refused.
+    overlap are refused. Each change against the files it replaces that the cluster will refuse or
+    that loses data is printed as a `warning: danger: ...` line (as gen diff shows it); the files
+    are written all the same.
     """
     paths = config_paths or (Path(DEFAULT_CONFIG),)
     selected = _selected(overlays) if overlays else None
