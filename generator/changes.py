@@ -503,6 +503,32 @@ def _service(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) ->
                    "refused: a Service's healthCheckNodePort is immutable", todo)
 
 
+# --- CloudNativePG ----------------------------------------------------------------------------------
+
+def _is_cnpg_cluster(obj: Mapping[str, Any]) -> bool:
+    return obj.get("kind") == "Cluster" and str(obj.get("apiVersion", "")).startswith("postgresql.cnpg.io/")
+
+
+def _cnpg_cluster(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+    # The CloudNativePG Cluster CRD (postgresql.cnpg.io_clusters.yaml): spec.serviceAccountName carries
+    # the CEL rule `self == oldSelf` ("serviceAccountName is immutable").
+    before = _get(old, "spec", "serviceAccountName", default=_UNSET)
+    after = _get(new, "spec", "serviceAccountName", default=_UNSET)
+    if before is not _UNSET and after is not _UNSET and before != after:
+        report.add(new, "spec.serviceAccountName", before, after, REFUSED,
+                   "refused: a CloudNativePG Cluster's serviceAccountName is immutable",
+                   "keep the service account, or create a new Cluster and move the database to it")
+
+
+def _cnpg_cluster_removed(report: _Report, old: Mapping[str, Any]) -> None:
+    name, namespace = _meta(old, "name"), _meta(old, "namespace") or report.names.namespace
+    report.add(old, "metadata.name", name, "(removed)", DATA,
+               "the CloudNativePG operator deletes the Cluster's instances and their claims, the metadata database "
+               "with them",
+               f"back up the database first (kubectl cnpg backup {name} -n {namespace}, or pg_dump), or keep the "
+               f"Cluster")
+
+
 # --- the Helm release ----------------------------------------------------------------------------
 
 _DB_BACKUP = ("back up the metadata database first (kubectl -n {ns} exec {release}-postgresql-0 -- pg_dump -U "
@@ -674,6 +700,8 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
             _helm_release(report, was, now)
         elif kind == "Kustomization":
             _kustomization(report, was, now)
+        elif _is_cnpg_cluster(was) and _is_cnpg_cluster(now):
+            _cnpg_cluster(report, was, now)
     gone = [old_by_key[k] for k in sorted(old_by_key.keys() - new_by_key.keys())]
     added = [new_by_key[k] for k in sorted(new_by_key.keys() - old_by_key.keys())]
     for obj in gone:
@@ -682,6 +710,8 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
             _volume_removed(report, obj, after)
         elif kind == "PersistentVolumeClaim":
             _claim_removed(report, obj, before, after)
+        elif _is_cnpg_cluster(obj):
+            _cnpg_cluster_removed(report, obj)
         elif kind == "Namespace":
             _namespace_removed(report, obj, [o for o in added if o.get("kind") == "Namespace"])
         elif kind == "StatefulSet" and _get(obj, "spec", "volumeClaimTemplates", default=None):

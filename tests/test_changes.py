@@ -379,6 +379,18 @@ def test_the_local_path_provisioner_is_not_taken_for_airflow():
         in finding.todo
 
 
+def test_a_cloudnativepg_cluster_keeps_its_service_account_and_its_removal_loses_the_database():
+    cluster = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "airflow-db", "namespace": "airflow"},
+               "spec": {"instances": 1, "serviceAccountName": "db", "storage": {"size": "1Gi"}}}
+    renamed = copy.deepcopy(cluster)
+    renamed["spec"]["serviceAccountName"] = "other"
+    more = copy.deepcopy(cluster)
+    more["spec"]["instances"] = 3
+    assert found([cluster], [renamed]) == [("Cluster", "spec.serviceAccountName", REFUSED)]
+    assert found([cluster], [more]) == []
+    assert found([cluster], []) == [("Cluster", "metadata.name", DATA)]
+
+
 # --- the line ----------------------------------------------------------------------------------------
 
 def test_the_line_format():
