@@ -184,7 +184,8 @@ def _is_airflow(obj: Mapping[str, Any]) -> bool:
     """A HelmRelease or HelmChart of the Airflow chart (not, say, the local-path-provisioner's)."""
     if obj.get("kind") not in RELEASE_KINDS:
         return False
-    chart = _get(obj, "spec", "chart", "spec", "chart") if obj.get("kind") == "HelmRelease" else _get(obj, "spec", "chart")
+    path = ("spec", "chart", "spec", "chart") if obj.get("kind") == "HelmRelease" else ("spec", "chart")
+    chart = _get(obj, *path)
     return chart == "airflow" or "airflowVersion" in release_values(obj)
 
 
@@ -290,9 +291,9 @@ def _volume_removed(report: _Report, old: Mapping[str, Any], after: Sequence[Map
 # --- PersistentVolumeClaim -----------------------------------------------------------------------
 
 def _expandable(class_name: Any, classes: Mapping[str, Mapping[str, Any]]) -> bool | None:
-    """True or False from the StorageClass among the objects; None when it is not one of them."""
+    """True or False from the StorageClass among the objects; None when it is not one of them (or the default)."""
     if not class_name:
-        return False
+        return None
     found = classes.get(str(class_name))
     return None if found is None else found.get("allowVolumeExpansion") is True
 
@@ -333,7 +334,8 @@ def _persistent_volume_claim(report: _Report, old: Mapping[str, Any], new: Mappi
     if "volumeName" not in spec_old:
         spec_new.pop("volumeName", None)
     static = bool(_get(old.get("spec") or {}, "volumeName", default=""))
-    fields = sorted((k for k in spec_old.keys() | spec_new.keys() if spec_old.get(k, _UNSET) != spec_new.get(k, _UNSET)),
+    fields = sorted((k for k in spec_old.keys() | spec_new.keys()
+                     if spec_old.get(k, _UNSET) != spec_new.get(k, _UNSET)),
                     key=lambda k: (_CLAIM_ORDER.index(k) if k in _CLAIM_ORDER else len(_CLAIM_ORDER), k))
     if fields:  # one finding per claim: the field that says most, the others named
         first, others = fields[0], [f"spec.{k}" for k in fields[1:]]
@@ -355,11 +357,14 @@ def _persistent_volume_claim(report: _Report, old: Mapping[str, Any], new: Mappi
         return
     if smaller:
         why = "refused: a claim's storage request can never shrink"
+    elif expandable is None and not class_name:
+        why = ("refused unless the cluster's default StorageClass has allowVolumeExpansion: true (check with "
+               "kubectl get storageclass)")
     elif expandable is None:
         why = (f"refused unless StorageClass {class_name} has allowVolumeExpansion: true (check with kubectl get "
                f"storageclass {class_name} -o jsonpath='{{.allowVolumeExpansion}}')")
     else:
-        why = (f"refused: StorageClass {class_name or '(none)'} does not allow volume expansion, and only "
+        why = (f"refused: StorageClass {class_name} does not allow volume expansion, and only "
                f"dynamically provisioned claims on such a class can grow")
     todo = _recreate_claim(report, old, static)
     if static:
@@ -569,7 +574,8 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
         report.add(new, "values.airflowVersion", before, after, RUNBOOK,
                    "the upgrade migrates the metadata database, and migrations cannot be rolled back",
                    f"{backup}; to go back, restore that backup with the old version (psql < airflow-metadata.sql)")
-    executor_old, executor_new = str(_get(values_old, "executor", default="")), str(_get(values_new, "executor", default=""))
+    executor_old = str(_get(values_old, "executor", default=""))
+    executor_new = str(_get(values_new, "executor", default=""))
     if "Celery" in executor_old and "Celery" not in executor_new:
         report.add(new, "values.executor", executor_old, executor_new, DATA,
                    "the Celery workers and the Redis broker go, with the tasks queued in Redis",
@@ -578,7 +584,7 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
     pg_new = _get(values_new, "postgresql", "enabled", default=True)
     if pg_old is not False and pg_new is False:
         report.add(new, "values.postgresql.enabled", pg_old, pg_new, DATA,
-                   f"Helm removes the bundled PostgreSQL; its claim data-{release}-postgresql-0 stays, orphaned, "
+                   f"Helm removes the bundled PostgreSQL, and its claim data-{release}-postgresql-0 stays, orphaned, "
                    f"with the metadata database",
                    f"{backup} and restore it into the new database before Airflow starts on it")
     for path, component in ((("postgresql", "primary", "persistence"), f"{release}-postgresql"),
@@ -606,12 +612,12 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
             continue  # the removed claim (or its volume) is a finding of its own
         if enabled_old and not enabled_new:
             report.add(new, f"values.{volume}.persistence.enabled", enabled_old, enabled_new, DATA,
-                       f"the pods stop mounting the {volume} claim{f' {claim_old}' if claim_old else ''}; its files "
+                       f"the pods stop mounting the {volume} claim{f' {claim_old}' if claim_old else ''}, and its files "
                        f"stay on it, no longer used",
                        f"copy the {volume} files where Airflow will read them from before merging")
         elif enabled_old and enabled_new and claim_old and claim_new and claim_old != claim_new:
             report.add(new, f"values.{volume}.persistence.existingClaim", claim_old, claim_new, DATA,
-                       f"the pods mount claim {claim_new} instead; the files on {claim_old} are not carried over",
+                       f"the pods mount claim {claim_new} instead, and the files on {claim_old} are not carried over",
                        f"copy the {volume} files from {claim_old} to {claim_new} ({report.names.suspend()}, "
                        f"{report.names.scale_down()}, copy, {report.names.resume()})")
 
@@ -624,13 +630,13 @@ def _release_moved(report: _Report, gone: Sequence[Mapping[str, Any]], added: Se
         successor = next(iter(added), None)
         if successor is None:
             report.add(old, "metadata.name", _meta(old, "name"), "(removed)", DATA,
-                       f"Helm uninstalls release {release}; the claim data-{release}-postgresql-0 with the metadata "
+                       f"Helm uninstalls release {release}, and the claim data-{release}-postgresql-0 with the metadata "
                        f"database stays, orphaned", f"{backup} before merging")
             continue
         new_namespace, new_release = _release_identity(successor)
         if (new_namespace, new_release) == (namespace, release):
             report.add(old, "kind", old.get("kind"), successor.get("kind"), RUNBOOK,
-                       f"release {release} is uninstalled and installed again by another controller; Airflow is "
+                       f"release {release} is uninstalled and installed again by another controller: Airflow is "
                        f"down meanwhile, and the claim data-{release}-postgresql-0 is reused",
                        f"{backup} and merge when nobody relies on Airflow for a while")
             continue
@@ -638,7 +644,7 @@ def _release_moved(report: _Report, gone: Sequence[Mapping[str, Any]], added: Se
                                 else ("metadata.namespace", namespace, new_namespace))
         report.add(old, field, before, after, DATA,
                    f"Flux removes release {release} and the chart creates a new, empty PostgreSQL claim "
-                   f"data-{new_release}-postgresql-0 in {new_namespace}; the old one with the metadata database is "
+                   f"data-{new_release}-postgresql-0 in {new_namespace}, while the old one with the metadata database is "
                    f"orphaned, and new DAG and log claims replace the old ones",
                    f"keep release and namespace as they were, or {backup}, merge, and restore it into "
                    f"{new_release}-postgresql-0 in {new_namespace} (psql) before the scheduler starts")

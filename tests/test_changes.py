@@ -88,8 +88,10 @@ def _service(**spec: Any) -> dict[str, Any]:
 
 
 def found(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
-    """(kind, field, category) of each finding."""
-    return [(f.kind, f.field, f.category) for f in classify("celery-executor", before, after)]
+    """(kind, field, category) of each finding; `; ` parts the why from what to do, so no why holds one."""
+    findings = classify("celery-executor", before, after)
+    assert all("; " not in f.why and f.line.startswith("danger: celery-executor ") for f in findings)
+    return [(f.kind, f.field, f.category) for f in findings]
 
 
 # --- PersistentVolume ------------------------------------------------------------------------------
@@ -189,6 +191,12 @@ def test_a_larger_claim_on_a_class_gen_does_not_make_says_what_to_check():
 
 def test_the_same_quantity_written_another_way_is_no_change():
     assert found([_class(), _pvc("1Gi")], [_class(), _pvc("1024Mi")]) == []
+
+
+def test_a_larger_claim_on_the_default_class_says_what_to_check():
+    [finding] = classify("x", [_pvc("1Gi", storageClassName=None, volumeName=None, selector=None)],
+                         [_pvc("2Gi", storageClassName=None, volumeName=None, selector=None)])
+    assert "refused unless the cluster's default StorageClass has allowVolumeExpansion: true" in finding.why
 
 
 def test_a_volume_name_the_claim_did_not_have_may_be_set():
