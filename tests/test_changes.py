@@ -264,6 +264,13 @@ def test_a_deployment_may_change_its_pod_template_and_replicas_but_not_its_selec
     assert found([_deployment()], [_deployment(selector="other")]) == [("Deployment", "spec.selector", REFUSED)]
 
 
+@pytest.mark.parametrize("kind", ["DaemonSet", "ReplicaSet"])
+def test_daemonset_and_replicaset_selectors_are_immutable_too(kind):
+    old, new = _deployment(), _deployment(selector="other")
+    old["kind"] = new["kind"] = kind
+    assert found([old], [new]) == [(kind, "spec.selector", REFUSED)]
+
+
 def test_a_job_that_outlives_its_run_refuses_a_new_template():
     assert found([_job()], [_job(image="airflow:3.1.8")]) == [("Job", "spec.template.spec.containers", REFUSED)]
     assert found([_job()], [_job(parallelism=2)]) == []
@@ -338,6 +345,24 @@ def test_another_existing_claim_leaves_the_files_on_the_old_one():
     old = _release(dags={"persistence": {"enabled": True, "existingClaim": "mine"}})
     new = _release(dags={"persistence": {"enabled": True, "existingClaim": "theirs"}})
     assert found([old], [new]) == [("HelmRelease", "values.dags.persistence.existingClaim", DATA)]
+
+
+def test_no_longer_mounting_a_users_claim_leaves_its_files_behind():
+    old = _release(logs={"persistence": {"enabled": True, "existingClaim": "shared-logs"}})
+    new = _release(logs={"persistence": {"enabled": False}})
+    assert found([old], [new]) == [("HelmRelease", "values.logs.persistence.enabled", DATA)]
+
+
+def test_a_claim_gen_no_longer_makes_is_one_finding_not_two():
+    old = [_pv(), _pvc(), _release(dags={"persistence": {"enabled": True, "existingClaim": "airflow-dags"}})]
+    new = [_release(dags={"persistence": {"enabled": True, "existingClaim": "shared-dags"}})]
+    assert found(old, new) == [("PersistentVolume", "metadata.name", DATA)]
+
+
+def test_a_release_no_longer_generated_is_uninstalled():
+    [finding] = classify("x", [_release()], [])
+    assert (finding.kind, finding.field, finding.new, finding.category) == ("HelmRelease", "metadata.name",
+                                                                            "(removed)", DATA)
 
 
 def test_value_changes_inside_the_release_pass():
