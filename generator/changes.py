@@ -508,6 +508,19 @@ def _service(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) ->
                    "refused: a Service's healthCheckNodePort is immutable", todo)
 
 
+def _kustomization_removed(report: _Report, old: Mapping[str, Any], added: Sequence[Mapping[str, Any]]) -> None:
+    """The cluster wiring removed: its Kustomization garbage-collects what it applied."""
+    if _overlay_of(old) not in OVERLAYS or not _get(old, "spec", "prune", default=False) or any(
+            o.get("kind") == "Kustomization" and _overlay_of(o) in OVERLAYS for o in added):
+        return
+    name = _meta(old, "name")
+    report.add(old, "metadata.name", name, "(removed)", DATA,
+               "Flux prunes what this Kustomization applied: the HelmRelease goes and Helm uninstalls Airflow "
+               "(the namespace, volumes and claims stay)",
+               f"if another Kustomization takes the objects over, orphan them first (kubectl -n flux-system patch "
+               f"kustomization {name} --type merge -p '{{\"spec\":{{\"deletionPolicy\":\"Orphan\"}}}}')")
+
+
 # --- CloudNativePG ----------------------------------------------------------------------------------
 
 def _is_cnpg_cluster(obj: Mapping[str, Any]) -> bool:
@@ -718,6 +731,8 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
             _claim_removed(report, obj, before, after)
         elif _is_cnpg_cluster(obj):
             _cnpg_cluster_removed(report, obj)
+        elif kind == "Kustomization":
+            _kustomization_removed(report, obj, added)
         elif kind == "Namespace":
             _namespace_removed(report, obj, [o for o in added if o.get("kind") == "Namespace"])
         elif kind == "StatefulSet" and _get(obj, "spec", "volumeClaimTemplates", default=None):

@@ -397,6 +397,12 @@ def test_the_cluster_leaving_a_celery_overlay_is_a_finding():
     assert found([wiring("./dist/celery-executor")], [wiring("./dist/kubernetes-executor")]) == [
         ("Kustomization", "spec.path", DATA)]
     assert found([wiring("./dist/kubernetes-executor")], [wiring("./dist/celery-executor")]) == []
+    pruning = wiring("./dist/kubernetes-executor")
+    pruning["spec"]["prune"] = True
+    renamed = copy.deepcopy(pruning)
+    renamed["metadata"]["name"] = "analytics-airflow"
+    assert found([pruning], []) == [("Kustomization", "metadata.name", DATA)]
+    assert found([pruning], [renamed]) == []
 
 
 def test_the_local_path_provisioner_is_not_taken_for_airflow():
