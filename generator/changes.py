@@ -130,13 +130,17 @@ def _get(obj: Any, *path: str, default: Any = _UNSET) -> Any:
 
 
 def _changed(old: Any, new: Any, prefix: str) -> list[tuple[str, Any, Any]]:
-    """(dotted path, old, new) of every leaf that differs; lists compare whole."""
-    if not isinstance(old, Mapping) or not isinstance(new, Mapping):
-        return [] if old == new else [(prefix, old, new)]
-    before = dict(values.leaves(old)) if old else {}
-    after = dict(values.leaves(new)) if new else {}
-    return [(".".join((prefix, *path)) if prefix else ".".join(path), before.get(path, _UNSET), after.get(path, _UNSET))
-            for path in sorted(before.keys() | after.keys()) if before.get(path, _UNSET) != after.get(path, _UNSET)]
+    """(path, old, new) of every leaf that differs, as `a.b[0].c`; lists of another length compare whole."""
+    if old == new:
+        return []
+    if isinstance(old, Mapping) and isinstance(new, Mapping) and (old or new):
+        found = []
+        for key in sorted(set(old) | set(new), key=str):
+            found += _changed(old.get(key, _UNSET), new.get(key, _UNSET), f"{prefix}.{key}" if prefix else str(key))
+        return found
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        return [change for index, (a, b) in enumerate(zip(old, new)) for change in _changed(a, b, f"{prefix}[{index}]")]
+    return [(prefix, old, new)]
 
 
 _QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
@@ -429,8 +433,7 @@ def _statefulset(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]
                 f"{name} --cascade=orphan), then let Flux or Helm create it anew")
         if key == "volumeClaimTemplates":
             todo += "; claims made from the old template keep their old size and class"
-        for field, was, now in _changed({key: before}, {key: after}, "spec") if isinstance(before, Mapping) \
-                else [(f"spec.{key}", before, after)]:
+        for field, was, now in _changed(before, after, f"spec.{key}"):
             report.add(new, field, was, now, REFUSED,
                        "refused: a StatefulSet's spec may change only in replicas, template, updateStrategy, "
                        "ordinals, minReadySeconds and persistentVolumeClaimRetentionPolicy", todo)
@@ -464,7 +467,7 @@ def _job(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) -> Non
     for key in _JOB_IMMUTABLE:
         if spec_old.get(key, _UNSET) == spec_new.get(key, _UNSET):
             continue
-        for field, was, now in _changed({key: spec_old.get(key, {})}, {key: spec_new.get(key, {})}, "spec"):
+        for field, was, now in _changed(spec_old.get(key, _UNSET), spec_new.get(key, _UNSET), f"spec.{key}"):
             report.add(new, field, was, now, REFUSED,
                        f"refused: a Job's spec.{key} is immutable, and this Job stays after it finishes "
                        f"(no ttlSecondsAfterFinished)",
