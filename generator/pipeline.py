@@ -16,7 +16,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import app, cache, config as config_module, freshness, kustomize, output, overlays, sync
+import yaml
+
+from . import app, cache, changes, config as config_module, freshness, kustomize, output, overlays, sync
 from .airflow import OVERLAYS
 from .model import Config
 from .errors import ConfigError, OutputError
@@ -30,6 +32,7 @@ class SynthResult:
     project_dir: Path
     overlays: tuple[str, ...]
     files: tuple[str, ...]  # relative to project_dir, sorted
+    findings: tuple[changes.Finding, ...] = ()  # what replacing the files on disk does in the cluster
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,8 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
             problems += _sync_target_problems(config, stage)
         if problems:
             raise ConfigError(problems)
+        findings = [_replaced(config, files, sync_files, names)
+                    for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
         for config, stage in zip(configs, stages, strict=True):
             output.replace_trees(config.source.project_dir, stage)
         for config, files, sync_files in zip(configs, rendered, syncs, strict=True):
@@ -243,8 +248,35 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
             output.replace_files(config.source.project_dir, sync_files, remove=stale)
             freshness.record(freshness.inputs_key(config.source.path, names), {**files, **sync_files})
     return [SynthResult(project_dir=config.source.project_dir, overlays=names,
-                        files=tuple(sorted({**files, **sync_files})))
-            for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
+                        files=tuple(sorted({**files, **sync_files})), findings=found)
+            for config, files, sync_files, found in zip(configs, rendered, syncs, findings, strict=True)]
+
+
+def _replaced(config: Config, files: dict[str, str], sync_files: dict[str, str],
+              names: Sequence[str]) -> tuple[changes.Finding, ...]:
+    """The findings of each hydrated overlay (and the cluster wiring) on disk against what replaces it."""
+    project_dir = config.source.project_dir
+    pairs = [(name, _existing(project_dir / f"dist/{name}/{HYDRATED_FILE}"), files[f"dist/{name}/{HYDRATED_FILE}"])
+             for name in names]
+    wiring = [_existing(project_dir / path) for path in _owned_sync_files(config)]
+    if any(text is not None for text in wiring):
+        pairs.append((changes.WIRING, "".join(text for text in wiring if text), "".join(sync_files.values())))
+    found = []
+    for name, before, after in pairs:
+        if before is None or before == after:
+            continue
+        try:
+            found += changes.classify_text(name, before, after, None, config)
+        except yaml.YAMLError:
+            continue  # a hand-edited file gen cannot read: the diff of the files is all there is to see
+    return tuple(found)
+
+
+def _existing(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8") if path.is_file() and not path.is_symlink() else None
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def synth(config_path: Path, selected: Sequence[str] | None = None, label: str | None = None) -> SynthResult:
