@@ -16,7 +16,6 @@ import posixpath
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import yaml
@@ -24,6 +23,7 @@ import yaml
 from . import sync, values
 from .airflow import CELERY_EXECUTOR, CELERY_KUBERNETES_EXECUTOR, OVERLAYS
 from .model import Config
+from .quantities import quantity
 
 REFUSED = "refused"  # the API server rejects the update: the Flux Kustomization fails as a whole
 DATA = "data"  # goes through, but loses or orphans data
@@ -141,25 +141,6 @@ def _changed(old: Any, new: Any, prefix: str) -> list[tuple[str, Any, Any]]:
     if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
         return [change for index, (a, b) in enumerate(zip(old, new)) for change in _changed(a, b, f"{prefix}[{index}]")]
     return [(prefix, old, new)]
-
-
-_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eE][+-]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)?$")
-_FACTORS = {None: 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
-            "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-
-
-def quantity(text: Any) -> Decimal | None:
-    """A Kubernetes resource quantity (`10Gi`, `500M`, `1e3`) as a number; None when it is not one."""
-    match = _QUANTITY.match(str(text).strip())
-    if not match:
-        return None
-    number, suffix = match.groups()
-    try:
-        if suffix and suffix[0] in "eE":
-            return Decimal(number) * Decimal(10) ** int(suffix[1:])
-        return Decimal(number) * _FACTORS[suffix]
-    except (InvalidOperation, ValueError):
-        return None
 
 
 def release_values(obj: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from generator import changes
+from generator import changes, quantities
 from generator.changes import DATA, REFUSED, RUNBOOK, classify
 
 
@@ -456,7 +456,7 @@ def test_procedures_name_the_flux_objects_gen_generates(tmp_path):
 @pytest.mark.parametrize(("text", "value"), [("10Gi", 10 * 2**30), ("500M", 500 * 10**6), ("1e3", 1000),
                                              ("250m", 0.25), ("10", 10), ("ten", None)])
 def test_quantities(text, value):
-    assert changes.quantity(text) == (None if value is None else pytest.approx(value))
+    assert quantities.quantity(text) == (None if value is None else pytest.approx(value))
 
 
 # --- where it shows: gen diff and gen synth in a real Git repository ---------------------------------
