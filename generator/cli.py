@@ -13,7 +13,8 @@ from pathlib import Path
 
 import click
 
-from . import __version__, config as config_module, credentials, diff as diff_module, kindconfig, pipeline
+from . import __version__, chart_source, config as config_module, credentials, diff as diff_module, kindconfig, pipeline
+from . import render as render_module
 from . import validate as checks
 from .airflow import OVERLAYS
 from .errors import GenError
@@ -166,6 +167,50 @@ def diff(config_path: Path, ref: str, overlays: tuple[str, ...], fmt: str) -> No
     render = diff_module.markdown if fmt == "markdown" else diff_module.text
     click.echo(render(sections, ref), nl=False)
     sys.exit(1 if diff_module.has_changes(sections) else 0)
+
+
+def _render_kube_version(_ctx, _param, value: str | None) -> str:
+    try:
+        return render_module.kube_version(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+def _chart_option(func):
+    return click.option(
+        "--chart", "chart_path", type=click.Path(path_type=Path), metavar="PATH",
+        help="The pinned chart as a .tgz archive or a chart directory (offline). Default: the cached chart, "
+             "else downloaded from the pinned repository, checked against its index digest, and cached.",
+    )(func)
+
+
+@cli.command()
+@_config_option
+@_overlay_option
+@_chart_option
+@click.option("--kube-version", callback=_render_kube_version, metavar="X.Y",
+              help=f"Kubernetes version the chart sees as .Capabilities.KubeVersion (Flux passes the "
+                   f"cluster's). Default: {render_module.DEFAULT_KUBE_VERSION}.")
+def render(config_path: Path, overlays: tuple[str, ...], chart_path: Path | None, kube_version: str) -> None:
+    """Print every object Flux would end up applying, per overlay, as one YAML stream.
+
+    gen's own objects, then every object the pinned chart renders from the overlay's HelmRelease (or
+    k3s HelmChart) values, rendered in-process by Helm's Go SDK as Flux's helm-controller renders
+    them. Each object is preceded by comments naming its overlay and its source (gen, or the chart
+    template). A value Flux reads from a Secret (valuesFrom) is a fixed placeholder, never the secret.
+    """
+    selected = _selected(overlays)
+    try:
+        config = config_module.load(config_path, str(config_path))
+        chart = render_module.load_chart(config, chart_path)
+        renders = render_module.config_renders(config, selected, chart, kube_version)
+    except chart_source.ChartUnavailable as exc:
+        raise Failure([*exc.problems[:-1], f"{exc.problems[-1]}; give the chart with --chart PATH"]) from None
+    except GenError as exc:
+        raise Failure(exc.problems) from None
+    header = (f"gen render: {config_path}, chart {chart.title} (sha256 {chart.archive.digest[:12]}), "
+              f"Kubernetes {kube_version}, {render_module.helm_version()}")
+    click.echo(render_module.stream(list(renders.values()), header), nl=False)
 
 
 @cli.command("kind-config")

@@ -1,0 +1,372 @@
+"""The pinned chart rendered in-process with Helm's own Go SDK, as Flux's helm-controller renders it.
+
+helm-controller 1.5+ runs Helm v4. It installs the HelmRelease's chart with the release name
+`spec.releaseName` (default `[targetNamespace-]name`), in `spec.targetNamespace` (default the
+HelmRelease's namespace), as an install (`IsInstall`), with the cluster's Kubernetes version in
+`.Capabilities.KubeVersion`, and with values composed from `valuesFrom` (in order) and then the
+inline `values` on top. gen does the same through `helm-python-sdk` (Helm's Go SDK over a C ABI,
+loaded with ctypes: no helm binary and no network). A value Flux would read from a Secret gets a
+fixed placeholder naming the Secret and key, so no secret value can ever reach the output.
+
+The chart is loaded once per process; renders run on every core (the Go library releases the
+GIL); each render's output is cached outside the project under a digest of chart, values,
+options and Helm version (see cache.py), so a repeated review renders nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from . import airflow, cache, chart_source, credentials, output, pipeline, values
+from .chart_source import ChartArchive, ChartError
+from .errors import GenError, OutputError
+from .model import ChartPin, Config
+from .yamlio import dump_documents
+
+DEFAULT_KUBE_VERSION = "1.37"  # a current Kubernetes release; Flux passes the cluster's own
+GEN = "gen"  # the source of gen's own objects
+CACHE_FORMAT = "render-1"
+
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class RenderError(GenError):
+    """Helm refused the values or a template failed."""
+
+
+def kube_version(text: str | None) -> str:
+    """`X.Y` (or `vX.Y`, `X.Y.Z`) -> X.Y; None means DEFAULT_KUBE_VERSION. Raises ValueError."""
+    if text is None:
+        return DEFAULT_KUBE_VERSION
+    parts = text.removeprefix("v").split(".")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts) or parts[0] != "1":
+        raise ValueError(f"{text!r} is not a Kubernetes version; give X.Y such as {DEFAULT_KUBE_VERSION}")
+    return f"{int(parts[0])}.{int(parts[1])}"
+
+
+# --- what Flux passes to Helm ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Release:
+    """One overlay's release as Flux (or k3s) installs it: the values are complete and secret-free."""
+
+    name: str
+    namespace: str
+    values: dict[str, Any]
+    notes: tuple[str, ...] = ()  # values Flux reads that gen cannot know (a whole values file from a Secret)
+
+
+def placeholder(kind: str, namespace: str, name: str, key: str) -> str:
+    """The fixed stand-in for a value Flux reads from a Secret at reconcile time."""
+    return f"<{kind} {namespace}/{name} key {key}>"
+
+
+def _set_at(target_path: str, value: str, literal: bool) -> dict[str, Any]:
+    """`targetPath=value` as Flux parses it: Helm's strvals (`--set`, or `--set-literal` with `literal`)."""
+    import helm_python  # Helm's Go SDK: loaded only when a chart is rendered (not Node.js, but 0.3 s)
+
+    expression = f"{target_path}={value}"
+    try:
+        return helm_python.parse_set_literal(expression) if literal else helm_python.parse_set_string(expression)
+    except helm_python.HelmError as exc:
+        raise RenderError(f"valuesFrom targetPath {target_path!r}: Helm cannot parse it ({exc})") from None
+
+
+def _config_maps(objects: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(str((o.get("metadata") or {}).get("namespace") or ""), str((o.get("metadata") or {}).get("name"))): o
+            for o in objects if o.get("kind") == "ConfigMap" and o.get("apiVersion") == "v1"}
+
+
+def _helm_release(obj: dict[str, Any], objects: Sequence[dict[str, Any]]) -> Release:
+    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    own_namespace = str(meta.get("namespace") or "default")
+    target = spec.get("targetNamespace")
+    name = spec.get("releaseName") or (f"{target}-{meta.get('name')}" if target else str(meta.get("name")))
+    if len(name) > 53:  # helm-controller shortens long default names with a hash
+        name = f"{name[:40]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+    composed: dict[str, Any] = {}
+    notes = []
+    config_maps = _config_maps(objects)
+    for ref in spec.get("valuesFrom") or []:
+        kind, ref_name = str(ref.get("kind")), str(ref.get("name"))
+        key = str(ref.get("valuesKey") or "values.yaml")
+        found = config_maps.get((own_namespace, ref_name)) if kind == "ConfigMap" else None
+        if found is not None and key in (found.get("data") or {}):
+            text = str(found["data"][key])
+        elif kind == "ConfigMap" and ref.get("optional"):
+            continue
+        else:
+            text = placeholder(kind, own_namespace, ref_name, key)
+            if not ref.get("targetPath"):
+                notes.append(f"values file {kind} {own_namespace}/{ref_name} key {key} is read by Flux at "
+                             f"reconcile time and not rendered here")
+                continue
+        if ref.get("targetPath"):
+            composed = values.deep_merge(composed, _set_at(str(ref["targetPath"]), text, bool(ref.get("literal"))))
+        else:
+            loaded = yaml.safe_load(text)
+            composed = values.deep_merge(composed, loaded if isinstance(loaded, dict) else {})
+    composed = values.deep_merge(composed, spec.get("values") or {})
+    return Release(name, str(target or own_namespace), composed, tuple(notes))
+
+
+def _helm_chart(obj: dict[str, Any], config: Config | None) -> Release:
+    """k3s: `valuesContent` (and the structured `values`), then each valuesSecrets file."""
+    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    namespace = str(meta.get("namespace") or "kube-system")
+    content = spec.get("valuesContent")
+    parsed = yaml.safe_load(content) if isinstance(content, str) else None
+    composed = values.deep_merge(parsed if isinstance(parsed, dict) else {}, spec.get("values") or {})
+    notes = []
+    admin = credentials.name(config, credentials.spec("adminPassword")) if config else None
+    for secret in spec.get("valuesSecrets") or []:
+        for key in secret.get("keys") or []:
+            if config is not None and secret.get("name") == admin and key == credentials.K3S_VALUES_KEY:
+                path = airflow.chart_key(credentials.ADMIN_PASSWORD_PATH, config.chart.version)
+                composed = values.deep_merge(composed, _set_at(path, placeholder("Secret", namespace, admin, key), True))
+            else:
+                notes.append(f"values file Secret {namespace}/{secret.get('name')} key {key} is read by k3s at "
+                             f"install time and not rendered here")
+    return Release(str(meta.get("name")), str(spec.get("targetNamespace") or namespace), composed, tuple(notes))
+
+
+def release(objects: Sequence[dict[str, Any]], config: Config | None = None) -> Release | None:
+    """The chart release among an overlay's objects (its HelmRelease, or its k3s HelmChart); None if none."""
+    for obj in objects:
+        if obj.get("kind") == "HelmRelease" and str(obj.get("apiVersion", "")).startswith("helm.toolkit.fluxcd.io/"):
+            return _helm_release(obj, objects)
+        if obj.get("kind") == "HelmChart" and str(obj.get("apiVersion", "")).startswith("helm.cattle.io/"):
+            return _helm_chart(obj, config)
+    return None
+
+
+# --- the chart, loaded once per process ------------------------------------------------------------
+
+_LOADED: dict[str, Any] = {}
+_LOCK = threading.Lock()
+
+
+def helm_version() -> str:
+    import helm_python  # Helm's Go SDK: loaded only when a chart is rendered (not Node.js, but 0.3 s)
+
+    return f"Helm {helm_python.helm_sdk_version()} (helm-python-sdk {helm_python.__version__})"
+
+
+@dataclass
+class Chart:
+    """The pinned chart, loaded by Helm; renders releases of it, through the cache."""
+
+    archive: ChartArchive
+    handle: Any = field(repr=False)
+
+    @classmethod
+    def load(cls, archive: ChartArchive, pin: ChartPin) -> Chart:
+        """Load once per process; refuse a chart that is not the pinned name and version."""
+        import helm_python  # Helm's Go SDK: loaded only when a chart is rendered (not Node.js, but 0.3 s)
+
+        with _LOCK:
+            handle = _LOADED.get(archive.digest)
+            if handle is None:
+                try:
+                    handle = helm_python.Chart.load(archive.path)
+                except helm_python.HelmError as exc:
+                    raise ChartError(f"chart {archive.origin}: Helm cannot load it ({_first_line(exc)})") from None
+                _LOADED[archive.digest] = handle
+        name, version = handle.name, handle.version
+        if (name, version) != (pin.name, str(pin.version)):
+            raise ChartError(f"chart {archive.origin}: is {name} {version}, but charts/airflow/chart.yaml pins "
+                             f"{pin.name} {pin.version}; give the pinned chart")
+        return cls(archive, handle)
+
+    @property
+    def title(self) -> str:
+        return f"{self.handle.name} {self.handle.version}"
+
+    def _key(self, rel: Release, kube: str) -> str:
+        inputs = [CACHE_FORMAT, helm_version(), self.archive.digest, rel.name, rel.namespace, kube, rel.values]
+        return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+    def _render(self, rel: Release, kube: str) -> dict[str, str]:
+        from helm_python import HelmError, _native  # Helm's Go SDK (not Node.js): loaded with the chart
+
+        # Chart.render has no kube_version keyword; the library's render options take it (like
+        # `helm template --kube-version`), so the call goes one level down with the same options.
+        options = {"name": rel.name, "namespace": rel.namespace, "is_install": True, "kube_version": f"v{kube}.0"}
+        try:
+            text = _native.call_string("helm_render", self.handle._raw(), json.dumps(rel.values), json.dumps(options))
+        except HelmError as exc:
+            raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({_first_line(exc)})") from None
+        manifests: dict[str, str] = json.loads(text)
+        return manifests
+
+    def manifests(self, rel: Release, kube: str) -> dict[str, str]:
+        """Template path -> rendered text, from the cache when this exact render was done before."""
+        key = self._key(rel, kube)
+        cached = _cache_get(key)
+        if cached is not None:
+            return cached
+        rendered = self._render(rel, kube)
+        _cache_put(key, rendered)
+        return rendered
+
+    def render_many(self, releases: Sequence[Release], kube: str) -> list[list[tuple[str, dict[str, Any]]]]:
+        """Each release's objects as (template path, object); identical releases are rendered once, in parallel."""
+        keys = [self._key(rel, kube) for rel in releases]
+        unique = dict(zip(keys, releases, strict=True))
+        workers = max(1, min(len(unique), os.cpu_count() or 1))
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = dict(zip(unique, pool.map(lambda rel: self.manifests(rel, kube), unique.values()), strict=True))
+        return [split(done[key]) for key in keys]
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 400 else text[:400] + "..."
+
+
+def split(manifests: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """Rendered templates as (template path, object), as `helm template` prints them: no NOTES, no empty documents."""
+    found = []
+    for path in sorted(manifests):
+        if path.endswith("NOTES.txt"):
+            continue
+        for doc in yaml.load_all(manifests[path], Loader=_Loader):
+            if isinstance(doc, dict) and doc:
+                found.append((path, doc))
+    return sorted(found, key=lambda item: (*object_key(item[1]), item[0]))
+
+
+def object_key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+    meta = obj.get("metadata") or {}
+    return str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name"))
+
+
+# --- the cache -------------------------------------------------------------------------------------
+
+def _entry(key: str) -> Path | None:
+    root = cache.directory()
+    return None if root is None else root / "render" / key[:2] / f"{key}.json"
+
+
+def _cache_get(key: str) -> dict[str, str] | None:
+    path = _entry(key)
+    if path is None:
+        return None
+    try:
+        loaded = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return loaded if isinstance(loaded, dict) else None
+
+
+def _cache_put(key: str, manifests: dict[str, str]) -> None:
+    path = _entry(key)
+    if path is None:
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        output.write_atomically(path, json.dumps(manifests, sort_keys=True))
+    except (OSError, OutputError):
+        pass
+
+
+# --- per overlay -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RenderedObject:
+    """One object Flux ends up applying for an overlay: gen's own, or one the chart renders."""
+
+    overlay: str
+    source: str  # GEN, or the chart template path such as airflow/templates/scheduler/scheduler-deployment.yaml
+    body: dict[str, Any]
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return object_key(self.body)
+
+
+@dataclass(frozen=True)
+class OverlayRender:
+    overlay: str
+    objects: list[RenderedObject]
+    release: Release | None
+
+    @property
+    def chart_objects(self) -> list[dict[str, Any]]:
+        return [o.body for o in self.objects if o.source != GEN]
+
+
+def documents(text: str) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.load_all(text or "", Loader=_Loader) if isinstance(doc, dict) and doc]
+
+
+def render_overlays(chart: Chart, manifests: Mapping[str, str], config: Config | None = None,
+                    kube: str = DEFAULT_KUBE_VERSION) -> dict[str, OverlayRender]:
+    """Per overlay (name -> its hydrated manifests.yaml text): gen's objects, then the chart's, in a stable order."""
+    own = {name: documents(text) for name, text in manifests.items()}
+    releases = {name: release(objects, config) for name, objects in own.items()}
+    wanted = [name for name in manifests if releases[name] is not None]
+    rendered = dict(zip(wanted, chart.render_many([releases[n] for n in wanted], kube), strict=True))  # type: ignore[misc]
+    result = {}
+    for name in manifests:
+        objects = [RenderedObject(name, GEN, obj) for obj in own[name]]
+        objects += [RenderedObject(name, source, obj) for source, obj in rendered.get(name, [])]
+        result[name] = OverlayRender(name, objects, releases[name])
+    return result
+
+
+_SAFE_COMMENT = re.compile(r"[\r\n]")
+
+
+def stream(renders: Sequence[OverlayRender], header: str) -> str:
+    """One YAML stream; each object preceded by `# overlay: NAME` and `# source: gen|TEMPLATE`."""
+    out = [f"# {_SAFE_COMMENT.sub(' ', header)}\n"]
+    for render in renders:
+        for note in render.release.notes if render.release else ():
+            out.append(f"# {render.overlay}: {_SAFE_COMMENT.sub(' ', note)}\n")
+        for obj in render.objects:
+            out.append(f"---\n# overlay: {obj.overlay}\n# source: {obj.source}\n{dump_documents([obj.body])}")
+    return "".join(out)
+
+
+def config_renders(config: Config, selected: Sequence[str], chart: Chart,
+                   kube: str = DEFAULT_KUBE_VERSION) -> dict[str, OverlayRender]:
+    """Generate `config` (into a scratch directory: the project is not touched), then render each overlay."""
+    with tempfile.TemporaryDirectory(prefix="gen-render-") as scratch:
+        files = pipeline.generate(config, Path(scratch), selected)
+    manifests = {name: files[f"dist/{name}/{pipeline.HYDRATED_FILE}"] for name in selected}
+    return render_overlays(chart, manifests, config, kube)
+
+
+def load_chart(config: Config, chart_path: Path | None = None) -> Chart:
+    """The pinned chart: --chart PATH, else the cache, else the pinned repository (ChartUnavailable)."""
+    return Chart.load(chart_source.find(config.chart, chart_path), config.chart)
+
+
+def rendered_objects(config: Config, selected: Sequence[str], chart_path: Path | None = None,
+                     kube_version: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Per overlay, every object Flux ends up applying for `config` (gen's, then the chart's), as dicts.
+
+    Raises chart_source.ChartUnavailable when the chart cannot be had, ChartError for a wrong chart.
+    """
+    renders = config_renders(config, selected, load_chart(config, chart_path), kube_version_or_default(kube_version))
+    return {name: [obj.body for obj in render.objects] for name, render in renders.items()}
+
+
+def kube_version_or_default(text: str | None) -> str:
+    try:
+        return kube_version(text)
+    except ValueError as exc:
+        raise RenderError(f"--kube-version: {exc}") from None
