@@ -19,10 +19,12 @@ from typing import Any
 
 import yaml
 
-from . import config as config_module, pipeline, values
+from . import config as config_module, pipeline, render, rendered_diff, values
+from .chart_source import ChartUnavailable
 from .config import BASE_VALUES, CHART_PIN
 from .errors import GenError
 from .model import Config
+from .rendered_diff import RenderedSection
 from .yamlio import dump_documents
 
 WIRING = "cluster wiring"  # the section for clusters/<name>/airflow.yaml
@@ -166,8 +168,17 @@ def _sections(files: dict[str, str] | None, selected: Sequence[str]) -> dict[str
     return sections
 
 
-def diff(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> list[SectionDiff]:
-    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` and the working tree."""
+@dataclass(frozen=True)
+class Sides:
+    """Both sides of a review, generated afresh: the config at the base revision (None: it did not exist) and now."""
+
+    old: Config | None
+    new: Config
+    before: dict[str, str] | None  # relative path -> generated text
+    after: dict[str, str]
+
+
+def sides(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> Sides:
     config = config_module.load(config_path, label)
     commit = _checked_ref(config.source.project_dir, ref)
     with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
@@ -178,9 +189,67 @@ def diff(config_path: Path, ref: str, selected: Sequence[str], label: str | None
         rendered = pipeline.generate_many(jobs, selected)
         after = {**rendered[0], **pipeline.render_sync(config)}
         before = {**rendered[1], **pipeline.render_sync(old)} if old else None
-    previous, current = _sections(before, selected), _sections(after, selected)
+    return Sides(old, config, before, after)
+
+
+def _compare_sides(both: Sides, selected: Sequence[str]) -> list[SectionDiff]:
+    previous, current = _sections(both.before, selected), _sections(both.after, selected)
     return [compare(name, previous[name], current[name]) for name in current
             if name != WIRING or previous[name] or current[name]]
+
+
+def diff(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> list[SectionDiff]:
+    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` and the working tree."""
+    return _compare_sides(sides(config_path, ref, selected, label), selected)
+
+
+@dataclass(frozen=True)
+class Review:
+    """gen's objects per overlay, and, when the chart could be had, the chart's rendered objects too."""
+
+    sections: list[SectionDiff]
+    rendered: list[RenderedSection] | None
+    note: str  # one line: the chart that rendered both sides, or why nothing was rendered
+
+
+def _hydrated(files: dict[str, str] | None, selected: Sequence[str]) -> dict[str, str]:
+    return {name: text for name in selected
+            if (text := (files or {}).get(f"dist/{name}/{pipeline.HYDRATED_FILE}")) is not None}
+
+
+def _chart_for(config: Config, given: render.Chart | None) -> render.Chart:
+    if given is not None and (given.handle.name, given.handle.version) == (config.chart.name, str(config.chart.version)):
+        return given
+    return render.load_chart(config)
+
+
+def review(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None, *,
+           rendered: bool = True, chart_path: Path | None = None,
+           kube_version: str = render.DEFAULT_KUBE_VERSION) -> Review:
+    """diff(), and the chart's objects of both sides rendered and compared (unless `rendered` is False).
+
+    A chart given with --chart that is not the working tree's pin raises ChartError; a chart that
+    cannot be had (not given, not cached, repository out of reach) gives a values-only review.
+    """
+    both = sides(config_path, ref, selected, label)
+    sections = _compare_sides(both, selected)
+    if not rendered:
+        return Review(sections, None, "chart objects not rendered (--no-render)")
+    given = render.load_chart(both.new, chart_path) if chart_path is not None else None
+    try:
+        new_chart = _chart_for(both.new, given)
+        old_chart = _chart_for(both.old, new_chart) if both.old else None
+    except ChartUnavailable as exc:
+        return Review(sections, None, f"chart not rendered: {exc.problems[0]}; showing the values diff only "
+                                      f"(give --chart PATH)")
+    jobs = [(new_chart, _hydrated(both.after, selected), both.new)]
+    if both.old and old_chart:
+        jobs.append((old_chart, _hydrated(both.before, selected), both.old))
+    renders = render.render_jobs(jobs, kube_version)
+    before = renders[1] if len(renders) > 1 else None
+    charts = sorted({chart.title for chart in (new_chart, old_chart) if chart})
+    note = f"chart objects rendered with {' and '.join(charts)}, Kubernetes {kube_version}, {render.helm_version()}"
+    return Review(sections, rendered_diff.compare_all(selected, before, renders[0]), note)
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -193,8 +262,14 @@ def _counts(section: SectionDiff) -> str:
     return ", ".join(f"{section.count(s)} {s}" for s in ("added", "removed", "changed"))
 
 
-def text(sections: Sequence[SectionDiff], base_label: str) -> str:
-    """A terminal report: per section the objects, their value changes, then their YAML diffs."""
+def _rendered_header(section: RenderedSection) -> str:
+    counts = ", ".join(f"{section.count(s)} {s}" for s in ("added", "removed", "changed"))
+    return f"== {section.name}, chart objects: " + (counts if section.changes else "no change")
+
+
+def text(sections: Sequence[SectionDiff], base_label: str, rendered: Sequence[RenderedSection] | None = None) -> str:
+    """A terminal report: per section the objects, their value changes, then their YAML diffs; then the
+    chart's rendered objects per overlay (field summary, rolls, then YAML diffs) when they were rendered."""
     out = []
     for section in sections:
         out.append(f"== {section.name}: " + (_counts(section) if section.changes else "no change"))
@@ -203,6 +278,11 @@ def text(sections: Sequence[SectionDiff], base_label: str) -> str:
             out.extend(f"  {line}" for line in change.value_changes())
         for change in section.changes:
             out.append(change.yaml_diff(base_label).rstrip("\n"))
+    for chart_section in rendered or ():
+        out.append(_rendered_header(chart_section))
+        out.extend(rendered_diff.summary_lines(chart_section))
+        for chart_change in chart_section.changes:
+            out.append(chart_change.yaml_diff(base_label).rstrip("\n"))
     return "\n".join(out) + "\n"
 
 
@@ -212,23 +292,94 @@ def _fence(body: str) -> str:
     return f"{ticks}diff\n{body.rstrip()}\n{ticks}"
 
 
-def markdown(sections: Sequence[SectionDiff], base_label: str) -> str:
-    """A pull-request comment: a summary table, then one collapsible block per changed object."""
-    out = [f"### gen diff: `{base_label}` → working tree", ""]
+COMMENT_LIMIT = 65_536  # characters in one GitHub comment
+_RESERVE = 1_000  # kept for the closing line
+
+
+class _Budget:
+    """Blocks of a comment in order, until the next would pass the limit; counts what was cut."""
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[str] = []
+        self.size, self.limit, self.cut, self.full = 0, limit, 0, False
+
+    def add(self, block: str) -> bool:
+        if self.full or self.size + len(block) + 1 > self.limit:
+            self.full = True
+            self.cut += 1
+            return False
+        self.parts.append(block)
+        self.size += len(block) + 1
+        return True
+
+
+def _md_code(line: str) -> str:
+    return f"- `{line.replace('`', chr(39))}`"
+
+
+def markdown(sections: Sequence[SectionDiff], base_label: str, rendered: Sequence[RenderedSection] | None = None,
+             note: str | None = None, limit: int = COMMENT_LIMIT) -> str:
+    """A pull-request comment under GitHub's size limit: the summary table first, then folded details.
+
+    Details go in order (each overlay's chart field summary, then gen's objects, then the chart
+    objects' YAML diffs) until the next would pass `limit`; the last line then says how much was
+    cut and how to see everything.
+    """
+    head = [f"### gen diff: `{base_label}` → working tree", ""]
+    if note:
+        head += [f"_{_escape(note)}_", ""]
     if not has_changes(sections):
-        return "\n".join(out + ["No change to the generated manifests."]) + "\n"
-    out += ["| overlay | added | removed | changed |", "|---|---:|---:|---:|"]
-    out += [f"| {s.name} | {s.count('added')} | {s.count('removed')} | {s.count('changed')} |" for s in sections]
+        return "\n".join(head + ["No change to the generated manifests."]) + "\n"
+    by_name = {r.name: r for r in rendered or ()}
+    if rendered is not None:
+        head += ["| overlay | gen added | gen removed | gen changed | chart added | chart removed | chart changed "
+                 "| workloads that roll |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+        for s in sections:
+            r = by_name.get(s.name)
+            chart = (f"{r.count('added')} | {r.count('removed')} | {r.count('changed')} | {len(r.rolls)}"
+                     if r else "– | – | – | –")
+            head.append(f"| {s.name} | {s.count('added')} | {s.count('removed')} | {s.count('changed')} | {chart} |")
+    else:
+        head += ["| overlay | added | removed | changed |", "|---|---:|---:|---:|"]
+        head += [f"| {s.name} | {s.count('added')} | {s.count('removed')} | {s.count('changed')} |" for s in sections]
+    budget = _Budget(limit - _RESERVE)
+    budget.parts.append("\n".join(head))  # the summary always goes in
+    budget.size = len(budget.parts[0]) + 1
+    for section in rendered or ():
+        lines = rendered_diff.summary_lines(section)
+        if not lines:
+            continue
+        if not budget.add(f"\n#### {section.name}: chart objects\n\n<details open>\n"
+                          f"<summary>{_rendered_header(section).removeprefix('== ')}</summary>\n"):
+            continue
+        for index, line in enumerate(lines):
+            if not budget.add(_md_code(line)):
+                budget.cut += len(lines) - index - 1
+                break
+        budget.parts.append("\n</details>")
+        budget.size += len("\n</details>") + 1
     for section in sections:
         if not section.changes:
             continue
-        out += ["", f"#### {section.name}", ""]
+        budget.add(f"\n#### {section.name}: gen objects\n")
         for change in section.changes:
-            out += ["<details>", f"<summary>{change.status}: {_escape(change.title)}</summary>", ""]
-            value_lines = [f"- `{line.replace('`', chr(39))}`" for line in change.value_changes()]
-            out += [*value_lines, ""] if value_lines else []
-            out += [_fence(change.yaml_diff(base_label)), "", "</details>"]
-    return "\n".join(out) + "\n"
+            value_lines = [_md_code(line) for line in change.value_changes()]
+            block = ["<details>", f"<summary>{change.status}: {_escape(change.title)}</summary>", ""]
+            block += [*value_lines, ""] if value_lines else []
+            block += [_fence(change.yaml_diff(base_label)), "", "</details>"]
+            budget.add("\n".join(block))
+    for section in rendered or ():
+        if not section.changes:
+            continue
+        budget.add(f"\n#### {section.name}: chart objects, YAML\n")
+        for chart_change in section.changes:
+            budget.add("\n".join(["<details>", f"<summary>{chart_change.status}: {_escape(chart_change.title)}"
+                                   f"</summary>", "", _fence(chart_change.yaml_diff(base_label)), "", "</details>"]))
+    out = "\n".join(budget.parts)
+    if budget.cut:
+        out += (f"\n\n_Cut: {budget.cut} more block(s) and line(s) left out to stay under GitHub's "
+                f"{COMMENT_LIMIT:,}-character comment limit; run `gen diff` in a terminal to see it all._")
+    return out + "\n"
 
 
 def _escape(line: str) -> str:

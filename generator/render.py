@@ -221,15 +221,6 @@ class Chart:
         _cache_put(key, rendered)
         return rendered
 
-    def render_many(self, releases: Sequence[Release], kube: str) -> list[list[tuple[str, dict[str, Any]]]]:
-        """Each release's objects as (template path, object); identical releases are rendered once, in parallel."""
-        keys = [self._key(rel, kube) for rel in releases]
-        unique = dict(zip(keys, releases, strict=True))
-        workers = max(1, min(len(unique), os.cpu_count() or 1))
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            done = dict(zip(unique, pool.map(lambda rel: self.manifests(rel, kube), unique.values()), strict=True))
-        return [split(done[key]) for key in keys]
-
 
 def _first_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
@@ -248,9 +239,19 @@ def split(manifests: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     return sorted(found, key=lambda item: (*object_key(item[1]), item[0]))
 
 
-def object_key(obj: Mapping[str, Any]) -> tuple[str, str, str]:
+CLUSTER_SCOPED = frozenset({
+    "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "CSINode", "VolumeAttachment",
+    "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "IngressClass",
+    "RuntimeClass", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "PodSecurityPolicy"})
+
+
+def object_key(obj: Mapping[str, Any], default_namespace: str = "") -> tuple[str, str, str]:
+    """kind, namespace, name; a namespaced object without a namespace is where Helm applies it: the release's."""
     meta = obj.get("metadata") or {}
-    return str(obj.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name"))
+    kind = str(obj.get("kind"))
+    namespace = str(meta.get("namespace") or ("" if kind in CLUSTER_SCOPED else default_namespace))
+    return kind, namespace, str(meta.get("name"))
 
 
 # --- the cache -------------------------------------------------------------------------------------
@@ -292,9 +293,11 @@ class RenderedObject:
     source: str  # GEN, or the chart template path such as airflow/templates/scheduler/scheduler-deployment.yaml
     body: dict[str, Any]
 
+    namespace: str = ""  # where Helm applies a namespaced object that names none: the release namespace
+
     @property
     def key(self) -> tuple[str, str, str]:
-        return object_key(self.body)
+        return object_key(self.body, self.namespace)
 
 
 @dataclass(frozen=True)
@@ -312,19 +315,46 @@ def documents(text: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.load_all(text or "", Loader=_Loader) if isinstance(doc, dict) and doc]
 
 
+def render_jobs(jobs: Sequence[tuple[Chart, Mapping[str, str], Config | None]],
+                kube: str = DEFAULT_KUBE_VERSION) -> list[dict[str, OverlayRender]]:
+    """For each job (chart, overlay name -> hydrated manifests.yaml text, config): every overlay's objects.
+
+    All releases of all jobs are rendered in one pool, each distinct one once: the two sides of a
+    review usually share most of their renders.
+    """
+    own = [{name: documents(text) for name, text in manifests.items()} for _, manifests, _ in jobs]
+    releases = [{name: release(objects, config) for name, objects in found.items()}
+                for found, (_, _, config) in zip(own, jobs, strict=True)]
+    tasks: dict[str, tuple[Chart, Release]] = {}
+    keys: list[dict[str, str]] = []
+    for (chart, _, _), job_releases in zip(jobs, releases, strict=True):
+        job_keys = {}
+        for name, rel in job_releases.items():
+            if rel is not None:
+                job_keys[name] = chart._key(rel, kube)
+                tasks.setdefault(job_keys[name], (chart, rel))
+        keys.append(job_keys)
+    workers = max(1, min(len(tasks), os.cpu_count() or 1))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        done = dict(zip(tasks, pool.map(lambda task: split(task[0].manifests(task[1], kube)), tasks.values()),
+                        strict=True))
+    results = []
+    for found, job_releases, job_keys in zip(own, releases, keys, strict=True):
+        result = {}
+        for name, objects in found.items():
+            rendered = [RenderedObject(name, GEN, obj) for obj in objects]
+            namespace = job_releases[name].namespace if job_releases[name] else ""
+            rendered += [RenderedObject(name, source, obj, namespace)
+                         for source, obj in done.get(job_keys.get(name, ""), [])]
+            result[name] = OverlayRender(name, rendered, job_releases[name])
+        results.append(result)
+    return results
+
+
 def render_overlays(chart: Chart, manifests: Mapping[str, str], config: Config | None = None,
                     kube: str = DEFAULT_KUBE_VERSION) -> dict[str, OverlayRender]:
     """Per overlay (name -> its hydrated manifests.yaml text): gen's objects, then the chart's, in a stable order."""
-    own = {name: documents(text) for name, text in manifests.items()}
-    releases = {name: release(objects, config) for name, objects in own.items()}
-    wanted = [name for name in manifests if releases[name] is not None]
-    rendered = dict(zip(wanted, chart.render_many([releases[n] for n in wanted], kube), strict=True))  # type: ignore[misc]
-    result = {}
-    for name in manifests:
-        objects = [RenderedObject(name, GEN, obj) for obj in own[name]]
-        objects += [RenderedObject(name, source, obj) for source, obj in rendered.get(name, [])]
-        result[name] = OverlayRender(name, objects, releases[name])
-    return result
+    return render_jobs([(chart, manifests, config)], kube)[0]
 
 
 _SAFE_COMMENT = re.compile(r"[\r\n]")
