@@ -109,7 +109,7 @@ def fetch(pin: ChartPin) -> ChartArchive:
     if target is not None and target.is_file():
         return ChartArchive(target, _digest(target), f"cache ({target})")
     if os.environ.get(OFFLINE, "").strip() not in ("", "0"):
-        raise ChartUnavailable(f"chart {pin.name} {pin.version} is not cached and {OFFLINE} is set")
+        raise ChartUnavailable(f"chart {pin.name} {pin.version} is not cached and GEN_OFFLINE is set")
     if target is None:
         raise ChartUnavailable(f"chart {pin.name} {pin.version}: the cache is off (GEN_CACHE_DIR), so a "
                                f"downloaded chart could not be kept; give --chart PATH")

@@ -9,17 +9,20 @@ alone, even when dist/ is stale.
 from __future__ import annotations
 
 import difflib
+import functools
+import hashlib
 import json
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import config as config_module, pipeline, render, rendered_diff, values
+from . import cache, config as config_module, pipeline, render, rendered_diff, values
 from .chart_source import ChartUnavailable
 from .config import BASE_VALUES, CHART_PIN
 from .errors import GenError
@@ -27,6 +30,7 @@ from .model import Config
 from .rendered_diff import RenderedSection
 from .yamlio import dump_documents
 
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: the same safe types
 WIRING = "cluster wiring"  # the section for clusters/<name>/airflow.yaml
 ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
@@ -102,7 +106,7 @@ def _values_of(obj: dict[str, Any] | None) -> dict[str, Any] | None:
 
 def _objects(text: str | None) -> dict[ObjectKey, dict[str, Any]]:
     found = {}
-    for doc in yaml.safe_load_all(text or ""):
+    for doc in yaml.load_all(text or "", Loader=_Loader):
         if isinstance(doc, dict):
             meta = doc.get("metadata") or {}
             found[(str(doc.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))] = doc
@@ -178,6 +182,57 @@ class Sides:
     after: dict[str, str]
 
 
+@functools.cache
+def _generator_digest() -> str:
+    """What generated output depends on besides its input files: gen's own code and the tools it runs."""
+    sha = hashlib.sha256(cache.tool_version().encode())
+    for package in ("cdk8s", "constructs", "jsii"):
+        try:
+            sha.update(f"{package} {metadata.version(package)}".encode())
+        except metadata.PackageNotFoundError:
+            sha.update(package.encode())
+    package_dir = Path(__file__).resolve().parent
+    for path in sorted(package_dir.rglob("*")):
+        if path.suffix in (".py", ".json") and path.is_file():
+            sha.update(path.relative_to(package_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return sha.hexdigest()
+
+
+def _inputs_key(config: Config, selected: Sequence[str]) -> str | None:
+    """The digest of everything a config's generated files come from; None when an input cannot be read."""
+    project_dir = config.source.project_dir
+    sha = hashlib.sha256(f"generated-1 {_generator_digest()} {config.source.name} {list(selected)}".encode())
+    try:
+        for path in (config.source.path, project_dir / CHART_PIN, project_dir / BASE_VALUES):
+            sha.update(path.read_bytes() + b"\0" if path.is_file() else b"-\0")
+    except OSError:
+        return None
+    return sha.hexdigest()
+
+
+def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -> list[dict[str, str]]:
+    """Every config's generated files and cluster wiring; taken from the cache when nothing they depend on changed.
+
+    A review compares the same base revision again and again: with the cache warm it starts no Node.js.
+    """
+    keys = [_inputs_key(config, selected) for config in configs]
+    found: list[dict[str, str] | None] = []
+    for key in keys:
+        text = cache.read("generated", key) if key else None
+        try:
+            found.append(json.loads(text) if text else None)
+        except ValueError:
+            found.append(None)
+    missing = [index for index, files in enumerate(found) if not isinstance(files, dict)]
+    if missing:
+        jobs = [(configs[index], root / f"side-{index}") for index in missing]
+        for index, files in zip(missing, pipeline.generate_many(jobs, selected), strict=True):
+            found[index] = {**files, **pipeline.render_sync(configs[index])}
+            if keys[index]:
+                cache.write("generated", keys[index], json.dumps(found[index], sort_keys=True))
+    return [files for files in found if isinstance(files, dict)]
+
+
 def sides(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> Sides:
     config = config_module.load(config_path, label)
     commit = _checked_ref(config.source.project_dir, ref)
@@ -185,11 +240,8 @@ def sides(config_path: Path, ref: str, selected: Sequence[str], label: str | Non
         root = Path(scratch)
         old_path = _project_at(config, commit, root / "base")
         old = config_module.load(old_path, f"{ref}:{config.source.label}") if old_path else None
-        jobs = [(config, root / "new")] + ([(old, root / "old")] if old else [])
-        rendered = pipeline.generate_many(jobs, selected)
-        after = {**rendered[0], **pipeline.render_sync(config)}
-        before = {**rendered[1], **pipeline.render_sync(old)} if old else None
-    return Sides(old, config, before, after)
+        generated = _generated([config] + ([old] if old else []), root, selected)
+    return Sides(old, config, generated[1] if old else None, generated[0])
 
 
 def _compare_sides(both: Sides, selected: Sequence[str]) -> list[SectionDiff]:
@@ -218,7 +270,7 @@ def _hydrated(files: dict[str, str] | None, selected: Sequence[str]) -> dict[str
 
 
 def _chart_for(config: Config, given: render.Chart | None) -> render.Chart:
-    if given is not None and (given.handle.name, given.handle.version) == (config.chart.name, str(config.chart.version)):
+    if given is not None and (given.name, given.version) == (config.chart.name, str(config.chart.version)):
         return given
     return render.load_chart(config)
 

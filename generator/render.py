@@ -19,25 +19,27 @@ import hashlib
 import json
 import os
 import re
+import tarfile
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import airflow, cache, chart_source, credentials, output, pipeline, values
+from . import airflow, cache, chart_source, credentials, pipeline, values
 from .chart_source import ChartArchive, ChartError
-from .errors import GenError, OutputError
+from .errors import GenError
 from .model import ChartPin, Config
 from .yamlio import dump_documents
 
 DEFAULT_KUBE_VERSION = "1.37"  # a current Kubernetes release; Flux passes the cluster's own
 GEN = "gen"  # the source of gen's own objects
-CACHE_FORMAT = "render-1"
+CACHE_FORMAT = "render-2"
 
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -73,10 +75,32 @@ def placeholder(kind: str, namespace: str, name: str, key: str) -> str:
     return f"<{kind} {namespace}/{name} key {key}>"
 
 
-def _set_at(target_path: str, value: str, literal: bool) -> dict[str, Any]:
-    """`targetPath=value` as Flux parses it: Helm's strvals (`--set`, or `--set-literal` with `literal`)."""
-    import helm_python  # Helm's Go SDK: loaded only when a chart is rendered (not Node.js, but 0.3 s)
+def _helm() -> Any:
+    """helm-python-sdk, loaded on first use (0.3 s: the Go library), never at start-up.
 
+    GOGC is read once, when the Go runtime starts inside the library: a render allocates much and
+    keeps little, so collecting less often saves about a third of its CPU time. A GOGC the user set wins.
+    """
+    os.environ.setdefault("GOGC", "400")
+    import helm_python
+
+    return helm_python
+
+
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
+
+
+def _set_at(target_path: str, value: str, literal: bool) -> dict[str, Any]:
+    """`targetPath=value` as Flux parses it: Helm's strvals (`--set`, or `--set-literal` with `literal`).
+
+    A plain dotted path with a placeholder (a string, whichever parser) nests without asking Helm.
+    """
+    if _PLAIN_PATH.fullmatch(target_path) and (literal or value.startswith("<")):
+        nested: Any = value
+        for part in reversed(target_path.split(".")):
+            nested = {part: nested}
+        return nested
+    helm_python = _helm()
     expression = f"{target_path}={value}"
     try:
         return helm_python.parse_set_literal(expression) if literal else helm_python.parse_set_string(expression)
@@ -159,65 +183,94 @@ _LOCK = threading.Lock()
 
 
 def helm_version() -> str:
-    import helm_python  # Helm's Go SDK: loaded only when a chart is rendered (not Node.js, but 0.3 s)
+    """The Helm that renders: helm-python-sdk pins the Helm Go SDK it is built with (0.2.2: Helm v4.2.3)."""
+    try:
+        return f"helm-python-sdk {metadata.version('helm-python-sdk')}"
+    except metadata.PackageNotFoundError:
+        return "helm-python-sdk unknown"
 
-    return f"Helm {helm_python.helm_sdk_version()} (helm-python-sdk {helm_python.__version__})"
+
+def _chart_yaml(path: Path) -> dict[str, Any]:
+    """Chart.yaml of a chart directory or .tgz, read without Helm (a cached review never loads Helm)."""
+    try:
+        if path.is_dir():
+            text = (path / "Chart.yaml").read_bytes()
+        else:
+            with tarfile.open(path) as archive:
+                member = next((m for m in archive.getmembers()
+                               if m.isfile() and m.name.count("/") == 1 and m.name.endswith("/Chart.yaml")), None)
+                handle = archive.extractfile(member) if member else None
+                if handle is None:
+                    raise ChartError(f"chart {path}: Helm cannot load it (no Chart.yaml in the archive)")
+                text = handle.read()
+        loaded = yaml.safe_load(text)
+    except (OSError, tarfile.TarError, yaml.YAMLError) as exc:
+        raise ChartError(f"chart {path}: Helm cannot load it ({_first_line(exc)})") from None
+    if not isinstance(loaded, dict):
+        raise ChartError(f"chart {path}: Helm cannot load it (Chart.yaml is not a mapping)")
+    return loaded
 
 
 @dataclass
 class Chart:
-    """The pinned chart, loaded by Helm; renders releases of it, through the cache."""
+    """The pinned chart; Helm loads it on the first render, once per process, and renders through the cache."""
 
     archive: ChartArchive
-    handle: Any = field(repr=False)
+    name: str
+    version: str
 
     @classmethod
     def load(cls, archive: ChartArchive, pin: ChartPin) -> Chart:
-        """Load once per process; refuse a chart that is not the pinned name and version."""
-        import helm_python  # Helm's Go SDK: loaded only when a chart is rendered (not Node.js, but 0.3 s)
-
-        with _LOCK:
-            handle = _LOADED.get(archive.digest)
-            if handle is None:
-                try:
-                    handle = helm_python.Chart.load(archive.path)
-                except helm_python.HelmError as exc:
-                    raise ChartError(f"chart {archive.origin}: Helm cannot load it ({_first_line(exc)})") from None
-                _LOADED[archive.digest] = handle
-        name, version = handle.name, handle.version
+        """Refuse a chart that is not the pinned name and version."""
+        meta = _chart_yaml(archive.path)
+        name, version = str(meta.get("name")), str(meta.get("version"))
         if (name, version) != (pin.name, str(pin.version)):
             raise ChartError(f"chart {archive.origin}: is {name} {version}, but charts/airflow/chart.yaml pins "
                              f"{pin.name} {pin.version}; give the pinned chart")
-        return cls(archive, handle)
+        return cls(archive, name, version)
+
+    @property
+    def handle(self) -> Any:
+        helm_python = _helm()
+        with _LOCK:
+            handle = _LOADED.get(self.archive.digest)
+            if handle is None:
+                try:
+                    handle = helm_python.Chart.load(self.archive.path)
+                except helm_python.HelmError as exc:
+                    raise ChartError(f"chart {self.archive.origin}: Helm cannot load it ({_first_line(exc)})") from None
+                _LOADED[self.archive.digest] = handle
+        return handle
 
     @property
     def title(self) -> str:
-        return f"{self.handle.name} {self.handle.version}"
+        return f"{self.name} {self.version}"
 
     def _key(self, rel: Release, kube: str) -> str:
         inputs = [CACHE_FORMAT, helm_version(), self.archive.digest, rel.name, rel.namespace, kube, rel.values]
         return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
 
     def _render(self, rel: Release, kube: str) -> dict[str, str]:
-        from helm_python import HelmError, _native  # Helm's Go SDK (not Node.js): loaded with the chart
-
+        helm_python = _helm()
+        handle = self.handle
         # Chart.render has no kube_version keyword; the library's render options take it (like
         # `helm template --kube-version`), so the call goes one level down with the same options.
         options = {"name": rel.name, "namespace": rel.namespace, "is_install": True, "kube_version": f"v{kube}.0"}
         try:
-            text = _native.call_string("helm_render", self.handle._raw(), json.dumps(rel.values), json.dumps(options))
-        except HelmError as exc:
+            text = helm_python._native.call_string("helm_render", handle._raw(), json.dumps(rel.values),
+                                                   json.dumps(options))
+        except helm_python.HelmError as exc:
             raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({_first_line(exc)})") from None
         manifests: dict[str, str] = json.loads(text)
         return manifests
 
-    def manifests(self, rel: Release, kube: str) -> dict[str, str]:
-        """Template path -> rendered text, from the cache when this exact render was done before."""
+    def objects(self, rel: Release, kube: str) -> list[tuple[str, dict[str, Any]]]:
+        """(template path, object) of one release, from the cache when this exact render was done before."""
         key = self._key(rel, kube)
         cached = _cache_get(key)
         if cached is not None:
             return cached
-        rendered = self._render(rel, kube)
+        rendered = split(self._render(rel, kube))
         _cache_put(key, rendered)
         return rendered
 
@@ -256,31 +309,20 @@ def object_key(obj: Mapping[str, Any], default_namespace: str = "") -> tuple[str
 
 # --- the cache -------------------------------------------------------------------------------------
 
-def _entry(key: str) -> Path | None:
-    root = cache.directory()
-    return None if root is None else root / "render" / key[:2] / f"{key}.json"
-
-
-def _cache_get(key: str) -> dict[str, str] | None:
-    path = _entry(key)
-    if path is None:
-        return None
+def _cache_get(key: str) -> list[tuple[str, dict[str, Any]]] | None:
+    """The objects of a render done before, stored as JSON (faster to read back than Helm's YAML)."""
+    text = cache.read("render", key)
     try:
-        loaded = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
+        loaded = json.loads(text) if text is not None else None
+    except ValueError:
         return None
-    return loaded if isinstance(loaded, dict) else None
+    if not isinstance(loaded, list) or not all(isinstance(i, list) and len(i) == 2 for i in loaded):
+        return None
+    return [(str(path), obj) for path, obj in loaded]
 
 
-def _cache_put(key: str, manifests: dict[str, str]) -> None:
-    path = _entry(key)
-    if path is None:
-        return
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        output.write_atomically(path, json.dumps(manifests, sort_keys=True))
-    except (OSError, OutputError):
-        pass
+def _cache_put(key: str, objects: list[tuple[str, dict[str, Any]]]) -> None:
+    cache.write("render", key, json.dumps(objects, sort_keys=True))
 
 
 # --- per overlay -----------------------------------------------------------------------------------
@@ -336,8 +378,7 @@ def render_jobs(jobs: Sequence[tuple[Chart, Mapping[str, str], Config | None]],
         keys.append(job_keys)
     workers = max(1, min(len(tasks), os.cpu_count() or 1))
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = dict(zip(tasks, pool.map(lambda task: split(task[0].manifests(task[1], kube)), tasks.values()),
-                        strict=True))
+        done = dict(zip(tasks, pool.map(lambda task: task[0].objects(task[1], kube), tasks.values()), strict=True))
     results = []
     for found, job_releases, job_keys in zip(own, releases, keys, strict=True):
         result = {}

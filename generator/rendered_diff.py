@@ -18,8 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import yaml
+
 from .render import GEN, OverlayRender
-from .yamlio import dump_documents
 
 ObjectKey = tuple[str, str, str]
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet")
@@ -182,11 +183,19 @@ class ChartChange:
 
     def yaml_diff(self, base_label: str) -> str:
         def lines(obj: dict[str, Any] | None) -> list[str]:
-            return dump_documents([obj]).splitlines(keepends=True) if obj is not None else []
+            if obj is None:
+                return []
+            text = yaml.dump(obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
+                             width=1_000_000)
+            return text.splitlines(keepends=True)
 
         name = "/".join(part for part in self.key if part)
         return "".join(difflib.unified_diff(lines(self.before), lines(self.after),
                                             f"a/{name} ({base_label})", f"b/{name} (working tree)"))
+
+
+# The chart's objects are only shown, never written: libyaml's emitter, ten times faster than gen's.
+_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
 @dataclass(frozen=True)
