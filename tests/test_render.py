@@ -297,3 +297,21 @@ def test_render_matches_helm_template_object_by_object(rendered, overlay, tmp_pa
     theirs = {render.object_key(d): d for d in documents(out)}
     ours = {render.object_key(o): o for n, s, o in objects if n == overlay and s != render.GEN}
     assert ours == theirs
+
+
+def test_a_warm_review_renders_nothing_and_prints_the_same(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GEN_CACHE_DIR", str(cache))
+    config = repository(tmp_path / "project")
+    config.write_text(config.read_text().replace("  celery:\n    replicas: 1\n", "  celery:\n    replicas: 2\n"))
+    cold = review(config, "--overlay", "celery-executor")
+    assert cold.exit_code == 1, cold.output
+    renders, generated = sorted((cache / "render").rglob("*.json")), sorted((cache / "generated").rglob("*.json"))
+    assert len(renders) == 2 and len(generated) == 2  # each side rendered once, each side generated once
+    stamps = {path: path.stat().st_mtime_ns for path in renders + generated}
+    warm = review(config, "--overlay", "celery-executor")
+    assert warm.stdout == cold.stdout and warm.exit_code == 1
+    assert {path: path.stat().st_mtime_ns for path in renders + generated} == stamps
+    assert sorted((cache / "render").rglob("*.json")) == renders
+    for entry in renders:  # the cache holds rendered objects, and never a secret value either
+        assert render.placeholder("Secret", "airflow", "airflow-admin-password", "password") in entry.read_text()
