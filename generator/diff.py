@@ -15,6 +15,7 @@ import json
 import subprocess
 import tempfile
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -233,13 +234,18 @@ def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -
     return [files for files in found if isinstance(files, dict)]
 
 
-def sides(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> Sides:
+def _configs(config_path: Path, ref: str, label: str | None, scratch: Path) -> tuple[Config, Config | None]:
+    """The working tree's config, and the config at `ref` (its files copied into `scratch`; None: none there)."""
     config = config_module.load(config_path, label)
     commit = _checked_ref(config.source.project_dir, ref)
+    old_path = _project_at(config, commit, scratch / "base")
+    return config, config_module.load(old_path, f"{ref}:{config.source.label}") if old_path else None
+
+
+def sides(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> Sides:
     with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
         root = Path(scratch)
-        old_path = _project_at(config, commit, root / "base")
-        old = config_module.load(old_path, f"{ref}:{config.source.label}") if old_path else None
+        config, old = _configs(config_path, ref, label, root)
         generated = _generated([config] + ([old] if old else []), root, selected)
     return Sides(old, config, generated[1] if old else None, generated[0])
 
@@ -281,27 +287,39 @@ def review(config_path: Path, ref: str, selected: Sequence[str], label: str | No
     """diff(), and the chart's objects of both sides rendered and compared (unless `rendered` is False).
 
     A chart given with --chart that is not the working tree's pin raises ChartError; a chart that
-    cannot be had (not given, not cached, repository out of reach) gives a values-only review.
+    cannot be had (not given, not cached, repository out of reach) gives a values-only review. Each
+    side's renders start as soon as that side is generated, so they overlap the other side's generation.
     """
-    both = sides(config_path, ref, selected, label)
-    sections = _compare_sides(both, selected)
-    if not rendered:
-        return Review(sections, None, "chart objects not rendered (--no-render)")
-    given = render.load_chart(both.new, chart_path) if chart_path is not None else None
-    try:
-        new_chart = _chart_for(both.new, given)
-        old_chart = _chart_for(both.old, new_chart) if both.old else None
-    except ChartUnavailable as exc:
-        return Review(sections, None, f"chart not rendered: {exc.problems[0]}; showing the values diff only "
-                                      f"(give --chart PATH)")
-    jobs = [(new_chart, _hydrated(both.after, selected), both.new)]
-    if both.old and old_chart:
-        jobs.append((old_chart, _hydrated(both.before, selected), both.old))
-    renders = render.render_jobs(jobs, kube_version)
-    before = renders[1] if len(renders) > 1 else None
-    charts = sorted({chart.title for chart in (new_chart, old_chart) if chart})
-    note = f"chart objects rendered with {' and '.join(charts)}, Kubernetes {kube_version}, {render.helm_version()}"
-    return Review(sections, rendered_diff.compare_all(selected, before, renders[0]), note)
+    with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
+        root = Path(scratch)
+        config, old = _configs(config_path, ref, label, root)
+        note = "chart objects not rendered (--no-render)"
+        charts: tuple[render.Chart, render.Chart | None] | None = None
+        if rendered:
+            given = render.load_chart(config, chart_path) if chart_path is not None else None
+            try:
+                new_chart = _chart_for(config, given)
+                charts = new_chart, (_chart_for(old, new_chart) if old else None)
+            except ChartUnavailable as exc:
+                note = f"chart not rendered: {exc.problems[0]}; showing the values diff only (give --chart PATH)"
+        if charts is None:
+            generated = _generated([config] + ([old] if old else []), root, selected)
+            both = Sides(old, config, generated[1] if old else None, generated[0])
+            return Review(_compare_sides(both, selected), None, note)
+        new_chart, old_chart = charts
+        with ThreadPoolExecutor(max_workers=render.workers()) as pool:
+            renders = render.Renders(pool, kube_version)
+            after = _generated([config], root / "new", selected)[0]
+            pending_new = renders.submit(new_chart, _hydrated(after, selected), config)
+            before = _generated([old], root / "old", selected)[0] if old else None
+            pending_old = renders.submit(old_chart, _hydrated(before, selected), old) if old and old_chart else None
+            rendered_new = renders.result(pending_new)
+            rendered_old = renders.result(pending_old) if pending_old else None
+    sections = _compare_sides(Sides(old, config, before, after), selected)
+    titles = sorted({chart.title for chart in charts if chart})
+    note = (f"chart objects rendered with {' and '.join(titles)}, Kubernetes {kube_version}, "
+            f"{render.helm_version()}")
+    return Review(sections, rendered_diff.compare_all(selected, rendered_old, rendered_new), note)
 
 
 # --- reports -------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ import tarfile
 import tempfile
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -82,8 +82,10 @@ def _helm() -> Any:
     keeps little, so collecting less often saves about a third of its CPU time. A GOGC the user set wins.
     """
     os.environ.setdefault("GOGC", "400")
-    import helm_python
-
+    try:
+        import helm_python
+    except (ImportError, OSError) as exc:
+        raise RenderError(f"helm-python-sdk cannot be loaded ({_first_line(exc)}); reinstall gen, which pins it") from None
     return helm_python
 
 
@@ -357,39 +359,58 @@ def documents(text: str) -> list[dict[str, Any]]:
     return [doc for doc in yaml.load_all(text or "", Loader=_Loader) if isinstance(doc, dict) and doc]
 
 
+@dataclass(frozen=True)
+class Pending:
+    """One job's overlays, their releases and the keys of their renders (running or done)."""
+
+    own: dict[str, list[dict[str, Any]]]
+    releases: dict[str, Release | None]
+    keys: dict[str, str]
+
+
+class Renders:
+    """Renders on a worker pool: each distinct release once, started as soon as its side is generated."""
+
+    def __init__(self, pool: ThreadPoolExecutor, kube: str = DEFAULT_KUBE_VERSION) -> None:
+        self.pool, self.kube = pool, kube
+        self._futures: dict[str, Future[list[tuple[str, dict[str, Any]]]]] = {}
+
+    def submit(self, chart: Chart, manifests: Mapping[str, str], config: Config | None) -> Pending:
+        """Start rendering each overlay (name -> hydrated manifests.yaml text) of one side."""
+        own = {name: documents(text) for name, text in manifests.items()}
+        releases = {name: release(objects, config) for name, objects in own.items()}
+        keys = {}
+        for name, rel in releases.items():
+            if rel is not None:
+                keys[name] = key = chart._key(rel, self.kube)
+                if key not in self._futures:
+                    self._futures[key] = self.pool.submit(chart.objects, rel, self.kube)
+        return Pending(own, releases, keys)
+
+    def result(self, pending: Pending) -> dict[str, OverlayRender]:
+        """Per overlay: gen's objects, then the chart's, in a stable order."""
+        result = {}
+        for name, objects in pending.own.items():
+            rel = pending.releases[name]
+            rendered = [RenderedObject(name, GEN, obj) for obj in objects]
+            if name in pending.keys:
+                rendered += [RenderedObject(name, source, obj, rel.namespace if rel else "")
+                             for source, obj in self._futures[pending.keys[name]].result()]
+            result[name] = OverlayRender(name, rendered, rel)
+        return result
+
+
+def workers() -> int:
+    return os.cpu_count() or 1
+
+
 def render_jobs(jobs: Sequence[tuple[Chart, Mapping[str, str], Config | None]],
                 kube: str = DEFAULT_KUBE_VERSION) -> list[dict[str, OverlayRender]]:
-    """For each job (chart, overlay name -> hydrated manifests.yaml text, config): every overlay's objects.
-
-    All releases of all jobs are rendered in one pool, each distinct one once: the two sides of a
-    review usually share most of their renders.
-    """
-    own = [{name: documents(text) for name, text in manifests.items()} for _, manifests, _ in jobs]
-    releases = [{name: release(objects, config) for name, objects in found.items()}
-                for found, (_, _, config) in zip(own, jobs, strict=True)]
-    tasks: dict[str, tuple[Chart, Release]] = {}
-    keys: list[dict[str, str]] = []
-    for (chart, _, _), job_releases in zip(jobs, releases, strict=True):
-        job_keys = {}
-        for name, rel in job_releases.items():
-            if rel is not None:
-                job_keys[name] = chart._key(rel, kube)
-                tasks.setdefault(job_keys[name], (chart, rel))
-        keys.append(job_keys)
-    workers = max(1, min(len(tasks), os.cpu_count() or 1))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        done = dict(zip(tasks, pool.map(lambda task: task[0].objects(task[1], kube), tasks.values()), strict=True))
-    results = []
-    for found, job_releases, job_keys in zip(own, releases, keys, strict=True):
-        result = {}
-        for name, objects in found.items():
-            rendered = [RenderedObject(name, GEN, obj) for obj in objects]
-            namespace = job_releases[name].namespace if job_releases[name] else ""
-            rendered += [RenderedObject(name, source, obj, namespace)
-                         for source, obj in done.get(job_keys.get(name, ""), [])]
-            result[name] = OverlayRender(name, rendered, job_releases[name])
-        results.append(result)
-    return results
+    """For each job (chart, overlay name -> hydrated manifests.yaml text, config): every overlay's objects."""
+    with ThreadPoolExecutor(max_workers=workers()) as pool:
+        renders = Renders(pool, kube)
+        pending = [renders.submit(*job) for job in jobs]
+        return [renders.result(p) for p in pending]
 
 
 def render_overlays(chart: Chart, manifests: Mapping[str, str], config: Config | None = None,
