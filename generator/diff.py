@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
-import functools
 import hashlib
 import json
 import subprocess
@@ -18,13 +17,12 @@ import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from . import cache, config as config_module, pipeline, render, rendered_diff, values
+from . import cache, config as config_module, freshness, pipeline, render, rendered_diff, values
 from .changes import WIRING, Finding, classify
 from .chart_source import ChartUnavailable
 from .config import BASE_VALUES, CHART_PIN
@@ -190,26 +188,10 @@ class Sides:
     after: dict[str, str]
 
 
-@functools.cache
-def _generator_digest() -> str:
-    """What generated output depends on besides its input files: gen's own code and the tools it runs."""
-    sha = hashlib.sha256(cache.tool_version().encode())
-    for package in ("cdk8s", "constructs", "jsii"):
-        try:
-            sha.update(f"{package} {metadata.version(package)}".encode())
-        except metadata.PackageNotFoundError:
-            sha.update(package.encode())
-    package_dir = Path(__file__).resolve().parent
-    for path in sorted(package_dir.rglob("*")):
-        if path.suffix in (".py", ".json") and path.is_file():
-            sha.update(path.relative_to(package_dir).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    return sha.hexdigest()
-
-
 def _inputs_key(config: Config, selected: Sequence[str]) -> str | None:
     """The digest of everything a config's generated files come from; None when an input cannot be read."""
     project_dir = config.source.project_dir
-    sha = hashlib.sha256(f"generated-1 {_generator_digest()} {config.source.name} {list(selected)}".encode())
+    sha = hashlib.sha256(f"generated-1 {freshness.generator_digest()} {config.source.name} {list(selected)}".encode())
     try:
         for path in (config.source.path, project_dir / CHART_PIN, project_dir / BASE_VALUES):
             sha.update(path.read_bytes() + b"\0" if path.is_file() else b"-\0")
