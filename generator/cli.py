@@ -389,10 +389,12 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
 @click.option("--flux-cluster", metavar="NAME", help="Also write flux.cluster for this cluster name, with the "
                                                      "imported overlay (needs --flux-url).")
 @click.option("--flux-url", metavar="URL", help="The Git URL Flux clones this project from (with --flux-cluster).")
+@_chart_option
 @click.argument("directory", required=False, default=".", metavar="[DIR]",
                 type=click.Path(path_type=Path, file_okay=False))
 def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | None, namespace: str | None,
-            distribution: str | None, flux_cluster: str | None, flux_url: str | None, directory: Path) -> None:
+            distribution: str | None, flux_cluster: str | None, flux_url: str | None, chart_path: Path | None,
+            directory: Path) -> None:
     """Turn a hand-made install into a gen project in DIR (default: here) that deploys the same Airflow.
 
     Writes gen.yaml and charts/airflow/ (never overwriting), prints the Secrets the new release reads on
@@ -406,7 +408,7 @@ def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | 
     try:
         imported, written = importer.run(values_path, list(manifest_paths), directory, release=release,
                                          namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
-                                         flux_url=flux_url)
+                                         flux_url=flux_url, chart_path=chart_path)
     except GenError as exc:
         raise Failure(exc.problems) from None
     click.echo(importer.secrets_text(imported, str(values_path)), nl=False)

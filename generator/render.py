@@ -260,12 +260,17 @@ class Chart:
         manifests: dict[str, str] = json.loads(text)
         return manifests
 
-    def objects(self, rel: Release, kube: str) -> list[tuple[str, dict[str, Any]]]:
-        """(template path, object) of one release, from the cache when this exact render was done before."""
+    def objects(self, rel: Release, kube: str, cached: bool = True) -> list[tuple[str, dict[str, Any]]]:
+        """(template path, object) of one release, from the cache when this exact render was done before.
+
+        `cached=False` for values that may hold credentials (a hand-made install's): never stored.
+        """
+        if not cached:
+            return split(self._render(rel, kube))
         key = self._key(rel, kube)
-        cached = _cache_get(key)
-        if cached is not None:
-            return cached
+        found = _cache_get(key)
+        if found is not None:
+            return found
         rendered = split(self._render(rel, kube))
         _cache_put(key, rendered)
         return rendered
