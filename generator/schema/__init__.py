@@ -8,7 +8,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from jsonschema import Draft202012Validator
+from jsonschema import Draft202012Validator, validators
 from jsonschema.exceptions import ValidationError
 
 
@@ -95,9 +95,36 @@ def _messages(error: ValidationError) -> list[tuple[str, str]]:
     return [(dotted(path), error.message)]
 
 
+# ECMA-262 (JSON Schema's regex dialect) reads `$` as the end of the string; Python's `re` also lets it
+# match before a final newline, so "host\n" would pass `^...$`. The schemas stay portable `^...$`; this
+# validator reads each `$` outside a character class as `\Z`, as ECMA-262 does, for every pattern.
+_DOLLAR = re.compile(r"\\.|\[(?:\\.|[^\]\\])*\]|\$", re.DOTALL)
+
+
+@cache
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema `pattern`, compiled with ECMA-262's meaning of `$` (the very end of the string)."""
+    return re.compile(_DOLLAR.sub(lambda m: r"\Z" if m.group() == "$" else m.group(), pattern))
+
+
+def _pattern(_validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]) -> Any:
+    if isinstance(instance, str) and not ecma_regex(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _integer(_checker: Any, instance: Any) -> bool:
+    # jsonschema counts 2.0 as an integer; gen's users mean a count, and range(2.0) fails later.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+Validator = validators.extend(
+    Draft202012Validator, validators={"pattern": _pattern},
+    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _integer))
+
+
 def problems(schema: dict[str, Any], instance: Any, label: str) -> list[str]:
     """Every violation of `schema` by `instance`, one line each, sorted by path: `label: path: problem`."""
-    validator = Draft202012Validator(schema)
+    validator = Validator(schema)
     found: set[tuple[str, str]] = set()
     for error in validator.iter_errors(instance):
         found.update(_messages(error))
