@@ -240,7 +240,10 @@ def load_many(config_paths: Sequence[Path], labels: Sequence[str] | None = None)
     """Every config, all problems of all of them at once; the same file named twice counts once."""
     seen, configs, found = set(), [], []
     for index, path in enumerate(config_paths):
-        key = path.resolve()
+        try:
+            key = path.resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop: load() names it in one line
+            key = path.absolute()
         if key in seen:
             continue
         seen.add(key)

@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
-import yaml
 
 from . import config as config_module, sync
 from .errors import ConfigError, GenError
@@ -32,7 +31,6 @@ from .yamlio import MAX_BYTES, load_documents
 HYDRATED = Path("dist/{overlay}/manifests.yaml")
 MANIFESTS_MAX_BYTES = 16 * MAX_BYTES
 CRD_SUFFIXES = (".yaml", ".yml", ".json")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # CRD bundles are megabytes: use libyaml when present
 
 
 # --- Kubernetes versions -------------------------------------------------------------------------
@@ -89,17 +87,16 @@ def _crd_files(path: Path) -> list[Path]:
     return [path]
 
 
+CRD_MAX_BYTES = 64 * 1024 * 1024  # Flux's gotk-components.yaml is a few MiB
+
+
 def _documents(path: Path) -> list[Any]:
-    """Every YAML (or JSON) document in a file; one line naming the file when it cannot be read."""
+    """Every YAML (or JSON) document in a CRD file, read as strictly as gen.yaml (no aliases, no tags, a
+    size limit, regular files only); one line naming the file when it cannot be read."""
     try:
-        with path.open("rb") as stream:
-            return list(yaml.load_all(stream, Loader=_Loader))  # noqa: S506 - a safe loader
-    except OSError as exc:
-        raise GenError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise GenError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        return load_documents(path, str(path), max_bytes=CRD_MAX_BYTES)
+    except ConfigError as exc:
+        raise GenError(exc.problems) from None
 
 
 def load_crds(paths: Iterable[Path]) -> dict[tuple[str, str], jsonschema.Draft4Validator]:
