@@ -80,8 +80,18 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
 
 
 # The node's own directories: a pod writing there (logs are writable, DirectoryOrCreate) damages the node.
-SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr",
-               "/var/lib/kubelet", "/var/run")
+# Their parents are refused too: a volume at /var or /var/lib would hold the kubelet's and k3s's data.
+SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run",
+               "/sbin", "/sys", "/usr", "/var/lib/kubelet", "/var/lib/rancher", "/var/lib/containerd",
+               "/var/lib/docker", "/var/lib/etcd", "/var/lib/cni", "/var/log/pods", "/var/log/containers", "/var/run")
+
+
+def system_directory(path: str) -> str | None:
+    """The system directory of the node that `path` (canonical) is, lies in, or holds; None if none."""
+    for directory in SYSTEM_DIRS:
+        if path == directory or path.startswith(directory + "/") or directory.startswith(path + "/"):
+            return directory
+    return None
 
 
 def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
@@ -99,9 +109,14 @@ def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
         if path == "/":
             found.append(f"{where}: the node's root directory cannot be a volume; "
                          f"use a directory such as /srv/airflow/{volume}")
-        elif any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS):
-            found.append(f"{where}: {path!r} is a system directory of the node; use a directory of its own such "
-                         f"as /srv/airflow/{volume}")
+        elif system_directory(path) is not None:
+            system = system_directory(path)
+            if system.startswith(path + "/"):
+                found.append(f"{where}: {path!r} holds {system}, a system directory of the node; use a directory "
+                             f"of its own such as /srv/airflow/{volume}")
+            else:
+                found.append(f"{where}: {path!r} is a system directory of the node; use a directory of its own such "
+                             f"as /srv/airflow/{volume}")
         spec["hostPath"] = path
     dags, logs = data["storage"]["dags"]["hostPath"], data["storage"]["logs"]["hostPath"]
     if dags == logs or dags.startswith(logs + "/") or logs.startswith(dags + "/"):
