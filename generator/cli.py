@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import difflib
 import os
+import signal
 import sys
 from pathlib import Path
 
 import click
 
-from . import __version__, config as config_module, credentials, diff as diff_module, kindconfig, pipeline
+from . import __version__, config as config_module, credentials, diff as diff_module, kindconfig, output, pipeline
 from . import validate as checks
 from .airflow import OVERLAYS
 from .errors import GenError
@@ -31,8 +32,8 @@ class Failure(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:  # type: ignore[override]
-        for line in self.problems:
-            click.echo(f"error: {line}", err=True)
+        for line in self.problems:  # a file name with a line break in it stays on its one line
+            click.echo(f"error: {output.printable(line)}", err=True)
 
 
 def _config_option(func):
@@ -229,15 +230,37 @@ def validate(config_path: Path, overlays: tuple[str, ...], kube_version: str, cr
         sys.exit(1)
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, raised by gen's own SIGINT handler: click turns KeyboardInterrupt into a bare `Aborted!`."""
+
+
+def _on_interrupt(_signum, _frame) -> None:
+    raise _Interrupted()
+
+
+INTERRUPTED = "error: interrupted; dist/ and overlays/ were left as they were"
+
+
 def main() -> None:
+    previous = signal.signal(signal.SIGINT, _on_interrupt)
     try:
-        cli.main(prog_name="gen", standalone_mode=True)
-    except KeyboardInterrupt:
-        click.echo("error: interrupted; dist/ and overlays/ were left as they were", err=True)
+        code = cli.main(prog_name="gen", standalone_mode=False)
+    except (_Interrupted, KeyboardInterrupt, click.exceptions.Abort):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the message or the exit
+        click.echo(INTERRUPTED, err=True)
         sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
     except Exception as exc:  # a bug in gen, not in the input: one line, traceback on request
         if os.environ.get("GEN_DEBUG"):
             raise
-        click.echo(f"error: internal error ({type(exc).__name__}: {exc}); dist/ and overlays/ were left as they "
-                   f"were; rerun with GEN_DEBUG=1 for a traceback and report it", err=True)
+        click.echo(f"error: internal error ({type(exc).__name__}: {output.printable(str(exc))}); dist/ and "
+                   f"overlays/ were left as they were; rerun with GEN_DEBUG=1 for a traceback and report it", err=True)
         sys.exit(70)
+    finally:
+        if signal.getsignal(signal.SIGINT) is _on_interrupt:
+            signal.signal(signal.SIGINT, previous)
+    sys.exit(code if isinstance(code, int) else 0)
