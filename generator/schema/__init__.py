@@ -97,7 +97,8 @@ def _messages(error: ValidationError) -> list[tuple[str, str]]:
 
 # ECMA-262 (JSON Schema's regex dialect) reads `$` as the end of the string; Python's `re` also lets it
 # match before a final newline, so "host\n" would pass `^...$`. The schemas stay portable `^...$`; this
-# validator reads each `$` outside a character class as `\Z`, as ECMA-262 does, for every pattern.
+# validator reads each `$` outside a character class as `\Z`, as ECMA-262 does, for every pattern, so
+# keys added later are covered without anyone remembering to write `\Z`.
 _DOLLAR = re.compile(r"\\.|\[(?:\\.|[^\]\\])*\]|\$", re.DOTALL)
 
 
@@ -107,8 +108,13 @@ def ecma_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(_DOLLAR.sub(lambda m: r"\Z" if m.group() == "$" else m.group(), pattern))
 
 
+# And by rule, not per pattern: a string that has a pattern to match never holds a control character
+# or a line separator, whatever its pattern's character classes let through ([^\s]+ takes \x1b).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def _pattern(_validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]) -> Any:
-    if isinstance(instance, str) and not ecma_regex(pattern).search(instance):
+    if isinstance(instance, str) and (_CONTROL.search(instance) or not ecma_regex(pattern).search(instance)):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
