@@ -13,6 +13,7 @@ kubernetes-validate is imported only here, and only when validation runs, so `ge
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -331,13 +332,13 @@ def _overlay(report: Report, project_dir: Path, overlay: str, validators: Valida
 
 def _check_file(report: Report, project_dir: Path, overlay: str, relative: str, validators: Validators) -> None:
     """Every object of one generated file; `overlay` starts each line (the overlay, or the wiring file)."""
-    path = project_dir / relative
-    if not path.is_file():
+    if not os.path.lexists(project_dir / relative):
         report.add([f"{overlay}: {relative}: missing; run `gen synth` first"], problem=True)
         return
     try:
-        # Strictly, like gen.yaml: dist/ may come from a pull request, and an alias bomb must not hang CI.
-        docs = load_documents(path, relative, max_bytes=MANIFESTS_MAX_BYTES)
+        # Strictly, like gen.yaml: dist/ may come from a pull request, and an alias bomb must not hang CI;
+        # `within`: a link planted there is reported, never followed out of the project.
+        docs = load_documents(Path(relative), relative, max_bytes=MANIFESTS_MAX_BYTES, within=project_dir)
     except GenError as exc:
         report.add([f"{overlay}: {line}" for line in exc.problems], problem=True)
         return
