@@ -14,9 +14,11 @@ from pathlib import Path
 
 import click
 
-from . import __version__, config as config_module, credentials, diff as diff_module, kindconfig, output, pipeline
+from . import __version__, config as config_module, credentials, diff as diff_module, importer, kindconfig, output
+from . import pipeline, scaffold
 from . import validate as checks
 from .airflow import OVERLAYS
+from .cluster import PROFILES
 from .errors import GenError
 from .yamlio import dump_documents
 
@@ -84,6 +86,10 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
     """
     paths = config_paths or (Path(DEFAULT_CONFIG),)
     selected = _selected(overlays) if overlays else None
+    if check and pipeline.known_current(paths, selected):
+        for path in paths:
+            click.echo(f"gen: {path}: generated files are up to date", err=True)
+        return
     try:
         configs = pipeline.load_many(list(paths), [str(p) for p in paths])
         if check:
@@ -228,6 +234,111 @@ def validate(config_path: Path, overlays: tuple[str, ...], kube_version: str, cr
     click.echo(report.summary())
     if report.problems:
         sys.exit(1)
+
+
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
+
+
+def _ask(value: str | None, option: str, question: str, interactive: bool) -> str:
+    """An option's value: as given, asked for on a terminal, or a usage error naming the option."""
+    if value is not None:
+        return value
+    if not interactive:
+        raise click.UsageError(f"missing option {option}: {question}")
+    return click.prompt(question)
+
+
+@cli.command()
+@click.argument("directory", required=False, default=".", metavar="[DIR]",
+                type=click.Path(path_type=Path, file_okay=False))
+@click.option("--host", metavar="HOST", help="Public host name; Airflow is served at https://HOST/airflow.")
+@click.option("--cert-resolver", metavar="NAME", help="ACME certificate resolver of Traefik's static configuration.")
+@click.option("--tls-secret", metavar="NAME", help="A kubernetes.io/tls Secret in the release namespace instead.")
+@click.option("--distribution", type=click.Choice(sorted(PROFILES)), metavar="D",
+              help=f"The Kubernetes distribution: {', '.join(sorted(PROFILES))}. Default: k3s.")
+@click.option("--overlay", type=click.Choice(OVERLAYS), metavar="NAME",
+              help=f"The executor overlay this deployment runs ({', '.join(OVERLAYS)}); noted in gen.yaml.")
+def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secret: str | None,
+         distribution: str | None, overlay: str | None) -> None:
+    """Start a project in DIR (default: here): gen.yaml, charts/airflow/chart.yaml and values.yaml.
+
+    Every setting but the host and TLS keeps its default. On a terminal, gen asks for what is missing.
+    Nothing is ever overwritten: if any of the files exists, gen names it and writes nothing.
+    """
+    if cert_resolver is not None and tls_secret is not None:
+        raise click.UsageError("--cert-resolver and --tls-secret exclude each other: Traefik gets the certificate "
+                               "one way; give one")
+    interactive = _stdin_is_terminal()
+    host = _ask(host, "--host HOST", "the public host name Airflow is served at (https://HOST/airflow)",
+                interactive)
+    if cert_resolver is None and tls_secret is None:
+        if not interactive:
+            raise click.UsageError("missing option --cert-resolver NAME or --tls-secret NAME: how Traefik gets the "
+                                   "certificate (an ACME resolver, or a kubernetes.io/tls Secret)")
+        cert_resolver = click.prompt("Traefik certificate resolver (empty: use a TLS Secret instead)", default="",
+                                     show_default=False) or None
+        if cert_resolver is None:
+            tls_secret = click.prompt("kubernetes.io/tls Secret in the release namespace")
+    try:
+        written = scaffold.init(directory, host, cert_resolver=cert_resolver, tls_secret=tls_secret,
+                                distribution=distribution, overlay=overlay)
+    except GenError as exc:
+        raise Failure(exc.problems) from None
+    for path in written:
+        click.echo(f"gen: wrote {path}")
+    command = "gen synth" if directory == Path(".") else f"gen synth --config {directory / 'gen.yaml'}"
+    click.echo(f"gen: next: {command}{f' --overlay {overlay}' if overlay else ''}, then commit the result")
+
+
+@cli.command("import")
+@click.option("--values", "values_path", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FILE", help="The Helm values file the release was installed with (helm install -f FILE).")
+@click.option("--manifests", "manifest_paths", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              metavar="FILE", help="Manifests applied by hand (repeatable): PersistentVolumes and claims, "
+                                   "StorageClasses, the Traefik IngressRoute and Middlewares.")
+@click.option("--release", metavar="NAME", help="The Helm release name. Default: from the IngressRoute's service, "
+                                                "else airflow.")
+@click.option("--namespace", metavar="NS", help="The release namespace. Default: the manifests' namespace, "
+                                                "else airflow.")
+@click.option("--distribution", type=click.Choice(sorted(PROFILES)), metavar="D",
+              help="The Kubernetes distribution. Default: kubeadm when the manifests install local-path, else k3s.")
+@click.option("--flux-cluster", metavar="NAME", help="Also write flux.cluster for this cluster name, with the "
+                                                     "imported overlay (needs --flux-url).")
+@click.option("--flux-url", metavar="URL", help="The Git URL Flux clones this project from (with --flux-cluster).")
+@click.argument("directory", required=False, default=".", metavar="[DIR]",
+                type=click.Path(path_type=Path, file_okay=False))
+def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | None, namespace: str | None,
+            distribution: str | None, flux_cluster: str | None, flux_url: str | None, directory: Path) -> None:
+    """Turn a hand-made install into a gen project in DIR (default: here) that deploys the same Airflow.
+
+    Writes gen.yaml and charts/airflow/ (never overwriting), prints the Secrets the new release reads on
+    standard output (with the credentials the values file held, so the running database keeps working;
+    never in a file), and prints the adoption plan on standard error: how Flux takes the release over
+    without reinstalling, what changes, and what does not carry over.
+    """
+    if (flux_cluster is None) != (flux_url is None):
+        raise click.UsageError("--flux-cluster and --flux-url go together: the cluster's name and the Git URL Flux "
+                               "clones this project from")
+    try:
+        imported, written = importer.run(values_path, list(manifest_paths), directory, release=release,
+                                         namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
+                                         flux_url=flux_url)
+    except GenError as exc:
+        raise Failure(exc.problems) from None
+    click.echo(importer.secrets_text(imported, str(values_path)), nl=False)
+    for path in written:
+        click.echo(f"gen: wrote {path}", err=True)
+    for line in imported.plan:
+        click.echo(line, err=True)
+    command = "gen synth" if directory == Path(".") else f"gen synth --config {directory / 'gen.yaml'}"
+    click.echo(f"gen: next: {command} --overlay {imported.overlay}, review, commit", err=True)
+
+
+@cli.command()
+def schema() -> None:
+    """Print gen.yaml's JSON Schema (the file gen ships), for editors and other tools."""
+    click.echo(scaffold.schema_text(), nl=False)
 
 
 class _Interrupted(BaseException):

@@ -29,6 +29,9 @@ from .yamlio import dump_documents, plain_is_not_string
 
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 BATCH_SIZE = 15  # overlays per kustomize process: past a few dozen, kustomize slows down per object
+# Batching pays at every size real repositories have (bench/run, 2 cores): one config's three overlays
+# build in 0.47 s instead of 0.79 s with a process each, a quarter of a single-config synth; five
+# configs' fifteen in 1.44 s instead of 4.70 s.
 
 
 def kubectl() -> str:

@@ -199,3 +199,57 @@ def replace_files(project_dir: Path, files: Mapping[str, str], remove: Sequence[
         write_atomically(target, text)
     for relative in remove:
         (project_dir / relative).unlink(missing_ok=True)
+
+
+def refuse_existing(project_dir: Path, files: Mapping[str, str] | Sequence[str]) -> None:
+    """Raise OutputError naming every one of `files` that already exists in `project_dir` (links too)."""
+    problems = []
+    if project_dir.exists() and not project_dir.is_dir():
+        problems.append(f"{project_dir}: exists and is not a directory; name a directory for the new project")
+    else:
+        root = project_dir.resolve()
+        for relative in sorted(files):
+            target = project_dir / relative
+            parent = target.parent.resolve()
+            if os.path.lexists(target):
+                problems.append(f"{target}: already exists; gen never overwrites a file: move it away or choose "
+                                f"another directory")
+            elif parent != root and root not in parent.parents:
+                problems.append(f"{target}: would be written outside {project_dir}; it leads through a symbolic link")
+    if problems:
+        raise OutputError(problems)
+
+
+def create_files(project_dir: Path, files: Mapping[str, str]) -> None:
+    """Create new files (relative path -> text) for `gen init` and `gen import`: all of them or none.
+
+    Nothing is ever overwritten: every target is checked first, and each file is put in place with a
+    hard link that fails if a file of that name appeared meanwhile. On any failure the files this call
+    created are removed again, so the directory is left as it was (directories it made may remain).
+    """
+    refuse_existing(project_dir, files)
+    created: list[Path] = []
+    try:
+        for relative, text in sorted(files.items()):
+            target = project_dir / relative
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+            except OSError as exc:
+                raise OutputError(f"{target}: cannot write here: {exc.strerror}") from None
+            try:
+                with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
+                    stream.write(text)
+                os.link(temporary, target)  # fails with EEXIST: never replaces a file
+            except FileExistsError:
+                raise OutputError(f"{target}: already exists; gen never overwrites a file: move it away or "
+                                  f"choose another directory") from None
+            except OSError as exc:
+                raise OutputError(f"{target}: cannot write: {exc.strerror}") from None
+            finally:
+                Path(temporary).unlink(missing_ok=True)
+            created.append(target)
+    except OutputError:
+        for path in created:
+            path.unlink(missing_ok=True)
+        raise

@@ -36,7 +36,7 @@ def overlay_path(config: Config) -> str:
     return f"./{joined}"
 
 
-def _repository_root(start: Path) -> Path | None:
+def repository_root(start: Path) -> Path | None:
     for directory in (start, *start.parents):
         if (directory / ".git").exists():
             return directory
@@ -72,7 +72,7 @@ def problems(config: Config) -> list[str]:
         found.append(f"{config.source.label}: flux.cluster.url: {why}; write the URL without it and put the Git "
                      f"credentials in a Secret in {FLUX_NAMESPACE} named by flux.cluster.secretName")
     project = config.source.project_dir.resolve()
-    root = _repository_root(project)
+    root = repository_root(project)
     if root is None:
         return found
     actual = project.relative_to(root).as_posix()

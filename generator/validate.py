@@ -19,15 +19,17 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jsonschema
 
 from . import config as config_module, sync
 from .errors import ConfigError, GenError
 from .schema import dotted, show
 from .values import deep_merge
 from .yamlio import MAX_BYTES, load_documents
+
+if TYPE_CHECKING:
+    import jsonschema
 
 HYDRATED = Path("dist/{overlay}/manifests.yaml")
 MANIFESTS_MAX_BYTES = 16 * MAX_BYTES
@@ -106,6 +108,8 @@ def load_crds(paths: Iterable[Path]) -> dict[tuple[str, str], jsonschema.Draft4V
     Other objects in the same files (a Flux gotk-components.yaml holds Deployments and Services
     too) are skipped; a path that holds no CRD at all is an error, since it is surely a mistake.
     """
+    import jsonschema  # a quarter of gen's start-up: imported only when something is checked
+
     schemas: dict[tuple[str, str], jsonschema.Draft4Validator] = {}
     problems = []
     for given in paths:
@@ -173,6 +177,8 @@ class ChartSchema:
             defaults = docs[0] if docs and isinstance(docs[0], dict) else {}
         else:
             schema = _without_required(schema)
+        import jsonschema  # a quarter of gen's start-up: imported only when something is checked
+
         validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
         return cls(path=path, validator=validator_class(schema), defaults=defaults)
 
@@ -240,6 +246,7 @@ def _definitions(version: str) -> Any:
 def _core_validator(version: str, api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
     """kubernetes-validate's strict schema for one kind, built once per run rather than once per object
     (its `validate` re-reads the multi-megabyte definitions file on every call). None: not a core kind."""
+    import jsonschema  # a quarter of gen's start-up: imported only when something is checked
     from kubernetes_validate import utils
     from referencing import Registry, Resource
 

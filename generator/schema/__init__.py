@@ -6,10 +6,10 @@ import json
 import re
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from jsonschema import Draft202012Validator, validators
-from jsonschema.exceptions import ValidationError
+if TYPE_CHECKING:
+    from jsonschema.exceptions import ValidationError
 
 
 @cache
@@ -115,6 +115,8 @@ _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 def _pattern(_validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]) -> Any:
     if isinstance(instance, str) and (_CONTROL.search(instance) or not ecma_regex(pattern).search(instance)):
+        from jsonschema.exceptions import ValidationError  # loaded already: the validator runs
+
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
@@ -123,14 +125,19 @@ def _integer(_checker: Any, instance: Any) -> bool:
     return isinstance(instance, int) and not isinstance(instance, bool)
 
 
-Validator = validators.extend(
-    Draft202012Validator, validators={"pattern": _pattern},
-    type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _integer))
+@cache
+def validator_class() -> Any:
+    """Draft 2020-12 with ECMA-262 patterns and integers that are integers; built on first use."""
+    # jsonschema is a quarter of gen's start-up: imported only when something is checked.
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, validators={"pattern": _pattern},
+                             type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _integer))
 
 
 def problems(schema: dict[str, Any], instance: Any, label: str) -> list[str]:
     """Every violation of `schema` by `instance`, one line each, sorted by path: `label: path: problem`."""
-    validator = Validator(schema)
+    validator = validator_class()(schema)
     found: set[tuple[str, str]] = set()
     for error in validator.iter_errors(instance):
         found.update(_messages(error))

@@ -1,0 +1,111 @@
+"""`gen synth --check` answers from digests when nothing changed, and takes the full path on any doubt."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator import pipeline
+from generator.cli import cli
+from support import make_project
+
+GEN = str(Path(sys.executable).parent / "gen")
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("GEN_CACHE_DIR", str(directory))
+    return directory
+
+
+@pytest.fixture
+def no_generation(monkeypatch):
+    """Fails a test whose check would have generated the output again."""
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("the check generated the output although its digests were known")
+
+    monkeypatch.setattr(pipeline, "generate", refuse)
+
+
+def check(config: Path, *args: str):
+    return CliRunner().invoke(cli, ["synth", "--check", "--config", str(config), *args], catch_exceptions=False)
+
+
+def synthesized(tmp_path: Path) -> Path:
+    config = make_project(tmp_path / "project")
+    pipeline.synth(config)
+    return config
+
+
+def test_after_synth_an_unchanged_project_is_current_without_generating(tmp_path, cache_dir, no_generation):
+    config = synthesized(tmp_path)
+    result = check(config)
+    assert result.exit_code == 0, result.output
+    assert "generated files are up to date" in result.output
+    assert list(cache_dir.glob("check/*/*.json")), "synth recorded no digests"
+
+
+def test_the_warm_check_starts_no_node_js(tmp_path, cache_dir):
+    config = synthesized(tmp_path)
+    run = subprocess.run([GEN, "synth", "--check", "--config", str(config)], capture_output=True, text=True,
+                         env={**os.environ, "JSII_NODE": "/nonexistent/node"}, check=False)
+    assert run.returncode == 0, run.stderr
+    (config.parent / "dist" / "base" / "traefik.yaml").write_text("# edited\n")
+    run = subprocess.run([GEN, "synth", "--check", "--config", str(config)], capture_output=True, text=True,
+                         env={**os.environ, "JSII_NODE": "/nonexistent/node"}, check=False)
+    assert run.returncode == 1 and "Node.js is required" in run.stderr, "a changed file must take the full path"
+
+
+def test_a_full_check_that_finds_no_drift_records_the_digests(tmp_path, cache_dir, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", "off")
+    config = synthesized(tmp_path)
+    monkeypatch.setenv("GEN_CACHE_DIR", str(cache_dir))
+    assert not pipeline.known_current([config])
+    assert check(config).exit_code == 0
+    assert pipeline.known_current([config])
+
+
+@pytest.mark.parametrize("change", ["edited", "extra", "missing", "link", "config", "values", "overlay"])
+def test_any_doubt_takes_the_full_path(tmp_path, cache_dir, change):
+    config = synthesized(tmp_path)
+    project = config.parent
+    assert pipeline.known_current([config])
+    manifests = project / "dist" / "kubernetes-executor" / "manifests.yaml"
+    if change == "edited":
+        manifests.write_text(manifests.read_text() + "# by hand\n")
+    elif change == "extra":
+        (project / "overlays" / "kubernetes-executor" / "notes.yaml").write_text("x: 1\n")
+    elif change == "missing":
+        manifests.unlink()
+    elif change == "link":  # the same bytes, but through a link: never trusted
+        (tmp_path / "outside.yaml").write_bytes(manifests.read_bytes())
+        manifests.unlink()
+        manifests.symlink_to(tmp_path / "outside.yaml")
+    elif change == "config":
+        config.write_text(config.read_text() + "# a comment changes the inputs' digest\n")
+    elif change == "values":
+        (project / "charts" / "airflow" / "values.yaml").write_text("# changed\n")
+    if change == "overlay":
+        assert not pipeline.known_current([config], ["kubernetes-executor"]), "another selection, other digests"
+    else:
+        assert not pipeline.known_current([config])
+
+
+def test_without_a_cache_every_check_is_a_full_one(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", "off")
+    config = synthesized(tmp_path)
+    assert not pipeline.known_current([config])
+
+
+def test_configs_sharing_a_directory_always_take_the_full_path(tmp_path, cache_dir):
+    config = synthesized(tmp_path)
+    other = config.parent / "other.yaml"
+    other.write_text(config.read_text())
+    assert pipeline.known_current([config])
+    assert not pipeline.known_current([config, other])

@@ -1,0 +1,355 @@
+"""gen import: the post's hand-made install becomes a gen project that deploys the same Airflow.
+
+The post's three files are cut out of ../shared/seed at test time and their ${...} placeholders filled
+with values of our own (credentials with characters that need escaping in a URL).
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from generator import config, credentials
+from generator.cli import cli
+from support import CHART_REFERENCE, CRDS, SHARED, documents
+
+POST = SHARED / "seed" / "000_da1c5e88897799af.txt"
+FILLED = {
+    "PATH": "/srv/airflow-data", "DDNS": "airflow.home.example.net", "RESOLVER": "homeresolver",
+    "USERNAME": "airflow_admin", "EMAIL": "ops@example.org", "FIRSTNAME": "Ada", "LASTNAME": "Lovelace",
+    "PASSWORD": "Op3n,Se@same=now/x", "POSTGRESPASSWORD": "pg-R00t!pass%21",
+}
+CREDENTIALS = (FILLED["PASSWORD"], FILLED["POSTGRESPASSWORD"])
+
+
+def _blocks() -> dict[str, list[str]]:
+    """The post's ```yaml <file> blocks, by file name, in order."""
+    blocks: dict[str, list[str]] = {}
+    for name, body in re.findall(r"```yaml (\S+)\n(.*?)```", POST.read_text(), re.S):
+        blocks.setdefault(name, []).append(body)
+    return blocks
+
+
+def _fill(text: str, filled: dict[str, str]) -> str:
+    return re.sub(r"\$\{(\w+)\}", lambda m: filled[m[1]], text)
+
+
+@pytest.fixture
+def post(tmp_path) -> dict[str, Path]:
+    """values.yaml, storage.yaml (both of the post's storage blocks) and traefik.yaml, filled."""
+    blocks = _blocks()
+    files = {"values": "\n".join(blocks["values.yaml"]), "storage": "---\n".join(blocks["storage.yaml"]),
+             "traefik": "\n".join(blocks["traefik.yaml"])}
+    paths = {}
+    for name, text in files.items():
+        paths[name] = tmp_path / "inputs" / f"{name}.yaml"
+        paths[name].parent.mkdir(exist_ok=True)
+        paths[name].write_text(_fill(text, FILLED))
+    return paths
+
+
+def gen(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def gen_import(post: dict[str, Path], project: Path, *extra: str, values: Path | None = None):
+    return gen("import", "--values", str(values or post["values"]), "--manifests", str(post["storage"]),
+               "--manifests", str(post["traefik"]), *extra, str(project))
+
+
+def _files(root: Path) -> dict[str, str]:
+    return {p.relative_to(root).as_posix(): p.read_text() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def _forms(secret: str) -> list[str]:
+    """A credential as it could leak: raw, URL-encoded, base64."""
+    return [secret, quote(secret, safe=""), base64.b64encode(secret.encode()).decode()]
+
+
+@pytest.fixture
+def imported(post, tmp_path):
+    project = tmp_path / "project"
+    result = gen_import(post, project)
+    assert result.exit_code == 0, result.output
+    return project, result
+
+
+def test_the_post_imports_synthesizes_and_validates(imported):
+    project, _ = imported
+    assert gen("synth", "--config", str(project / "gen.yaml")).exit_code == 0
+    result = gen("validate", "--config", str(project / "gen.yaml"), "--crds", str(CRDS),
+                 "--chart-schema", str(CHART_REFERENCE / "values.schema.json"))
+    assert result.exit_code == 0 and ", 0 problems" in result.stdout, result.stdout
+
+
+def test_the_project_keeps_the_posts_route_paths_sizes_and_modes(imported):
+    project, _ = imported
+    loaded = config.load(project / "gen.yaml")
+    assert (loaded.namespace, loaded.release) == ("airflow", "airflow")
+    assert (loaded.ingress.host, loaded.ingress.path_prefix, loaded.ingress.tls.cert_resolver) == \
+        ("airflow.home.example.net", "/airflow", "homeresolver")
+    assert loaded.ingress.entry_points == ("websecure",)
+    assert loaded.ingress.api_group == "traefik.containo.us"  # the post's Traefik v2 API
+    dags, logs = loaded.storage.dags, loaded.storage.logs
+    assert (dags.host_path, dags.size, dags.access_mode) == ("/srv/airflow-data/dags", "1Gi", "ReadOnlyMany")
+    assert (logs.host_path, logs.size, logs.access_mode) == ("/srv/airflow-data/logs", "10Gi", "ReadWriteMany")
+    assert loaded.storage.class_name == "airflow-storage"
+    assert loaded.cluster.distribution == "kubeadm"  # the post installed local-path-provisioner by hand
+
+
+def test_the_synthesized_objects_carry_them(imported):
+    project, _ = imported
+    gen("synth", "--config", str(project / "gen.yaml"), "--overlay", "celery-executor")
+    objects = documents((project / "dist" / "celery-executor" / "manifests.yaml").read_text())
+    volumes = {o["spec"]["hostPath"]["path"]: o["spec"] for o in objects if o["kind"] == "PersistentVolume"
+               and "hostPath" in o["spec"]}
+    assert volumes["/srv/airflow-data/dags"]["capacity"] == {"storage": "1Gi"}
+    assert volumes["/srv/airflow-data/dags"]["accessModes"] == ["ReadOnlyMany"]
+    assert volumes["/srv/airflow-data/logs"]["capacity"] == {"storage": "10Gi"}
+    assert volumes["/srv/airflow-data/logs"]["accessModes"] == ["ReadWriteMany"]
+    route = next(o for o in objects if o["kind"] == "IngressRoute")
+    assert route["spec"]["routes"][0]["match"] == "Host(`airflow.home.example.net`) && PathPrefix(`/airflow`)"
+    assert route["spec"]["tls"] == {"certResolver": "homeresolver"}
+    release = next(o for o in objects if o["kind"] == "HelmRelease")
+    assert release["spec"]["releaseName"] == "airflow" and release["metadata"]["namespace"] == "airflow"
+    assert release["spec"]["values"]["postgresql"]["image"]["tag"] == "11"
+
+
+def test_credentials_go_to_standard_output_and_into_no_written_file(imported):
+    project, result = imported
+    gen("synth", "--config", str(project / "gen.yaml"))
+    for path, text in _files(project).items():
+        for secret in CREDENTIALS:
+            for form in _forms(secret):
+                assert form not in text, f"{path} holds a credential"
+    secrets = {d["metadata"]["name"]: d for d in yaml.safe_load_all(result.stdout) if d}
+    assert secrets["airflow-postgresql-gitops"]["stringData"] == {"postgres-password": FILLED["POSTGRESPASSWORD"],
+                                                                  "password": FILLED["PASSWORD"]}
+    assert secrets["airflow-metadata-gitops"]["stringData"]["connection"] == (
+        f"postgresql://airflow_admin:{quote(FILLED['PASSWORD'], safe='')}@airflow-postgresql.airflow:5432/postgres"
+        f"?sslmode=disable")
+    assert secrets["airflow-admin-password"]["stringData"] == {"password": FILLED["PASSWORD"]}
+    assert all(d["kind"] == "Secret" and d["metadata"]["namespace"] == "airflow" for d in secrets.values())
+    assert "# Rotate these credentials" in result.stdout
+    for secret in CREDENTIALS:
+        assert secret not in result.stderr  # the plan names where credentials went, never their values
+
+
+def test_the_new_release_reads_exactly_the_secrets_printed_or_kept(imported):
+    project, result = imported
+    loaded = config.load(project / "gen.yaml")
+    printed = {d["metadata"]["name"] for d in yaml.safe_load_all(result.stdout) if d}
+    kept = {"airflow-fernet-key", "airflow-redis-password", "airflow-broker-url"}  # the chart's hook Secrets
+    needed = {name for _spec, name in credentials.required(loaded, ["celery-executor"])}
+    assert needed == printed | kept
+    for name in kept:
+        assert f"Secret airflow/{name}: the chart made it once at install" in result.stderr
+
+
+def test_the_plan_covers_adoption_volumes_changes_and_what_cannot_carry_over(imported):
+    _, result = imported
+    plan = result.stderr
+    assert "spec.releaseName airflow" in plan and "storageNamespace" in plan and "upgrades it" in plan
+    assert "PersistentVolume airflow-airflow-dags" in plan and "/srv/airflow-data/dags" in plan
+    assert "data-airflow-postgresql-0" in plan
+    assert "postgresql.image.tag '11'" in plan and "PostgreSQL 16" in plan
+    assert "stripPrefix" in plan and "prefixMode keep" in plan  # and what it means on Airflow 3
+    assert "+ executor: 'CeleryExecutor'" in plan and "- postgresql.auth.password: <credential> (removed)" in plan
+    assert "gen render" in plan
+    assert "passed through unchanged to charts/airflow/values.yaml: postgresql.enabled, postgresql.image.tag" in plan
+
+
+def test_a_second_import_refuses_and_changes_nothing(imported, post):
+    project, _ = imported
+    before = _files(project)
+    result = gen_import(post, project)
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "gen.yaml: already exists; gen never overwrites a file" in result.stderr
+    assert _files(project) == before
+
+
+def test_every_value_not_mapped_is_named(post, tmp_path):
+    values = post["values"].read_text() + ("scheduler:\n  replicas: 2\nconfig:\n  smtp:\n    smtp_password: "
+                                           "mailpw-9\nexecutor: KubernetesExecutor\n")
+    post["values"].write_text(values)
+    extra = tmp_path / "inputs" / "extra.yaml"
+    extra.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: airflow-extra, namespace: airflow}\n")
+    result = gen("import", "--values", str(post["values"]), "--manifests", str(post["storage"]), "--manifests",
+                 str(post["traefik"]), "--manifests", str(extra), str(tmp_path / "p"))
+    assert result.exit_code == 0, result.output
+    assert "scheduler.replicas" in result.stderr and "ConfigMap airflow/airflow-extra: not mapped" in result.stderr
+    assert "config.smtp.smtp_password" in result.stderr  # a credential gen has no Secret for: left out, named
+    assert all("mailpw-9" not in text for text in _files(tmp_path / "p").values())
+    assert config.load(tmp_path / "p" / "gen.yaml").base_values["scheduler"] == {"replicas": 2}
+    assert "deploy the kubernetes-executor overlay" in (tmp_path / "p" / "gen.yaml").read_text()
+
+
+def test_flux_cluster_gets_the_imported_overlay_when_asked_for(post, tmp_path):
+    result = gen_import(post, tmp_path / "p", "--flux-cluster", "home", "--flux-url", "https://git.example.org/x.git")
+    assert result.exit_code == 0, result.output
+    loaded = config.load(tmp_path / "p" / "gen.yaml")
+    assert (loaded.flux.cluster.name, loaded.flux.cluster.overlay) == ("home", "celery-executor")
+    assert gen_import(post, tmp_path / "q", "--flux-cluster", "home").exit_code == 2
+
+
+def test_airflow_2_keeps_the_stripped_prefix_and_its_executor(post, tmp_path):
+    post["values"].write_text(post["values"].read_text() + "airflowVersion: 2.9.3\nexecutor: CeleryKubernetesExecutor\n")
+    result = gen_import(post, tmp_path / "p")
+    assert result.exit_code == 0, result.output
+    loaded = config.load(tmp_path / "p" / "gen.yaml")
+    assert loaded.ingress.prefix_mode == "strip" and loaded.airflow.version == "2.9.3"
+    assert loaded.overlays["celery-kubernetes-executor"].executor == "CeleryKubernetesExecutor"
+    assert "Airflow 2's legacy mode" in result.stderr
+
+
+def test_a_claim_without_a_static_volume_is_mounted_as_it_is(post, tmp_path):
+    post["storage"].write_text(
+        "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata: {name: airflow-dags-claim, namespace: airflow}\n"
+        "spec: {storageClassName: longhorn, accessModes: [ReadWriteMany], resources: {requests: {storage: 5Gi}}}\n")
+    result = gen_import(post, tmp_path / "p")
+    assert result.exit_code == 0, result.output
+    dags = config.load(tmp_path / "p" / "gen.yaml").storage.dags
+    assert (dags.type, dags.existing_claim) == ("existingClaim", "airflow-dags-claim")
+    assert "keeps its volume" in result.stderr
+
+
+def _one_line_errors(result) -> list[str]:
+    lines = result.stderr.splitlines()
+    assert result.exit_code == 1 and lines and all(line.startswith("error: ") for line in lines), result.output
+    assert "Traceback" not in result.output
+    return lines
+
+
+HOSTILE = {
+    "a route that widens the rule": ("traefik", "Host(`airflow.home.example.net`) && PathPrefix(`/airflow`)",
+                                     "Host(`a.example.net`) || Host(`b.example.net`)", "is not a rule gen can carry"),
+    "a host that breaks out of the rule": ("traefik", "Host(`airflow.home.example.net`)",
+                                           'Host("a.example.net`) || Host(`x")', "becomes gen.yaml ingress.host"),
+    "an upper-case host": ("traefik", "airflow.home.example.net", "Airflow.Example.NET",
+                           "spec.routes.match: becomes gen.yaml ingress.host"),
+    "no tls": ("traefik", "  tls:\n    certResolver: homeresolver\n", "", "spec.tls: has no certResolver"),
+    "a size gen cannot write": ("storage", "storage: 10Gi", "storage: 10.5Gi",
+                                "spec.capacity.storage: becomes gen.yaml storage.logs.size"),
+    "an access mode logs cannot have": ("storage", "    - ReadWriteMany", "    - ReadOnlyMany",
+                                        "becomes gen.yaml storage.logs.accessMode"),
+    "a system directory": ("storage", "/srv/airflow-data/logs", "/etc/airflow", "system directory of the node"),
+    "an executor gen has no overlay for": ("values", "postgresql:\n", "executor: LocalExecutor\npostgresql:\n",
+                                           "has no gen overlay"),
+    "an anchor": ("values", "  enabled: true\n  image:", "  enabled: &on true\n  x: *on\n  image:",
+                  "anchors and aliases"),
+    "a list instead of values": ("values", None, "- a\n- b\n", "must be a mapping of Helm values"),
+    "an object without a kind": ("storage", "kind: StorageClass\n", "", "is not a Kubernetes object"),
+    "no route at all": ("traefik", None, "", "no Traefik IngressRoute found"),
+    "routes that are text": ("traefik", "  routes:\n", "  routes: oops\n  x:\n", "spec.routes: must be a list"),
+    "a connection that is text": ("values", "  metadataConnection:\n", "  metadataConnection: oops\n  x:\n",
+                                  "data.metadataConnection: must be a mapping"),
+    "a middleware name that is a list": ("traefik", "    - name: airflow-webserver\n    services:",
+                                         "    - name: [airflow-webserver]\n    services:",
+                                         "middlewares[0].name: must be a string"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(HOSTILE))
+def test_hostile_and_half_filled_inputs_get_one_line_errors_and_nothing_is_written(post, tmp_path, case):
+    which, old, new, expected = HOSTILE[case]
+    text = post[which].read_text()
+    if old is not None:
+        assert old in text
+    post[which].write_text(new if old is None else text.replace(old, new, 1))
+    result = gen_import(post, tmp_path / "p")
+    lines = _one_line_errors(result)
+    assert any(expected in line for line in lines), lines
+    assert not (tmp_path / "p").exists()
+    assert all(secret not in result.output for secret in CREDENTIALS)
+
+
+def test_a_missing_values_file_and_a_clashing_namespace_are_reported_together(post, tmp_path):
+    result = gen("import", "--values", str(tmp_path / "nope.yaml"), "--manifests", str(post["storage"]),
+                 str(tmp_path / "p"))
+    assert _one_line_errors(result) == [f"error: {tmp_path / 'nope.yaml'}: file not found"]
+    result = gen_import(post, tmp_path / "p", "--namespace", "other")
+    lines = _one_line_errors(result)
+    assert len(lines) >= 3 and all("--namespace is 'other'" in line for line in lines)
+
+
+def test_the_values_option_is_required(tmp_path):
+    result = gen("import", str(tmp_path))
+    assert result.exit_code == 2 and "--values" in result.stderr
+
+
+V3_VALUES = """\
+executor: KubernetesExecutor
+airflowVersion: 3.1.7
+fernetKey: ZmVybmV0LWtleS1mb3ItdGVzdHMtMzItYnl0ZXMtb2s=
+dags:
+  persistence: {enabled: true, existingClaim: team-dags}
+scheduler: {replicas: 2}
+"""
+V3_MANIFESTS = """\
+apiVersion: v1
+kind: PersistentVolume
+metadata: {name: nfs-dags}
+spec:
+  capacity: {storage: 5Gi}
+  accessModes: [ReadWriteMany]
+  nfs: {server: nfs.lan, path: /exports/dags}
+  storageClassName: nfs-static
+  persistentVolumeReclaimPolicy: Retain
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: team-dags, namespace: data}
+spec: {volumeName: nfs-dags, storageClassName: nfs-static, accessModes: [ReadWriteMany]}
+---
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata: {name: task-logs, namespace: data}
+spec: {storageClassName: longhorn, accessModes: [ReadWriteMany]}
+---
+apiVersion: traefik.io/v1alpha1
+kind: IngressRoute
+metadata: {name: wf, namespace: data}
+spec:
+  entryPoints: [websecure]
+  routes:
+    - match: PathPrefix(`/tools/airflow`) && Host(`wf.corp.example`)
+      kind: Rule
+      services: [{name: wf-api-server, port: 8080}]
+  tls: {secretName: wf-tls}
+"""
+
+
+def test_another_install_traefik_v3_nfs_and_a_provisioned_claim(tmp_path):
+    (tmp_path / "values.yaml").write_text(V3_VALUES)
+    (tmp_path / "all.yaml").write_text(V3_MANIFESTS)
+    project = tmp_path / "p"
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), "--manifests", str(tmp_path / "all.yaml"),
+                 str(project))
+    assert result.exit_code == 0, result.output
+    loaded = config.load(project / "gen.yaml")
+    assert (loaded.namespace, loaded.release, loaded.ingress.host, loaded.ingress.path_prefix) == \
+        ("data", "wf", "wf.corp.example", "/tools/airflow")
+    assert loaded.ingress.tls.secret_name == "wf-tls" and loaded.ingress.api_group == "traefik.io"
+    assert (loaded.storage.dags.type, loaded.storage.dags.nfs.server, loaded.storage.dags.size) == ("nfs", "nfs.lan", "5Gi")
+    assert (loaded.storage.logs.type, loaded.storage.logs.existing_claim) == ("existingClaim", "task-logs")
+    fernet = next(d for d in yaml.safe_load_all(result.stdout) if d and d["metadata"]["name"] == "wf-fernet-key")
+    assert fernet["stringData"] == {"fernet-key": "ZmVybmV0LWtleS1mb3ItdGVzdHMtMzItYnl0ZXMtb2s="}
+    assert gen("synth", "--config", str(project / "gen.yaml"), "--overlay", "kubernetes-executor").exit_code == 0
+    checked = gen("validate", "--config", str(project / "gen.yaml"), "--overlay", "kubernetes-executor",
+                  "--crds", str(CRDS), "--chart-schema", str(CHART_REFERENCE / "values.schema.json"))
+    assert checked.exit_code == 0, checked.stdout
+    assert all("ZmVybmV0" not in text for text in _files(project).values())
+
+
+def test_a_claim_with_gens_own_name_is_mounted_as_it_is(post, tmp_path):
+    post["storage"].write_text(post["storage"].read_text().replace("airflow-local-dags-folder", "airflow-dags"))
+    result = gen_import(post, tmp_path / "p")
+    assert result.exit_code == 0, result.output
+    dags = config.load(tmp_path / "p" / "gen.yaml").storage.dags
+    assert (dags.type, dags.existing_claim) == ("existingClaim", "airflow-dags")
