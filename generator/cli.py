@@ -117,10 +117,13 @@ def _report_drift(configs: list, selected: list[str] | None) -> None:
             click.echo(f"missing: {where / path} (gen synth would write it)")
         for path in drift.extra:
             click.echo(f"extra: {where / path} (gen synth would remove it)")
+        for line in drift.refused:
+            click.echo(f"refused: {output.printable(line)}")
         if drift:
             stale = True
+            unread = f", {len(drift.refused)} not read" if drift.refused else ""
             click.echo(f"gen: {config.source.label}: {len(drift.changed)} changed, {len(drift.missing)} missing, "
-                       f"{len(drift.extra)} extra; run gen synth and commit the result", err=True)
+                       f"{len(drift.extra)} extra{unread}; run gen synth and commit the result", err=True)
         else:
             click.echo(f"gen: {config.source.label}: generated files are up to date", err=True)
     if stale:

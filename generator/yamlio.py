@@ -152,7 +152,7 @@ def _problem(label: str, exc: yaml.YAMLError) -> str:
     return f"{label}: invalid YAML{where}: {' '.join(str(what).split())}"  # always one line
 
 
-def _open_within(root: Path, relative: str) -> int:
+def open_within(root: Path, relative: str) -> int:
     """A descriptor for root/relative, opened one component at a time without following any link."""
     parts = relative.split("/")
     if relative.startswith("/") or any(part in ("", ".", "..") for part in parts):
@@ -194,7 +194,7 @@ def read_text(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within: Pat
     limit = f"at most {max_bytes} ({max_bytes // MAX_BYTES} MiB) is allowed"
     try:
         if within is not None:
-            handle = _open_within(within, path.as_posix())
+            handle = open_within(within, path.as_posix())
         else:
             handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
     except FileNotFoundError:
