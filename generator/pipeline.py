@@ -137,15 +137,17 @@ def _carry_over(project_dir: Path, stage: Path, selected: Sequence[str]) -> list
             previous = project_dir / tree / name
             if not previous.is_dir() or previous.is_symlink():
                 continue
+            special = []
             for directory, subdirectories, files in os.walk(previous):
                 for entry in [*subdirectories, *files]:
                     path = Path(directory) / entry
                     mode = path.lstat().st_mode
                     if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
-                        problems.append(f"{path.relative_to(project_dir).as_posix()}: is not a regular file (a pipe, "
-                                        f"socket or device); gen keeps the other overlays' files as they are and "
-                                        f"cannot copy it: remove it, or run gen synth without --overlay")
-            if not problems:
+                        special.append(f"{path.relative_to(project_dir).as_posix()}: is not a regular file (a pipe, "
+                                       f"socket or device); gen keeps the other overlays' files as they are and "
+                                       f"cannot copy it: remove it, or run gen synth without --overlay")
+            problems += special
+            if not special:
                 try:
                     shutil.copytree(previous, stage / tree / name, symlinks=True)
                 except (OSError, shutil.Error) as exc:
