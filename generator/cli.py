@@ -80,9 +80,12 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
     """Write dist/base, overlays/<overlay>, the hydrated dist/<overlay> and the cluster wiring.
 
     Output is deterministic; files that are no longer generated are removed. A failing run changes
-    nothing on disk. With --overlay, the other overlays' files are left as they are. With several
-    --config, every config is checked before anything is written, and configs whose outputs would
-    overlap are refused.
+    nothing on disk, and one run at a time holds a project (.gen-lock beside the config). With
+    --overlay, the other overlays' files are left as they are. With several --config, every config is
+    checked before anything is written, and configs whose outputs would overlap are refused.
+
+    Environment: GEN_NODE_TIMEOUT (seconds, default 120) bounds the Node.js start; JSII_NODE names the
+    Node.js binary.
     """
     paths = config_paths or (Path(DEFAULT_CONFIG),)
     selected = _selected(overlays) if overlays else None

@@ -240,8 +240,12 @@ def literal_problems(values: Mapping[str, Any], label: str, config: Config) -> l
     found = []
     for path, why in credential_paths(values):
         hint = _instead(path, config)
-        what = "a credential written here" if why == "is a credential" else f"{why}, so a credential"
-        found.append(f"{label}: {dotted(list(path))}: {what} would be committed to Git; remove it: {hint}")
+        if why == "is a credential":
+            found.append(f"{label}: {dotted(list(path))}: a credential written here would be committed to Git; "
+                         f"remove it: {hint}")
+        else:
+            found.append(f"{label}: {dotted(list(path))}: {why}, so a credential would be committed to Git; "
+                         f"remove it: {hint}")
     return sorted(set(found))
 
 
