@@ -222,6 +222,14 @@ def credential_paths(values: Any) -> list[tuple[tuple[str | int, ...], str]]:
     return found
 
 
+def is_credential(dotted_path: str, value: Any) -> bool:
+    """Whether `value` at the dotted values key `dotted_path` holds a credential, by the rules above."""
+    node: Any = value
+    for key in reversed(dotted_path.split(".")):
+        node = {key: node}
+    return bool(credential_paths(node))
+
+
 def _instead(path: tuple[str | int, ...], config: Config) -> str:
     keys = [str(p) for p in path if not isinstance(p, int)]
     for depth in range(len(keys), 0, -1):
