@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import config as config_module, sync
 from .errors import ConfigError, GenError
-from .schema import dotted, show
+from .schema import dotted, show, with_ecma_patterns
 from .values import deep_merge
 from .yamlio import MAX_BYTES, load_documents
 
@@ -129,7 +129,7 @@ def load_crds(paths: Iterable[Path]) -> dict[tuple[str, str], jsonschema.Draft4V
                     # The API server checks metadata itself; CRDs describe it only as `type: object`.
                     schema.setdefault("properties", {})["metadata"] = {"type": "object"}
                     key = (f"{spec.get('group')}/{version.get('name')}", (spec.get("names") or {}).get("kind"))
-                    schemas[key] = jsonschema.Draft4Validator(schema)
+                    schemas[key] = with_ecma_patterns(jsonschema.Draft4Validator)(schema)
         if not found:
             problems.append(f"{given}: --crds: holds no CustomResourceDefinition")
     if problems:
@@ -180,7 +180,7 @@ class ChartSchema:
         import jsonschema  # a quarter of gen's start-up: imported only when something is checked
 
         validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-        return cls(path=path, validator=validator_class(schema), defaults=defaults)
+        return cls(path=path, validator=with_ecma_patterns(validator_class)(schema), defaults=defaults)
 
     def problems(self, values: dict[str, Any]) -> list[tuple[str, str]]:
         """(path below spec.values, message) for each violation of the values merged over the defaults."""

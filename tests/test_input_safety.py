@@ -362,3 +362,24 @@ def test_system_directories_and_their_parents_are_refused(tmp_path, path):
                                   "/opt/airflow/dags"])
 def test_directories_of_their_own_are_accepted(tmp_path, path):
     load(make_project(tmp_path, _changed("example", "storage.dags.hostPath", path)), "gen.yaml")
+
+
+def test_gen_validate_reads_patterns_of_crds_and_the_chart_schema_as_the_api_server_does(tmp_path):
+    """Go's RE2 and ECMA-262 both read `$` as the end of the text: "abc\\n" breaks `^[a-z]+$` there too."""
+    from generator.validate import ChartSchema
+
+    schema_path = tmp_path / "values.schema.json"
+    schema_path.write_text(json.dumps({"type": "object", "properties": {"a": {"type": "string",
+                                                                              "pattern": "^[a-z]+$"}}}))
+    chart = ChartSchema.load(schema_path)
+    assert chart.problems({"a": "abc"}) == []
+    assert chart.problems({"a": "abc\n"})
+    crd = tmp_path / "crd.yaml"
+    crd.write_text(yaml.safe_dump({
+        "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+        "spec": {"group": "example.com", "names": {"kind": "Thing"}, "versions": [{"name": "v1", "schema": {
+            "openAPIV3Schema": {"type": "object", "properties": {"spec": {"type": "string",
+                                                                          "pattern": "^[a-z]+$"}}}}}]}}))
+    validator = load_crds([crd])[("example.com/v1", "Thing")]
+    assert list(validator.iter_errors({"spec": "abc"})) == []
+    assert list(validator.iter_errors({"spec": "abc\n"}))

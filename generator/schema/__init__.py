@@ -120,6 +120,22 @@ def _pattern(_validator: Any, pattern: str, instance: Any, _schema: dict[str, An
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
 
+def _ecma_pattern(_validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]) -> Any:
+    if isinstance(instance, str) and not ecma_regex(pattern).search(instance):
+        from jsonschema.exceptions import ValidationError  # loaded already: the validator runs
+
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def with_ecma_patterns(validator: Any) -> Any:
+    """`validator` (a jsonschema class) reading `$` in patterns as ECMA-262 and Go's RE2 do: the end of the
+    string. For schemas gen does not own (CRDs, the chart's values schema)."""
+    from jsonschema import validators
+
+    return validators.extend(validator, validators={"pattern": _ecma_pattern})
+
+
 def _integer(_checker: Any, instance: Any) -> bool:
     # jsonschema counts 2.0 as an integer; gen's users mean a count, and range(2.0) fails later.
     return isinstance(instance, int) and not isinstance(instance, bool)
