@@ -117,9 +117,9 @@ def _report_drift(configs: list, selected: list[str] | None) -> None:
             click.echo("".join(difflib.unified_diff(current.splitlines(keepends=True), expected.splitlines(keepends=True),
                                                     f"a/{path}", f"b/{path}")), nl=False)
         for path in drift.missing:
-            click.echo(f"missing: {where / path} (gen synth would write it)")
+            click.echo(f"missing: {output.printable(str(where / path))} (gen synth would write it)")
         for path in drift.extra:
-            click.echo(f"extra: {where / path} (gen synth would remove it)")
+            click.echo(f"extra: {output.printable(str(where / path))} (gen synth would remove it)")
         for line in drift.refused:
             click.echo(f"refused: {output.printable(line)}")
         if drift:
@@ -236,7 +236,7 @@ def validate(config_path: Path, overlays: tuple[str, ...], kube_version: str, cr
         raise Failure(exc.problems) from None
     report = checks.run(config_path, _selected(overlays), validators, label=str(config_path))
     for line in report.lines:
-        click.echo(line)
+        click.echo(output.printable(line))
     click.echo(report.summary())
     if report.problems:
         sys.exit(1)

@@ -129,7 +129,8 @@ def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
 def _load_chart_pin(project_dir: Path) -> tuple[ChartPin | None, list[str]]:
     label = str(CHART_PIN)
     try:
-        raw = load_file(project_dir / CHART_PIN, label)
+        # The chart files are the project's own: a link there (planted in a pull request) is not followed.
+        raw = load_file(CHART_PIN, label, within=project_dir)
     except ConfigError as exc:
         return None, exc.problems
     found = schema.problems(schema.load("chart-pin"), raw, label)
@@ -142,7 +143,7 @@ def _load_chart_pin(project_dir: Path) -> tuple[ChartPin | None, list[str]]:
 def _load_base_values(project_dir: Path) -> tuple[dict[str, Any], list[str]]:
     label = str(BASE_VALUES)
     try:
-        raw = load_file(project_dir / BASE_VALUES, label, empty_ok=True)
+        raw = load_file(BASE_VALUES, label, empty_ok=True, within=project_dir)
     except ConfigError as exc:
         return {}, exc.problems
     if not isinstance(raw, dict):

@@ -241,9 +241,9 @@ def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within
     return [d for d in docs if d is not None]
 
 
-def load_file(path: Path, label: str, *, empty_ok: bool = False) -> Any:
-    """Parse one YAML document strictly. `label` names the file in every message."""
-    docs = load_documents(path, label)
+def load_file(path: Path, label: str, *, empty_ok: bool = False, within: Path | None = None) -> Any:
+    """Parse one YAML document strictly. `label` names the file in every message; `within`: see read_text."""
+    docs = load_documents(path, label, within=within)
     if not docs:
         if empty_ok:
             return {}

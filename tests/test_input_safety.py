@@ -383,3 +383,18 @@ def test_gen_validate_reads_patterns_of_crds_and_the_chart_schema_as_the_api_ser
     validator = load_crds([crd])[("example.com/v1", "Thing")]
     assert list(validator.iter_errors({"spec": "abc"})) == []
     assert list(validator.iter_errors({"spec": "abc\n"}))
+
+
+@pytest.mark.parametrize("name", ["values.yaml", "chart.yaml"])
+def test_a_chart_file_planted_as_a_link_is_not_followed(tmp_path, name):
+    config = make_project(tmp_path / "project")
+    outside = tmp_path / "outside.yaml"
+    outside.write_text("TOKEN_do_not_print: 1\n")
+    planted = tmp_path / "project" / "charts" / "airflow" / name
+    planted.unlink()
+    planted.symlink_to(outside)
+    with pytest.raises(ConfigError) as caught:
+        load(config, "gen.yaml")
+    assert caught.value.problems == [f"charts/airflow/{name}: not read: charts/airflow/{name} is a symbolic link "
+                                     f"(to {outside}); gen reads only regular files inside the project; remove it "
+                                     f"and run gen synth"]
