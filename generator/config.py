@@ -220,6 +220,7 @@ def load(path: Path, label: str | None = None) -> Config:
     found += airflow.problems(config)
     found += cluster.problems(config)
     found += sync.problems(config)
+    found += credentials.setting_url_problems(raw, label)
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import airflow, names
+from . import airflow, names, sync
 from .model import Config
 from .schema import dotted
 
@@ -219,6 +219,30 @@ def credential_paths(values: Any) -> list[tuple[tuple[str | int, ...], str]]:
                 found.append((path, why))
 
     walk(values, (), "", False)
+    return found
+
+
+def setting_url_problems(raw: Any, label: str) -> list[str]:
+    """A URL in a gen.yaml setting (remote.baseLogFolder, ...) is written into a committed file: it may
+    carry no credential. flux.cluster.url is sync's (its hint names flux.cluster.secretName); Helm values
+    are the values guard's."""
+    found = []
+
+    def walk(node: Any, path: list[str | int]) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if not (len(path) == 2 and path[0] == "overlays" and key == "values"):
+                    walk(value, [*path, str(key)])
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, [*path, index])
+        elif isinstance(node, str) and "://" in node and dotted(path) != "flux.cluster.url":
+            why = sync.url_credential_problem(node)
+            if why:
+                found.append(f"{label}: {dotted(path)}: {why}; write the URL without it and keep the credentials "
+                             f"in a Secret")
+
+    walk(raw, [])
     return found
 
 

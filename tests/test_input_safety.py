@@ -398,3 +398,20 @@ def test_a_chart_file_planted_as_a_link_is_not_followed(tmp_path, name):
     assert caught.value.problems == [f"charts/airflow/{name}: not read: charts/airflow/{name} is a symbolic link "
                                      f"(to {outside}); gen reads only regular files inside the project; remove it "
                                      f"and run gen synth"]
+
+
+@pytest.mark.parametrize(("url", "refused"), [("s3://AKIA:secret@bucket/logs", True),
+                                              ("https://user:pw@logs.example.com/airflow", True),
+                                              ("wasb://logs@account.blob.core.windows.net/airflow", False),
+                                              ("s3://bucket/airflow/logs", False)])
+def test_a_url_setting_may_carry_no_password(tmp_path, url, refused):
+    text = _changed("minikube-remote-logs", "storage.logs.remote.baseLogFolder", url)
+    config = make_project(tmp_path, text, fixture="minikube-remote-logs")
+    if not refused:
+        load(config, "gen.yaml")
+        return
+    with pytest.raises(ConfigError) as caught:
+        load(config, "gen.yaml")
+    assert [line for line in caught.value.problems
+            if line.startswith("gen.yaml: storage.logs.remote.baseLogFolder: ") and "committed to Git" in line]
+    assert "secret@" not in " ".join(caught.value.problems) and "pw@" not in " ".join(caught.value.problems)
