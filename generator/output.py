@@ -250,9 +250,8 @@ def project_lock(project_dir: Path) -> Iterator[None]:
     while True:
         try:
             handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            raise OutputError(f"{LOCK_FILE}: cannot take this project's lock: {exc.strerror}; gen writes it "
-                              f"beside the config while a run lasts") from None
+        except OSError as exc:  # the project directory refuses a new file: nothing could be written anyway
+            raise OutputError(f"{project_dir}: cannot write here: {exc.strerror}") from None
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
