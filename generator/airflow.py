@@ -68,6 +68,11 @@ def is_airflow_3(version: Version) -> bool:
     return version >= AIRFLOW_3
 
 
+def ui_component(version: Version) -> str:
+    """The `component` label of the UI's pods: api-server on Airflow 3, webserver on Airflow 2."""
+    return "api-server" if is_airflow_3(version) else "webserver"
+
+
 def ui_service(release: str, version: Version) -> str:
     """The chart's Service in front of the UI: the api-server on Airflow 3, the webserver on Airflow 2."""
     return f"{release}-api-server" if is_airflow_3(version) else f"{release}-webserver"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import airflow, chart_values, cluster, credentials, names, values
+from . import airflow, chart_values, cluster, credentials, database, hardening, names, values
 from .model import Config
 from .runtime import cdk8s
 
@@ -16,10 +16,17 @@ from .runtime import cdk8s
 CHARTS = {
     "airflow": "Namespace, HelmRepository and HelmRelease (or the k3s HelmChart)",
     "cluster": "StorageClass and static PersistentVolumes (cluster-scoped)",
+    "database": "Namespace and the CloudNativePG Cluster (database.type cloudnativepg; dist/database)",
+    "network": "NetworkPolicies: who may connect to the UI and to Redis",
     "provisioner": "local-path-provisioner through Flux (kubeadm only)",
     "storage": "PersistentVolumeClaims gen makes",
-    "traefik": "IngressRoute (and the stripPrefix Middleware in strip mode)",
+    "traefik": "IngressRoute and its Middlewares (security headers, address allowlist, stripPrefix in strip mode)",
 }
+
+
+# Charts written to a directory of their own rather than dist/base: Flux applies dist/database, and
+# waits for the Cluster to be Ready, before the overlay whose migrations need it (see sync.py).
+SEPARATE = {"database": "dist/database"}
 
 
 def release_values(config: Config) -> dict[str, Any]:
@@ -65,6 +72,7 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
     """The objects of every chart, as plain JSON-like dicts, keyed by chart name; empty charts are left out."""
     lib = cdk8s()
     # constructs start Node.js (jsii) on import: only when objects are built
+    from .constructs.network import AirflowNetworkPolicies
     from .constructs.provisioner import LocalPathProvisioner
     from .constructs.release import ReleaseNamespace
     from .constructs.traefik import AirflowRoute
@@ -81,8 +89,26 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
     AirflowRoute(charts["traefik"], "route", namespace=ns, release=release, ingress=config.ingress,
                  service=airflow.ui_service(release, config.airflow_version), port=airflow.UI_PORT)
 
+    if config.network_policies.enabled:
+        charts["network"] = chart("network")
+        AirflowNetworkPolicies(charts["network"], "policies", namespace=ns, release=release,
+                               ui_component=airflow.ui_component(config.airflow_version), ui_port=airflow.UI_PORT,
+                               traefik_namespace=hardening.traefik_namespace(config), redis_port=hardening.REDIS_PORT)
+
     charts["airflow"] = chart("airflow")
-    ReleaseNamespace(charts["airflow"], "namespace", namespace=ns)
+    if config.database.type == database.CLOUDNATIVEPG:
+        # The database is applied first, into the namespace: it holds the Namespace, so that no two Flux
+        # Kustomizations own one object.
+        # constructs start Node.js (jsii) on import: only when objects are built
+        from .constructs.database import MetadataCluster
+
+        charts["database"] = chart("database")
+        ReleaseNamespace(charts["database"], "namespace", namespace=ns)
+        MetadataCluster(charts["database"], "cluster", name=database.cluster_name(config), namespace=ns,
+                        settings=database.cnpg_settings(config), database_name=config.database.name,
+                        owner=config.database.user, secret=credentials.name(config, credentials.spec("metadata")))
+    else:
+        ReleaseNamespace(charts["airflow"], "namespace", namespace=ns)
     _release(charts["airflow"], config)
 
     if cluster.profile(config).gen_installs_provisioner:

@@ -7,7 +7,7 @@ them from here.
 
 from __future__ import annotations
 
-from . import airflow, cluster, credentials, names
+from . import airflow, cluster, credentials, database, hardening, names
 from .airflow import Generated
 from .model import Config
 
@@ -28,14 +28,33 @@ def base_values(config: Config) -> Generated:
     if airflow.is_airflow_3(version):
         # Behind a TLS-terminating proxy uvicorn must trust X-Forwarded-Proto, or redirects go to http://.
         values["apiServer.args"] = (["bash", "-c", "exec airflow api-server --proxy-headers"], "ingress")
-        values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": "*"}], "ingress")
+        # Only Traefik's addresses: any pod that could reach uvicorn could otherwise claim https or a client address.
+        values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": hardening.forwarded_allow_ips(config)}],
+                                   "ingress.trustedProxies")
+    if config.network_policies.enabled and database.uses_bundled(config):  # the chart's PostgreSQL only
+        values.update(_database_policy(config))
     values.update(credentials.base_values(config))
+    if not database.uses_bundled(config):
+        # The metadata Secret names the external server or the CloudNativePG Cluster: no PostgreSQL of the chart's.
+        values["postgresql.enabled"] = (False, "database.type")
     # Under Flux, Helm waits for pods that wait for migrations that run in a post-install hook: a
     # deadlock. Plain Jobs with a stable spec avoid it (chart docs, "Installing with Argo CD, Flux ...").
     for job in ("createUserJob", "migrateDatabaseJob"):
         values[f"{job}.useHelmHooks"] = (False, "the Flux install (Helm hooks deadlock under Flux)")
         values[f"{job}.applyCustomEnv"] = (False, "the Flux install (a stable Job spec survives upgrades)")
     return values
+
+
+def _database_policy(config: Config) -> Generated:
+    """The PostgreSQL subchart's own NetworkPolicy (bitnami postgresql 13.2.24, templates/primary/networkpolicy.yaml):
+    with primaryAccessOnlyFrom it admits, on the database port, only the pods the selector names: Airflow's."""
+    origin = "networkPolicies.enabled"
+    rule = "postgresql.networkPolicy.ingressRules.primaryAccessOnlyFrom"
+    return {
+        "postgresql.networkPolicy.enabled": (True, origin),
+        f"{rule}.enabled": (True, origin),
+        f"{rule}.podSelector": (names.airflow_pod_labels(config.release), origin),
+    }
 
 
 def _volume_values(config: Config, volume: str) -> Generated:
@@ -104,6 +123,10 @@ def overlay_values(overlay: str, config: Config) -> Generated:
         # Without Celery the chart still renders Redis and its broker Secret unless told not to.
         values["redis.enabled"] = (False, "the Kubernetes executor (no broker)")
         values["flower.enabled"] = (False, "the Kubernetes executor (no Celery)")
+        # Unless a broker Secret is named, the chart makes its own pre-install hook Secret <release>-broker-url
+        # holding the text `%!s(<nil>)`, whatever the executor. No pod of this overlay reads it.
+        values["data.brokerUrlSecretName"] = (credentials.name(config, credentials.spec("brokerUrl")),
+                                              "the Kubernetes executor (keeps the chart from making a broker Secret)")
         values.update(_task_pods(config))
     else:
         values.update(_celery_workers(config))

@@ -1,7 +1,7 @@
 """Load and validate gen.yaml and the chart files beside it into the model's frozen dataclasses.
 
 The loader composes the schema, the model and the rule modules (airflow, cluster, sync, credentials,
-rules). This is the one validation point: after `load` returns, nothing else looks at raw dicts or
+database, hardening, rules). This is the one validation point: after `load` returns, nothing else looks at raw dicts or
 re-checks input. Every problem found is reported at once, one line each.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airflow, chart_values, cluster, credentials, rules, schema, sync, values
+from . import airflow, chart_values, cluster, credentials, database, hardening, rules, schema, sync, values
 from .errors import ConfigError
 from .model import ChartPin, Config, Source, Version
 from .yamlio import load_file
@@ -74,7 +74,8 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
         elif is_dataclass(hint):
             value = _build(hint, value)
         elif typing.get_origin(hint) is tuple:
-            value = tuple(value)
+            item = typing.get_args(hint)[0]
+            value = tuple(_build(item, v) if is_dataclass(item) else v for v in value)
         kwargs[f.name] = value
     return cls(**kwargs)
 
@@ -220,12 +221,14 @@ def load(path: Path, label: str | None = None) -> Config:
     found += airflow.problems(config)
     found += cluster.problems(config)
     found += sync.problems(config)
+    found += database.problems(config)
     found += credentials.setting_url_problems(raw, label)
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)
     found += _chart_rules(config)
     found += rules.problems(config)
+    found += hardening.problems(config)
     if not found:  # conflicts are only meaningful for a coherent config
         found += _generated_conflicts(config)
     if found:

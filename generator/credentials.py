@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import airflow, names, sync
+from . import airflow, database, names, sync
 from .model import Config
 from .schema import dotted
 
@@ -43,6 +43,10 @@ def _airflow_2(config: Config, _overlay: str) -> bool:
     return not airflow.is_airflow_3(config.airflow_version)
 
 
+def _bundled(config: Config, _overlay: str) -> bool:
+    return database.uses_bundled(config)
+
+
 def _celery(config: Config, overlay: str) -> bool:
     return "Celery" in airflow.executor(overlay, config)
 
@@ -54,7 +58,7 @@ SPECS = (
     SecretSpec("webserverSecretKey", "webserver-secret-key", ("webserver-secret-key",),
                "webserverSecretKeySecretName", _airflow_2),
     SecretSpec("postgresql", "postgresql", ("postgres-password", "password"), "postgresql.auth.existingSecret",
-               _always),
+               _bundled),
     SecretSpec("metadata", "metadata", ("connection",), "data.metadataSecretName", _always),
     SecretSpec("redisPassword", "redis-password", ("password",), "redis.passwordSecretName", _celery),
     SecretSpec("brokerUrl", "broker-url", ("connection",), "data.brokerUrlSecretName", _celery),
@@ -123,6 +127,8 @@ def secret_namespace(config: Config, secret: SecretSpec) -> str:
 
 
 def secret_keys(config: Config, secret: SecretSpec) -> tuple[str, ...]:
+    if secret.setting == "metadata":
+        return metadata_keys(config)
     return (K3S_VALUES_KEY,) if secret.setting == "adminPassword" and k3s_engine(config) else secret.keys
 
 
@@ -281,31 +287,59 @@ def literal_problems(values: Mapping[str, Any], label: str, config: Config) -> l
     return sorted(set(found))
 
 
+def metadata_keys(config: Config) -> tuple[str, ...]:
+    """CloudNativePG bootstraps the owner from the same Secret: basic-auth keys beside `connection`."""
+    if config.database.type == database.CLOUDNATIVEPG:
+        return ("username", "password", "connection")
+    return spec("metadata").keys
+
+
+def secret_type(config: Config, secret: SecretSpec) -> str:
+    if secret.setting == "metadata" and config.database.type == database.CLOUDNATIVEPG:
+        return "kubernetes.io/basic-auth"  # what CloudNativePG requires of bootstrap.initdb.secret
+    return "Opaque"
+
+
 def required(config: Config, overlays: Sequence[str]) -> list[tuple[SecretSpec, str]]:
     """The Secrets the selected overlays read, in a stable order: (spec, name)."""
     return [(s, name(config, s)) for s in SPECS if any(s.needed(config, o) for o in overlays)]
 
 
-def _password() -> str:
-    # URL-safe, so it can stand inside a connection URL without escaping.
+def new_password() -> str:
+    # URL-safe, so it can stand inside a connection URL (and a quoted SQL string) without escaping.
     return random.token_urlsafe(24)
 
 
-def fill(config: Config, overlays: Sequence[str]) -> list[dict[str, Any]]:
-    """Secret manifests with fresh random values of the right form. Never written to a file by gen."""
-    postgres, redis = _password(), _password()
+_password = new_password
+
+
+def fill(config: Config, overlays: Sequence[str], owner_password: str | None = None) -> list[dict[str, Any]]:
+    """Secret manifests with fresh random values of the right form. Never written to a file by gen.
+
+    `owner_password` is the database owner's (external, cloudnativepg); the caller passes it when it
+    also prints it elsewhere, as `gen secrets` does in the SQL for an external server.
+    """
+    postgres, redis, owner = _password(), _password(), owner_password or _password()
     host = f"{config.release}-postgresql.{config.namespace}"
+    if database.uses_bundled(config):
+        metadata = {"connection": f"postgresql://postgres:{postgres}@{host}:5432/postgres?sslmode=disable"}
+    elif config.database.type == database.CLOUDNATIVEPG:
+        metadata = {"username": config.database.user, "password": owner,
+                    "connection": database.connection(config, owner)}
+    else:
+        metadata = {"connection": database.connection(config, owner)}
     content = {
         "fernetKey": {"fernet-key": base64.urlsafe_b64encode(random.token_bytes(32)).decode()},
         "apiSecretKey": {"api-secret-key": random.token_urlsafe(32)},
         "jwtSecret": {"jwt-secret": random.token_urlsafe(32)},
         "webserverSecretKey": {"webserver-secret-key": random.token_urlsafe(32)},
         "postgresql": {"postgres-password": postgres, "password": _password()},
-        "metadata": {"connection": f"postgresql://postgres:{postgres}@{host}:5432/postgres?sslmode=disable"},
+        "metadata": metadata,
         "redisPassword": {"password": redis},
         "brokerUrl": {"connection": f"redis://:{redis}@{config.release}-redis:6379/0"},
         "adminPassword": _admin_content(config, _password()),
     }
-    return [{"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+    return [{"apiVersion": "v1", "kind": "Secret", "type": secret_type(config, s),
              "metadata": {"name": secret_name, "namespace": secret_namespace(config, s)},
              "stringData": content[s.setting]} for s, secret_name in required(config, overlays)]
+

@@ -20,12 +20,13 @@ from typing import Any
 import yaml
 
 from . import config as config_module, pipeline, values
+from .changes import WIRING, Finding, classify
 from .config import BASE_VALUES, CHART_PIN
 from .errors import GenError
 from .model import Config
 from .yamlio import dump_documents
 
-WIRING = "cluster wiring"  # the section for clusters/<name>/airflow.yaml
+DATABASE = "database"  # the section for dist/database (the CloudNativePG Cluster)
 ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
 
@@ -72,6 +73,7 @@ class SectionDiff:
 
     name: str
     changes: list[ObjectChange] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)  # what the cluster refuses or what loses data
 
     def count(self, status: str) -> int:
         return sum(1 for change in self.changes if change.status == status)
@@ -107,11 +109,13 @@ def _objects(text: str | None) -> dict[ObjectKey, dict[str, Any]]:
     return found
 
 
-def compare(name: str, before: str | None, after: str | None) -> SectionDiff:
+def compare(name: str, before: str | None, after: str | None, old_config: Config | None = None,
+            new_config: Config | None = None) -> SectionDiff:
     old, new = _objects(before), _objects(after)
-    changes = [ObjectChange(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
+    changed = [ObjectChange(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
                if old.get(key) != new.get(key)]
-    return SectionDiff(name, changes)
+    found = classify(name, list(old.values()), list(new.values()), old_config, new_config)
+    return SectionDiff(name, changed, found)
 
 
 # --- the two sides -------------------------------------------------------------------------------
@@ -162,12 +166,15 @@ def _sections(files: dict[str, str] | None, selected: Sequence[str]) -> dict[str
     files = files or {}
     sections: dict[str, str | None] = {
         name: files.get(f"dist/{name}/{pipeline.HYDRATED_FILE}") for name in selected}
+    sections[DATABASE] = "".join(text for path, text in sorted(files.items())
+                                 if path.startswith("dist/database/") and not path.endswith("/kustomization.yaml")) or None
     sections[WIRING] = "".join(text for path, text in sorted(files.items()) if path.startswith("clusters/")) or None
     return sections
 
 
 def diff(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> list[SectionDiff]:
-    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` and the working tree."""
+    """Per selected overlay (and the CloudNativePG database and the cluster wiring, where there are any), the objects
+    that differ between `ref` and the working tree."""
     config = config_module.load(config_path, label)
     commit = _checked_ref(config.source.project_dir, ref)
     with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
@@ -179,8 +186,8 @@ def diff(config_path: Path, ref: str, selected: Sequence[str], label: str | None
         after = {**rendered[0], **pipeline.render_sync(config)}
         before = {**rendered[1], **pipeline.render_sync(old)} if old else None
     previous, current = _sections(before, selected), _sections(after, selected)
-    return [compare(name, previous[name], current[name]) for name in current
-            if name != WIRING or previous[name] or current[name]]
+    return [compare(name, previous[name], current[name], old, config) for name in current
+            if name not in (WIRING, DATABASE) or previous[name] or current[name]]
 
 
 # --- reports -------------------------------------------------------------------------------------
@@ -189,13 +196,18 @@ def has_changes(sections: Sequence[SectionDiff]) -> bool:
     return any(section.changes for section in sections)
 
 
+def findings(sections: Sequence[SectionDiff]) -> list[Finding]:
+    """Every change that needs care before merging, in section order."""
+    return [finding for section in sections for finding in section.findings]
+
+
 def _counts(section: SectionDiff) -> str:
     return ", ".join(f"{section.count(s)} {s}" for s in ("added", "removed", "changed"))
 
 
 def text(sections: Sequence[SectionDiff], base_label: str) -> str:
     """A terminal report: per section the objects, their value changes, then their YAML diffs."""
-    out = []
+    out = [finding.line for finding in findings(sections)]  # before anything else
     for section in sections:
         out.append(f"== {section.name}: " + (_counts(section) if section.changes else "no change"))
         for change in section.changes:
@@ -217,6 +229,11 @@ def markdown(sections: Sequence[SectionDiff], base_label: str) -> str:
     out = [f"### gen diff: `{base_label}` → working tree", ""]
     if not has_changes(sections):
         return "\n".join(out + ["No change to the generated manifests."]) + "\n"
+    dangers = findings(sections)
+    if dangers:
+        out += ["#### Needs care before merging", ""]
+        out += [f"- `{finding.line.replace('`', chr(39))}`" for finding in dangers]
+        out += [""]
     out += ["| overlay | added | removed | changed |", "|---|---:|---:|---:|"]
     out += [f"| {s.name} | {s.count('added')} | {s.count('removed')} | {s.count('changed')} |" for s in sections]
     for section in sections:

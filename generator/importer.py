@@ -91,22 +91,26 @@ class Imported:
     config: Config
 
 
-def _get(tree: Any, dotted: str) -> Any:
+_ABSENT = object()
+
+
+def _node(tree: Any, dotted: str) -> Any:
+    """The value at a dotted key path, or _ABSENT where the path does not exist."""
     node = tree
     for part in dotted.split("."):
         if not isinstance(node, Mapping) or part not in node:
-            return None
+            return _ABSENT
         node = node[part]
     return node
 
 
+def _get(tree: Any, dotted: str) -> Any:
+    node = _node(tree, dotted)
+    return None if node is _ABSENT else node
+
+
 def _has(tree: Any, dotted: str) -> bool:
-    node = tree
-    for part in dotted.split("."):
-        if not isinstance(node, Mapping) or part not in node:
-            return False
-        node = node[part]
-    return True
+    return _node(tree, dotted) is not _ABSENT
 
 
 def _under(path: str, prefixes: Sequence[str]) -> bool:

@@ -104,6 +104,14 @@ class TlsConfig:
 
 
 @dataclass(frozen=True)
+class MiddlewareRef:
+    """A Traefik Middleware the user already runs (forward auth, rate limit, ...), attached to the route."""
+
+    name: str
+    namespace: str | None = None  # the release namespace
+
+
+@dataclass(frozen=True)
 class IngressConfig:
     host: str
     path_prefix: str
@@ -111,6 +119,16 @@ class IngressConfig:
     tls: TlsConfig
     prefix_mode: str
     api_group: str = "traefik.io"
+    middlewares: tuple[MiddlewareRef, ...] = ()
+    security_headers: bool = True
+    allow_from: tuple[str, ...] = ()
+    traefik_namespace: str | None = None  # None: the distribution's (see hardening.traefik_namespace)
+    trusted_proxies: tuple[str, ...] | None = None  # None: the distribution's pod network
+
+
+@dataclass(frozen=True)
+class NetworkPoliciesConfig:
+    enabled: bool = True
 
 
 @dataclass(frozen=True)
@@ -186,6 +204,35 @@ class SecretsConfig:
 
 
 @dataclass(frozen=True)
+class ExternalDatabaseConfig:
+    """A PostgreSQL server gen does not run (database.type external)."""
+
+    host: str
+    port: int = 5432
+    sslmode: str = "require"
+
+
+@dataclass(frozen=True)
+class CloudNativePGConfig:
+    """The CloudNativePG Cluster gen emits (database.type cloudnativepg). Defaults match the schema's."""
+
+    instances: int = 1
+    size: str = "10Gi"
+    storage_class_name: str | None = None
+
+
+@dataclass(frozen=True)
+class DatabaseConfig:
+    """The metadata database: the chart's bundled PostgreSQL, an external server, or a CloudNativePG Cluster."""
+
+    type: str = "bundled"
+    name: str = "airflow"
+    user: str = "airflow"
+    external: ExternalDatabaseConfig | None = None
+    cloudnativepg: CloudNativePGConfig | None = None
+
+
+@dataclass(frozen=True)
 class OverlayConfig:
     values: dict[str, Any]
     executor: str = "auto"
@@ -227,7 +274,9 @@ class Config:
     gitops: GitOpsConfig
     workers: WorkersConfig
     secrets: SecretsConfig
+    network_policies: NetworkPoliciesConfig
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
+    database: DatabaseConfig = field(default_factory=DatabaseConfig)
     # Not from gen.yaml: read from the files beside it.
     chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
     base_values: dict[str, Any] = field(default_factory=dict, metadata={"derived": True})

@@ -37,3 +37,24 @@ def strip_prefix_middleware(release: str) -> str:
 # Where k3s's helm-controller watches HelmChart objects (GITOPS.md §3); the HelmChart and the Secrets
 # it reads live here, whatever the release namespace.
 K3S_NAMESPACE = "kube-system"
+
+
+def security_headers_middleware(release: str) -> str:
+    return f"{release}-security-headers"
+
+
+def allow_list_middleware(release: str) -> str:
+    return f"{release}-allow-from"
+
+
+def ui_network_policy(release: str) -> str:
+    return f"{release}-ui-ingress"
+
+
+def redis_network_policy(release: str) -> str:
+    return f"{release}-redis-ingress"
+
+
+def airflow_pod_labels(release: str) -> dict[str, str]:
+    """Labels every pod the chart runs for a release carries (components, jobs, task pods), Redis included."""
+    return {"tier": "airflow", "release": release}

@@ -157,6 +157,16 @@ def write_atomically(target: Path, text: str) -> None:
 
     Raises OutputError naming `target`: `cannot write here` when its directory refuses a new file.
     """
+    temporary = _temporary_beside(target, text)
+    try:
+        os.replace(temporary, target)
+    except OSError as exc:
+        temporary.unlink(missing_ok=True)
+        raise OutputError(f"{target}: cannot write: {exc.strerror}") from None
+
+
+def _temporary_beside(target: Path, text: str) -> Path:
+    """`text` in a new temporary file in `target`'s directory, ready to be renamed or linked into place."""
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     except OSError as exc:
@@ -164,10 +174,10 @@ def write_atomically(target: Path, text: str) -> None:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
             stream.write(text)
-        os.replace(temporary, target)
     except OSError as exc:
         Path(temporary).unlink(missing_ok=True)
         raise OutputError(f"{target}: cannot write: {exc.strerror}") from None
+    return Path(temporary)
 
 
 def refuse_existing(project_dir: Path, files: Mapping[str, str] | Sequence[str]) -> None:
@@ -203,12 +213,10 @@ def create_files(project_dir: Path, files: Mapping[str, str]) -> None:
             target = project_dir / relative
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
-                handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
             except OSError as exc:
                 raise OutputError(f"{target}: cannot write here: {exc.strerror}") from None
+            temporary = _temporary_beside(target, text)
             try:
-                with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                    stream.write(text)
                 os.link(temporary, target)  # fails with EEXIST: never replaces a file
             except FileExistsError:
                 raise OutputError(f"{target}: already exists; gen never overwrites a file: move it away or "
@@ -216,7 +224,7 @@ def create_files(project_dir: Path, files: Mapping[str, str]) -> None:
             except OSError as exc:
                 raise OutputError(f"{target}: cannot write: {exc.strerror}") from None
             finally:
-                Path(temporary).unlink(missing_ok=True)
+                temporary.unlink(missing_ok=True)
             created.append(target)
     except OutputError:
         for path in created:
@@ -391,16 +399,7 @@ def prepared_files(project_dir: Path, files: Mapping[str, str], remove: Sequence
                 except OSError as exc:
                     raise OutputError(f"{relative}: cannot write: {exc.strerror}") from None
                 prepared.made_dirs.append(directory)
-            try:
-                handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.gen-new-", dir=target.parent)
-            except OSError as exc:
-                raise OutputError(f"{relative}: cannot write here: {exc.strerror}") from None
-            prepared.writes.append((Path(temporary), target))
-            try:
-                with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as stream:
-                    stream.write(text)
-            except OSError as exc:
-                raise OutputError(f"{relative}: cannot write: {exc.strerror}") from None
+            prepared.writes.append((_temporary_beside(target, text), target))
         prepared.removals = [project_dir / relative for relative in remove]
         yield prepared
     finally:

@@ -17,7 +17,9 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import app, cache, config as config_module, freshness, kustomize, output, overlays, sync
+import yaml
+
+from . import app, cache, changes, config as config_module, freshness, kustomize, output, overlays, sync
 from .airflow import OVERLAYS
 from .model import Config
 from .errors import ConfigError, OutputError
@@ -31,6 +33,7 @@ class SynthResult:
     project_dir: Path
     overlays: tuple[str, ...]
     files: tuple[str, ...]  # relative to project_dir, sorted
+    findings: tuple[changes.Finding, ...] = ()  # what replacing the files on disk does in the cluster
 
 
 @dataclass(frozen=True)
@@ -53,11 +56,17 @@ def _kustomization(resources: list[str]) -> dict:
 def render_sources(config: Config, selected: Sequence[str]) -> dict[str, str]:
     """dist/base and overlays/<selected>: relative path -> text."""
     head = output.header(config.source.name)
-    files = {}
+    files, separate = {}, {}
     for chart, objects in app.build(config).items():
-        files[f"dist/base/{chart}.yaml"] = head + dump_documents(objects)
+        if chart in app.SEPARATE:
+            directory = app.SEPARATE[chart]
+            separate[f"{directory}/{chart}.yaml"] = head + dump_documents(objects)
+            separate[f"{directory}/{overlays.KUSTOMIZATION}"] = head + dump_documents([_kustomization([f"{chart}.yaml"])])
+        else:
+            files[f"dist/base/{chart}.yaml"] = head + dump_documents(objects)
     base_files = sorted(Path(p).name for p in files)
     files[f"dist/base/{overlays.KUSTOMIZATION}"] = head + dump_documents([_kustomization(base_files)])
+    files.update(separate)
     overlay_kustomization = head + dump_documents([overlays.kustomization(config)])  # the same for every overlay
     for name in selected:
         files[f"overlays/{name}/{overlays.KUSTOMIZATION}"] = overlay_kustomization
@@ -261,6 +270,8 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
             problems += _sync_target_problems(config, stage)
         if problems:
             raise ConfigError(problems)
+        findings = [_replaced(config, files, sync_files, names)
+                    for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
         # Everything that can be checked is checked before the first rename: a tree that cannot be
         # replaced, a directory or a link where a wiring file goes. The wiring files are written beside
         # their targets now, so that putting them in place is one rename each.
@@ -280,8 +291,36 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
         for config, files, sync_files in zip(configs, rendered, syncs, strict=True):
             freshness.record(freshness.inputs_key(config.source.path, names), {**files, **sync_files})
     return [SynthResult(project_dir=config.source.project_dir, overlays=names,
-                        files=tuple(sorted({**files, **sync_files})))
-            for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
+                        files=tuple(sorted({**files, **sync_files})), findings=found)
+            for config, files, sync_files, found in zip(configs, rendered, syncs, findings, strict=True)]
+
+
+def _replaced(config: Config, files: dict[str, str], sync_files: dict[str, str],
+              names: Sequence[str]) -> tuple[changes.Finding, ...]:
+    """The findings of each hydrated overlay (and the cluster wiring) on disk against what replaces it."""
+    project_dir = config.source.project_dir
+    pairs = [(name, _existing(project_dir, f"dist/{name}/{HYDRATED_FILE}"), files[f"dist/{name}/{HYDRATED_FILE}"])
+             for name in names]
+    wiring = [_existing(project_dir, path) for path in _owned_sync_files(config)]
+    if any(text is not None for text in wiring):
+        pairs.append((changes.WIRING, "".join(text for text in wiring if text), "".join(sync_files.values())))
+    found = []
+    for name, before, after in pairs:
+        if before is None or before == after:
+            continue
+        try:
+            found += changes.classify_text(name, before, after, None, config)
+        except yaml.YAMLError:
+            continue  # a hand-edited file gen cannot read: the diff of the files is all there is to see
+    return tuple(found)
+
+
+def _existing(project_dir: Path, relative: str) -> str | None:
+    """The file gen is about to replace, when it is a regular file reached without following a link."""
+    try:
+        return read_text(Path(relative), relative, max_bytes=READ_LIMIT, within=project_dir)
+    except ConfigError:
+        return None
 
 
 def synth(config_path: Path, selected: Sequence[str] | None = None, label: str | None = None) -> SynthResult:

@@ -8,21 +8,12 @@ major than the chart renders for. Each rule returns one line per problem, with w
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 
 from . import credentials
 from .model import Config
+from .quantities import quantity
 
-_SUFFIXES = {"": 1, "m": Decimal("0.001"), "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15,
-             "E": 10**18, "Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_QUANTITY = re.compile(r"([0-9]+(?:\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?")
 _VERSION_TAG = re.compile(r"^(?:[a-z]+-)?(\d+)\.\d+\.\d+")
-
-
-def quantity(value: str | int) -> Decimal | None:
-    """A Kubernetes quantity as a number (`500m` -> 0.5, `1Gi` -> 1073741824); None if it is not one."""
-    match = _QUANTITY.fullmatch(str(value))  # fullmatch: no trailing newline
-    return Decimal(match[1]) * _SUFFIXES[match[2] or ""] if match else None
 
 
 def _names(config: Config) -> list[str]:

@@ -11,6 +11,7 @@ import posixpath
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from . import database
 from .model import Config
 
 CLUSTERS = "clusters"
@@ -32,8 +33,35 @@ def object_name(config: Config) -> str:
 def overlay_path(config: Config) -> str:
     """The Kustomization's path: the hydrated overlay, relative to the repository root, as Flux writes it."""
     assert config.flux.cluster is not None
-    joined = posixpath.normpath(posixpath.join(config.flux.cluster.path, "dist", config.flux.cluster.overlay))
-    return f"./{joined}"
+    return _repository_path(config, "dist", config.flux.cluster.overlay)
+
+
+def _repository_path(config: Config, *parts: str) -> str:
+    assert config.flux.cluster is not None
+    return f"./{posixpath.normpath(posixpath.join(config.flux.cluster.path, *parts))}"
+
+
+def separate_database(config: Config) -> bool:
+    """CloudNativePG: the Cluster has a Kustomization of its own, which the overlay's depends on."""
+    return config.database.type == database.CLOUDNATIVEPG
+
+
+def database_object_name(config: Config) -> str:
+    return f"{object_name(config)}-database"
+
+
+def database_path(config: Config) -> str:
+    return _repository_path(config, "dist", "database")
+
+
+# Healthy once CloudNativePG reports the Cluster's condition Ready as True (its instances run and the
+# primary accepts connections). Before the operator writes that condition Flux keeps waiting, up to the
+# Kustomization's timeout.
+CLUSTER_HEALTH = {
+    "apiVersion": database.CNPG_API_VERSION,
+    "kind": database.CNPG_KIND,
+    "current": "has(status.conditions) && status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')",
+}
 
 
 def repository_root(start: Path) -> Path | None:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 
-from . import config as config_module, sync
+from . import config as config_module, database, sync
 from .errors import ConfigError, GenError
 from .schema import dotted, show, with_ecma_patterns
 from .values import deep_merge
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import jsonschema
 
 HYDRATED = Path("dist/{overlay}/manifests.yaml")
+DATABASE = Path("dist/database/database.yaml")
 MANIFESTS_MAX_BYTES = 16 * MAX_BYTES
 CRD_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -363,7 +364,8 @@ def _check_file(report: Report, project_dir: Path, overlay: str, relative: str, 
 
 
 def run(config_path: Path, overlays: Sequence[str], validators: Validators, label: str | None = None) -> Report:
-    """Run the config rules, then validate dist/<overlay>/manifests.yaml for each overlay and the cluster wiring."""
+    """Run the config rules, then validate dist/<overlay>/manifests.yaml for each overlay, dist/database (with a
+    CloudNativePG database) and the cluster wiring."""
     report = Report(overlays=tuple(overlays))
     config = None
     try:
@@ -372,6 +374,10 @@ def run(config_path: Path, overlays: Sequence[str], validators: Validators, labe
         report.add(exc.problems, problem=True)
     for overlay in overlays:
         _overlay(report, config_path.parent, overlay, validators)
+    if config is not None and sync.separate_database(config):  # dist/database: the CloudNativePG Cluster
+        _check_file(report, config_path.parent, "database", DATABASE.as_posix(), validators)
+    if config is not None:
+        report.add([f"warning: {line}" for line in database.warnings(config)], problem=False)
     wiring = sync.file_path(config) if config is not None else None
     if wiring:  # clusters/<name>/airflow.yaml: the GitRepository and Kustomization Flux applies first
         _check_file(report, config_path.parent, wiring, wiring, validators)

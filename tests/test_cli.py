@@ -25,10 +25,11 @@ def test_synth_writes_base_overlays_and_hydrated_output(tmp_path):
     config = make_project(tmp_path)
     result = synth("--config", str(config))
     assert result.exit_code == 0, result.output
-    assert result.output == (f"gen: wrote 17 files for celery-executor, kubernetes-executor, "
+    assert result.output == (f"gen: wrote 18 files for celery-executor, kubernetes-executor, "
                              f"celery-kubernetes-executor in {tmp_path}\n")
     assert sorted(tree(tmp_path, "dist", "overlays")) == sorted(
-        [f"dist/base/{name}.yaml" for name in ("airflow", "cluster", "kustomization", "storage", "traefik")]
+        [f"dist/base/{name}.yaml" for name in ("airflow", "cluster", "kustomization", "network", "storage",
+                                                     "traefik")]
         + [f"dist/{o}/{f}" for o in OVERLAYS for f in ("kustomization.yaml", "manifests.yaml")]
         + [f"overlays/{o}/{f}" for o in OVERLAYS for f in ("helmrelease-values.yaml", "kustomization.yaml")])
     assert not list(tmp_path.glob(".gen-staging-*"))

@@ -212,7 +212,7 @@ def test_a_storage_class_claim_has_no_selector_or_volume_name(synthesized):
 
 def test_the_legacy_traefik_group_is_used_for_every_traefik_object(synthesized):
     objects = documents((synthesized["kubeadm-legacy"] / "dist" / "base" / "traefik.yaml").read_text())
-    assert sorted(o["kind"] for o in objects) == ["IngressRoute", "Middleware"]
+    assert sorted(o["kind"] for o in objects) == ["IngressRoute", "Middleware", "Middleware"]  # headers, stripPrefix
     assert {o["apiVersion"] for o in objects} == {"traefik.containo.us/v1alpha1"}
 
 

@@ -40,6 +40,7 @@ def test_keep_mode_routes_the_prefix_unchanged_to_the_api_server(synthesized):
     assert route["spec"] == {
         "entryPoints": ["web", "websecure"],
         "routes": [{"kind": "Rule", "match": "Host(`tools.example.org`) && PathPrefix(`/tools/airflow`)",
+                    "middlewares": [{"name": "orchestrator-security-headers", "namespace": "data-platform"}],
                     "services": [{"kind": "Service", "name": "orchestrator-api-server", "port": 8080}]}],
         "tls": {"secretName": "tools-example-org-tls"},
     }
@@ -49,7 +50,8 @@ def test_strip_mode_adds_the_posts_middleware_for_the_airflow_2_webserver(synthe
     found = objects(synthesized["airflow2-strip"], "traefik.yaml")
     assert found[("Middleware", "airflow-strip-prefix")]["spec"] == {"stripPrefix": {"prefixes": ["/airflow"]}}
     route = found[("IngressRoute", "airflow")]["spec"]["routes"][0]
-    assert route["middlewares"] == [{"name": "airflow-strip-prefix", "namespace": "airflow"}]
+    assert route["middlewares"] == [{"name": "airflow-security-headers", "namespace": "airflow"},
+                                    {"name": "airflow-strip-prefix", "namespace": "airflow"}]
     assert route["services"][0]["name"] == "airflow-webserver"
     release = objects(synthesized["airflow2-strip"], "airflow.yaml")[("HelmRelease", "airflow")]
     assert release["spec"]["values"]["config"]["webserver"]["base_url"] == "https://home.example.net"

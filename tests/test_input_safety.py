@@ -22,7 +22,7 @@ import yaml
 from click.testing import CliRunner
 from hypothesis import given, settings, strategies as st
 
-from generator import credentials, output, rules, schema, sync
+from generator import credentials, output, schema, sync
 from generator.cli import cli
 from generator.config import load
 from generator.errors import ConfigError, GenError
@@ -76,11 +76,6 @@ def test_every_schema_pattern_refuses_a_trailing_control_character(where, patter
 def test_the_ecma_reading_of_a_pattern_keeps_escaped_and_bracketed_dollars():
     assert schema.ecma_regex(r"^a\$b[$]$").pattern == r"^a\$b[$]\Z"
     assert schema.ecma_regex("^(a|b$)").search("b") and not schema.ecma_regex("^(a|b$)").search("b\n")
-
-
-@pytest.mark.parametrize("text", ["1Gi\n", "500m\r", " 1Gi"])
-def test_a_quantity_with_a_line_break_is_no_quantity(text):
-    assert rules.quantity(text) is None
 
 
 @pytest.mark.parametrize("text", ["3.1.7\n", " 3.1.7", "3.1.7\r"])

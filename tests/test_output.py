@@ -40,7 +40,7 @@ def test_every_generated_file_starts_with_a_header_naming_gen_and_the_config(syn
 def test_every_object_passes_the_real_schemas(synthesized, name, kube_version):
     root = synthesized[name]
     files = sorted(root.glob("dist/*/manifests.yaml")) + sorted(root.glob("dist/base/*.yaml")) + sorted(
-        root.glob("clusters/*/airflow.yaml"))
+        root.glob("dist/database/*.yaml")) + sorted(root.glob("clusters/*/airflow.yaml"))
     objects = [obj for path in files if path.name != "kustomization.yaml" for obj in documents(path.read_text())]
     assert len(objects) >= 4 * 4
     problems = [p for obj in objects for p in object_problems(obj, kube_version)]
@@ -53,11 +53,13 @@ def test_the_validators_catch_what_they_should(synthesized):
     claim = documents((base / "storage.yaml").read_text())[0]
     claim["spec"]["bogusField"] = 1
     release = next(o for o in documents((base / "airflow.yaml").read_text()) if o["kind"] == "HelmRelease")
-    route = documents((base / "traefik.yaml").read_text())[0]
+    route = next(o for o in documents((base / "traefik.yaml").read_text()) if o["kind"] == "IngressRoute")
+    policy = documents((base / "network.yaml").read_text())[0]
+    policy["spec"]["podSelector"]["matchLabel"] = {"tier": "airflow"}
     route["spec"]["routes"][0]["typo"] = True
     bad_values = {**release, "spec": {**release["spec"], "values": {"executor": "Celery, Kubernetes"}}}
     bad_release = {**release, "spec": {**release["spec"], "timeout": "15 minutes"}}
-    for broken in (claim, route, bad_values, bad_release):
+    for broken in (claim, route, policy, bad_values, bad_release):
         assert object_problems(broken, "1.37.0"), broken["kind"]
 
 
@@ -111,4 +113,4 @@ def test_output_is_identical_across_hash_seeds_and_working_directories(tmp_path)
                         str(relative)], cwd=cwd, env=env, check=True, capture_output=True)
         runs.append(tree(project, "dist", "overlays"))
     assert runs[0] == runs[1]
-    assert len(runs[0]) == 17
+    assert len(runs[0]) == 18

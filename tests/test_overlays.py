@@ -113,7 +113,7 @@ def test_hydrated_release_keeps_base_values_and_applies_the_patch(synthesized, o
     kinds = sorted(o["kind"] for o in objects)
     assert kinds == sorted(["Namespace", "StorageClass", "PersistentVolume", "PersistentVolume",
                             "PersistentVolumeClaim", "PersistentVolumeClaim", "HelmRepository", "HelmRelease",
-                            "IngressRoute"])
+                            "IngressRoute", "Middleware", "NetworkPolicy", "NetworkPolicy"])
 
 
 def test_the_overlay_kustomization_points_at_the_base_and_patches_the_release(synthesized):

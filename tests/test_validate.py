@@ -41,7 +41,7 @@ def edit_hydrated(project, overlay, change):
 
 def test_generated_output_passes_every_validator(project):
     code, lines = gen_validate(project, "--crds", str(CRDS), "--chart-schema", SCHEMA)
-    assert (code, lines) == (0, [f"gen validate: 27 objects in {ALL}: 27 valid, 0 not checked, 0 problems"])
+    assert (code, lines) == (0, [f"gen validate: 36 objects in {ALL}: 36 valid, 0 not checked, 0 problems"])
 
 
 @pytest.mark.parametrize("kube_version", ["1.30", "1.37", "v1.33.2"])
@@ -65,7 +65,9 @@ def test_custom_resources_without_a_crd_are_not_checked_never_valid(project):
         "source.toolkit.fluxcd.io/v1 HelmRepository was given; pass it with --crds",
         "kubernetes-executor IngressRoute/airflow/airflow: apiVersion: not checked: no CRD for traefik.io/v1alpha1 "
         "IngressRoute was given; pass it with --crds",
-        "gen validate: 9 objects in 1 overlay (kubernetes-executor): 6 valid, 3 not checked, 0 problems",
+        "kubernetes-executor Middleware/airflow/airflow-security-headers: apiVersion: not checked: no CRD for "
+        "traefik.io/v1alpha1 Middleware was given; pass it with --crds",
+        "gen validate: 12 objects in 1 overlay (kubernetes-executor): 8 valid, 4 not checked, 0 problems",
     ]
 
 
@@ -95,7 +97,7 @@ def test_each_validator_reports_a_broken_object_by_overlay_object_and_path(proje
             "allowed: ") in joined
     assert ("celery-executor HelmRelease/airflow/airflow: spec.values: unknown key(s) schedular; the chart has no "
             "such values and Helm would ignore them silently") in joined
-    assert lines[-1] == ("gen validate: 9 objects in 1 overlay (celery-executor): 6 valid, 0 not checked, "
+    assert lines[-1] == ("gen validate: 12 objects in 1 overlay (celery-executor): 9 valid, 0 not checked, "
                          "6 problems")
 
 
@@ -119,7 +121,7 @@ def test_crds_come_from_files_or_directories_with_other_objects_mixed_in(project
     for path in CRDS.glob("traefik.io_*.yaml"):
         shutil.copy(path, traefik)
     code, lines = gen_validate(project, "--crds", str(tmp_path / "gotk-components.yaml"), "--crds", str(traefik))
-    assert (code, lines[-1]) == (0, f"gen validate: 27 objects in {ALL}: 27 valid, 0 not checked, 0 problems")
+    assert (code, lines[-1]) == (0, f"gen validate: 36 objects in {ALL}: 36 valid, 0 not checked, 0 problems")
 
 
 def test_crd_paths_that_hold_no_crd_are_refused(project, tmp_path):
@@ -160,7 +162,7 @@ def test_the_config_rules_run_too(project):
     code, lines = gen_validate(project, "--crds", str(CRDS))
     assert code == 1
     assert lines[0].startswith(f"{config}: ingress.prefixMode: 'strip' is not supported on Airflow 3")
-    assert lines[-1].endswith("27 valid, 0 not checked, 1 problems")
+    assert lines[-1].endswith("36 valid, 0 not checked, 1 problems")
 
 
 def test_validate_help_imports_neither_cdk8s_nor_kubernetes_validate():
