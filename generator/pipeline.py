@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -306,13 +307,17 @@ def _replaced(config: Config, files: dict[str, str], sync_files: dict[str, str],
         pairs.append((changes.WIRING, "".join(text for text in wiring if text), "".join(sync_files.values())))
     found = []
     for name, before, after in pairs:
-        if before is None or before == after:
+        # kustomize never writes anchors: a file on disk with one is not gen's, and may be an alias bomb.
+        if before is None or before == after or _ANCHOR.search(before):
             continue
         try:
             found += changes.classify_text(name, before, after, None, config)
         except yaml.YAMLError:
             continue  # a hand-edited file gen cannot read: the diff of the files is all there is to see
     return tuple(found)
+
+
+_ANCHOR = re.compile(r"(?m)(?:^|[\s\[{,:-])&[^\s\]{},]+")
 
 
 def _existing(project_dir: Path, relative: str) -> str | None:

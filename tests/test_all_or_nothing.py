@@ -270,3 +270,14 @@ def test_a_fifo_in_an_overlay_that_is_carried_over_is_one_line(project):
                              "keeps the other overlays' files as they are and cannot copy it: remove it, or run gen "
                              "synth without --overlay\n")
     assert tree(project, *TREES) == before
+
+
+def test_an_alias_bomb_in_the_hydrated_file_being_replaced_is_not_expanded(project):
+    """gen synth compares the files it replaces for danger lines; a planted alias bomb is not read as YAML."""
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [" + ", ".join([f"*a{i - 1}"] * 9) + "]" for i in range(1, 10)]
+    expected = tree(project, *TREES)
+    (project / "dist" / "celery-executor" / "manifests.yaml").write_text("\n".join(lines) + "\n")
+    result = subprocess.run([*GEN, "synth"], cwd=project, capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stderr
+    assert tree(project, *TREES) == expected
