@@ -317,7 +317,7 @@ def _replaced(config: Config, files: dict[str, str], sync_files: dict[str, str],
     return tuple(found)
 
 
-_ANCHOR = re.compile(r"(?m)(?:^|[\s\[{,:-])&[^\s\]{},]+")
+_ANCHOR = re.compile(r"(?m)(?:^|:|-|[\[{,])[ \t]*&[A-Za-z0-9_.-]+(?:[ \t]|$)")  # `key: &name` (not `a && b`)
 
 
 def _existing(project_dir: Path, relative: str) -> str | None:
