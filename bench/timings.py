@@ -1,4 +1,8 @@
-"""Measure gen's start-up, synth, the warm check and what the kustomize cache and batching save, in one run."""
+"""Measure gen's start-up, synth, the warm check and what the kustomize cache and batching save, in one run.
+
+`bench/run render` measures only the rendered review: one in-process render of the chart, and
+`gen diff` of all three overlays with the chart, cold (empty cache) and warm, side by side.
+"""
 
 from __future__ import annotations
 
@@ -16,11 +20,11 @@ BIN = Path(sys.executable).parent
 RUNS = 5
 
 
-def median_seconds(argv: list[str], cwd: Path, expected_exit: int = 0, cache: str = "off") -> float:
+def median_seconds(argv: list[str], cwd: Path, expected_exit: int = 0, cache: str = "off", runs: int = RUNS) -> float:
     env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": ",".join(map(str, range(100))),
            "GEN_CACHE_DIR": cache}
     samples = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         start = time.perf_counter()
         run = subprocess.run(argv, cwd=cwd, env=env, check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         samples.append(time.perf_counter() - start)
@@ -59,7 +63,59 @@ def many_projects(scratch: Path, count: int) -> list[str]:
     return configs
 
 
+CHART = Path(os.environ.get("GEN_SHARED_DIR", REPO.parent / "shared")) / "reference/airflow-chart-1.19.0/airflow-1.19.0.tgz"
+
+
+def one_render() -> float:
+    """Median seconds of one Helm render of the chart (kubernetes-executor values), in this process, no cache."""
+    from generator import config as config_module, render
+
+    config = config_module.load(REPO / "gen.yaml", "gen.yaml")
+    chart = render.load_chart(config, CHART)
+    with tempfile.TemporaryDirectory() as scratch:
+        from generator import pipeline
+
+        files = pipeline.generate(config, Path(scratch), ["kubernetes-executor"])
+    release = render.release(render.documents(files["dist/kubernetes-executor/manifests.yaml"]), config)
+    samples = []
+    for _ in range(RUNS):
+        start = time.perf_counter()
+        chart._render(release, render.DEFAULT_KUBE_VERSION)
+        samples.append(time.perf_counter() - start)
+    return statistics.median(samples)
+
+
+def render_review() -> None:
+    """One render; gen diff of all three overlays after an image change (six distinct renders), cold and warm."""
+    with tempfile.TemporaryDirectory() as scratch:
+        project = Path(scratch) / "project"
+        project.mkdir()
+        shutil.copy(REPO / "gen.yaml", project / "gen.yaml")
+        shutil.copytree(REPO / "charts", project / "charts")
+        git = ["git", "-C", str(project), "-c", "user.name=bench", "-c", "user.email=bench@example.com"]
+        for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
+            subprocess.run(git + args, check=True, stdout=subprocess.DEVNULL)
+        text = (project / "gen.yaml").read_text()
+        (project / "gen.yaml").write_text(text.replace("  version: 3.1.7", "  version: 3.1.7\n  image:\n    tag: 3.1.7-python3.12", 1))
+        argv = [str(BIN / "gen"), "diff", "--chart", str(CHART)]
+        single = one_render()
+        cold = statistics.median(median_seconds(argv, project, 1, str(Path(scratch) / f"cold-{i}"), runs=1)
+                                 for i in range(RUNS))
+        warm_cache = str(Path(scratch) / "warm")
+        median_seconds(argv, project, 1, warm_cache, runs=1)  # fills the cache
+        warm = median_seconds(argv, project, 1, warm_cache)
+    print(f"{'rendered review':45} {'median s':>9} {'x one render':>15}")
+    for label, seconds, goal in (("one render of the chart (in-process Helm)", single, ""),
+                                 ("gen diff, 3 overlays, cold (empty cache)", cold, "goal <= 4x"),
+                                 ("gen diff, 3 overlays, warm", warm, "goal <= 0.5x")):
+        print(f"{label:45} {seconds:9.3f} {seconds / single:15.2f}  {goal}")
+    print(f"({RUNS} runs each, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} at the end)")
+
+
 def main() -> None:
+    if sys.argv[1:] == ["render"]:
+        render_review()
+        return
     with tempfile.TemporaryDirectory() as scratch:
         project = Path(scratch)
         shutil.copy(REPO / "gen.yaml", project / "gen.yaml")
@@ -108,6 +164,8 @@ def main() -> None:
               f"({saved_cache / synth:.2f}x and {saved_batch / synth:.2f}x a single-config synth)")
     print(f"({RUNS} runs each, {os.cpu_count()} cores, Python {sys.version.split()[0]}, load average "
           f"{os.getloadavg()[0]:.1f} at the end; no cache unless named)")
+    print()
+    render_review()
 
 
 if __name__ == "__main__":

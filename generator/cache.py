@@ -60,3 +60,27 @@ def put(key: str, text: str) -> None:
         output.write_atomically(path, text)
     except (OSError, OutputError):
         pass
+
+
+def read(kind: str, key: str) -> str | None:
+    """Another kind of cached output (`render`, `generated`): the entry's text, or None."""
+    root = directory()
+    if root is None:
+        return None
+    try:
+        return (root / kind / key[:2] / f"{key}.json").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def write(kind: str, key: str, text: str) -> None:
+    """Store atomically; failures only mean a slower next run."""
+    root = directory()
+    if root is None:
+        return
+    path = root / kind / key[:2] / f"{key}.json"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        output.write_atomically(path, text)
+    except (OSError, OutputError):
+        pass

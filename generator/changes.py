@@ -661,8 +661,8 @@ def _kustomization(report: _Report, old: Mapping[str, Any], new: Mapping[str, An
     before, after = _overlay_of(old), _overlay_of(new)
     if before in CELERY_OVERLAYS and after in OVERLAYS and after not in CELERY_OVERLAYS:
         report.add(new, "spec.path", _get(old, "spec", "path"), _get(new, "spec", "path"), DATA,
-                   f"the cluster leaves the Celery executor: the Celery workers and the Redis broker go, with the "
-                   f"tasks queued in Redis",
+                   "the cluster leaves the Celery executor: the Celery workers and the Redis broker go, with the "
+                   "tasks queued in Redis",
                    "pause the DAGs (airflow dags pause) and wait until no task is queued or running before merging")
 
 

@@ -32,7 +32,7 @@ _READ_LIMIT = 64 * 1024 * 1024  # larger than any file gen writes: such a file i
 
 
 @functools.cache
-def _generator_digest() -> str:
+def generator_digest() -> str:
     """gen's own code and schemas, so a changed gen never trusts another gen's record."""
     digest = hashlib.sha256()
     for path in sorted(_SOURCE.rglob("*")):
@@ -71,7 +71,7 @@ def inputs_key(config_path: Path, overlays: Sequence[str]) -> str | None:
         return None
     project_dir = config_path.parent.resolve()
     digest = hashlib.sha256()
-    digest.update(f"{_generator_digest()}\0{config_path.name}\0{','.join(overlays)}\0".encode())
+    digest.update(f"{generator_digest()}\0{config_path.name}\0{','.join(overlays)}\0".encode())
     # flux.cluster.path is checked against the project's place in its repository.
     digest.update(f"{project_dir}\0{sync.repository_root(project_dir) or ''}\0".encode())
     digest.update(hashlib.sha256(config).digest())

@@ -22,7 +22,8 @@ from typing import Any
 from urllib.parse import quote
 
 from . import airflow, chart_values, cluster, config as config_module, credentials, names, overlays, scaffold, schema
-from . import sync, values as helm_values
+from . import render, rendered_diff, sync, values as helm_values
+from .chart_source import ChartUnavailable
 from .errors import ConfigError
 from .model import Config, Version
 from .output import refuse_existing
@@ -614,7 +615,7 @@ def _namespace(objects: list[tuple[str, dict]], given: str | None, found: _Found
 
 def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_label: str, project_dir: Path,
           release: str | None = None, namespace: str | None = None, distribution: str | None = None,
-          flux_cluster: str | None = None, flux_url: str | None = None) -> Imported:
+          flux_cluster: str | None = None, flux_url: str | None = None, chart_path: Path | None = None) -> Imported:
     """Map the inputs onto a gen project; raise ConfigError with every problem at once."""
     found = _Found()
     namespace = _namespace(objects, namespace, found)
@@ -709,7 +710,7 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
     config = scaffold.check(project_dir, files)
     secrets_out = _secrets(values, config, overlay, secret_names)
     plan = _plan(config, overlay, values, objects, used, passed, left_credentials, mapped, found, secrets_out,
-                 version_text, values_label)
+                 version_text, values_label, _rendered_change(config, overlay, values, chart_path))
     return Imported(files=files, secrets=[s for s, _ in secrets_out], plan=plan, overlay=overlay, config=config)
 
 
@@ -790,9 +791,44 @@ def release_values(config: Config, overlay: str) -> dict[str, Any]:
     return helm_values.deep_merge(base, overlays.patch_values(overlay, config))
 
 
+_SECRET_PART = re.compile(r"pass|secret|key|token|cert", re.I)
+
+
+def _masked(line: str, values: Mapping[str, Any]) -> str:
+    """A plan line with every credential of the installed values replaced, wherever the chart put it."""
+    for path, value in helm_values.leaves(values):
+        # Only the secret parts (passwords, keys, tokens): a host or a database name is no secret, and masking
+        # a word as common as `postgresql` would garble the names of objects.
+        if isinstance(value, str) and value and _SECRET_PART.search(path[-1]) and _is_credential(".".join(path), value):
+            line = line.replace(value, "<credential>")
+    return line
+
+
+def _rendered_change(config: Config, overlay: str, values: Mapping[str, Any], chart_path: Path | None) -> list[str]:
+    """The chart's objects as installed (the values file) against what the new release renders, field by field."""
+    try:
+        chart = render.load_chart(config, chart_path)
+    except ChartUnavailable as exc:
+        return [f"  The chart's objects were not rendered ({exc.problems[0]}); give --chart PATH (the chart's "
+                f".tgz) to see which objects change, or run `gen diff` / `gen render` later."]
+    installed = render.Release(config.release, config.namespace, dict(values))
+    try:
+        before = render.OverlayRender(overlay, [
+            render.RenderedObject(overlay, source, obj, config.namespace)
+            for source, obj in chart.objects(installed, render.DEFAULT_KUBE_VERSION, cached=False)], installed)
+    except render.RenderError as exc:
+        return [f"  The installed values do not render with chart {config.chart.version}: {exc.problems[0]}"]
+    after = render.config_renders(config, [overlay], chart)[overlay]
+    section = rendered_diff.compare(overlay, before, after)
+    title = f"  The chart's objects, rendered by chart {config.chart.version} from the installed values and from the new:"
+    summary = [f"    {_masked(line, values)}" for line in rendered_diff.summary_lines(section)]
+    return [title] + (summary or ["    (no object changes)"])
+
+
 def _plan(config: Config, overlay: str, values: Mapping[str, Any], objects: list[tuple[str, dict]], used: list[str],
           passed: list[str], left_credentials: list[str], mapped: list[str], found: _Found,
-          secrets_out: list[tuple[dict[str, Any], str]], version_text: str | None, values_label: str) -> list[str]:
+          secrets_out: list[tuple[dict[str, Any], str]], version_text: str | None, values_label: str,
+          rendered: list[str]) -> list[str]:
     ns, release = config.namespace, config.release
     dist = f"dist/{overlay}"
     lines = [f"gen: adoption plan for Helm release {release} in namespace {ns}: overlay {overlay}, chart "
@@ -844,10 +880,7 @@ def _plan(config: Config, overlay: str, values: Mapping[str, Any], objects: list
                      f"from it.")
     new = release_values(config, overlay)
     lines += _values_diff(values, new) or ["  (no value changes)"]
-    lines.append(f"  The rendered difference of the chart's objects needs the chart rendered: run `gen diff` or "
-                 f"`gen render` where your gen renders the chart; until then compare `helm get manifest {release} -n "
-                 f"{ns}` with `helm template {release} {config.chart.name} --repo {config.chart.repository} --version "
-                 f"{config.chart.version} -n {ns} -f <the spec.values of {dist}/manifests.yaml>`.")
+    lines += rendered
     lines += ["", "4. What cannot carry over, and the way through"]
     cannot = list(found.cannot)
     if version_text is None:
@@ -908,10 +941,11 @@ def write(project_dir: Path, imported: Imported) -> list[Path]:
 
 def run(values_path: Path, manifest_paths: Sequence[Path], project_dir: Path, *, release: str | None = None,
         namespace: str | None = None, distribution: str | None = None, flux_cluster: str | None = None,
-        flux_url: str | None = None) -> tuple[Imported, list[Path]]:
+        flux_url: str | None = None, chart_path: Path | None = None) -> tuple[Imported, list[Path]]:
     """gen import end to end: read, map, check, then write the project (all or nothing)."""
     refuse_existing(project_dir, [scaffold.GEN_YAML, str(config_module.CHART_PIN), str(config_module.BASE_VALUES)])
     values, objects = read(values_path, manifest_paths)
     imported = build(values, objects, values_label=str(values_path), project_dir=project_dir, release=release,
-                     namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url)
+                     namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url,
+                     chart_path=chart_path)
     return imported, write(project_dir, imported)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import airflow, chart_values, names, values
+from . import chart_values, names, values
 from .model import Config
 
 PATCH_FILE = "helmrelease-values.yaml"

@@ -24,6 +24,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"the shared test data is missing at {SHARED}; set GEN_SHARED_DIR")
     # The kustomize cache of this test run only (subprocesses inherit it): never the user's, never stale.
     os.environ["GEN_CACHE_DIR"] = tempfile.mkdtemp(prefix="gen-test-cache-")
+    # No network in tests: a chart that is not given with --chart or cached is not downloaded.
+    os.environ["GEN_OFFLINE"] = "1"
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

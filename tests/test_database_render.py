@@ -9,43 +9,35 @@ What it asserts, for every fixture (all three database types) and every executor
 - with an external or CloudNativePG database, every metadata connection the pods read comes from the
   Secret that `data.metadataSecretName` names.
 
-It needs the in-process renderer (generator.render, which brings Helm's Go SDK); without it the test
-is skipped.
+Rendered in-process by gen's own renderer (Helm's Go SDK), as `gen render` renders.
 """
 
 from __future__ import annotations
 
-from functools import cache
-
 import pytest
-import yaml
 
-from generator import airflow
+from generator import airflow, render
 from generator.config import load
 from support import CHART_REFERENCE, CONFIGS, documents
 
-pytest.importorskip("generator.render", reason="needs generator.render (the chart rendered in-process)")
-helm = pytest.importorskip("helm_python", reason="needs Helm's Go SDK (helm-python-sdk), which generator.render uses")
+
+_CHARTS: dict = {}
 
 
-@cache
-def _chart():
-    return helm.Chart.load(str(CHART_REFERENCE / "airflow-1.19.0.tgz"))
+def _chart(config):
+    """The archive loaded once for the whole module (every fixture pins the same chart)."""
+    pin = (config.chart.name, str(config.chart.version))
+    if pin not in _CHARTS:
+        _CHARTS[pin] = render.load_chart(config, CHART_REFERENCE / "airflow-1.19.0.tgz")
+    return _CHARTS[pin]
 
 
 def _rendered(root, overlay):
-    objects = documents((root / "dist" / overlay / "manifests.yaml").read_text())
-    release = next(o for o in objects if o["kind"] in ("HelmRelease", "HelmChart"))
-    if release["kind"] == "HelmRelease":
-        values, name = release["spec"]["values"], release["spec"].get("releaseName", release["metadata"]["name"])
-        namespace = release["metadata"]["namespace"]
-    else:
-        values, name = release["spec"]["values"], release["metadata"]["name"]
-        namespace = release["spec"]["targetNamespace"]
-    # valuesFrom adds only the admin password (createUserJob.defaultUser.password): no Secret depends on it.
-    manifests = _chart().render(values, name=name, namespace=namespace, is_install=True)
-    return values, [obj for path, text in sorted(manifests.items()) if path.endswith((".yaml", ".yml"))
-                    for obj in yaml.safe_load_all(text) if obj]
+    config = load(root / "gen.yaml")
+    manifests = (root / "dist" / overlay / "manifests.yaml").read_text()
+    release = next(o for o in documents(manifests) if o["kind"] in ("HelmRelease", "HelmChart"))
+    (result,) = render.render_overlays(_chart(config), {overlay: manifests}, config).values()
+    return release["spec"]["values"], result.chart_objects
 
 
 @pytest.mark.parametrize("overlay", airflow.OVERLAYS)

@@ -353,3 +353,24 @@ def test_a_claim_with_gens_own_name_is_mounted_as_it_is(post, tmp_path):
     assert result.exit_code == 0, result.output
     dags = config.load(tmp_path / "p" / "gen.yaml").storage.dags
     assert (dags.type, dags.existing_claim) == ("existingClaim", "airflow-dags")
+
+
+def test_with_the_chart_the_plan_shows_the_rendered_change_and_no_credential(post, tmp_path):
+    result = gen_import(post, tmp_path / "project", "--chart", str(CHART_REFERENCE / "airflow-1.19.0.tgz"))
+    assert result.exit_code == 0, result.stderr
+    plan = result.stderr
+    assert "The chart's objects, rendered by chart 1.19.0 from the installed values and from the new:" in plan
+    # gen names the Secrets, so the chart stops making its own; the workloads read the renamed ones.
+    assert "    removed: Secret airflow/airflow-fernet-key\n" in plan
+    assert "valueFrom.secretKeyRef.name: airflow-metadata -> airflow-metadata-gitops" in plan
+    assert "added: NetworkPolicy airflow/airflow-postgresql-ingress" in plan
+    for secret in CREDENTIALS:
+        assert all(form not in plan for form in _forms(secret)), "a credential reached the plan"
+
+
+def test_without_the_chart_the_plan_says_how_to_see_the_rendered_change(post, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_OFFLINE", "1")
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "empty-cache"))
+    result = gen_import(post, tmp_path / "project")
+    assert result.exit_code == 0, result.stderr
+    assert "The chart's objects were not rendered (" in result.stderr and "give --chart PATH" in result.stderr

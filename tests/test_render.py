@@ -1,0 +1,332 @@
+"""gen render and the rendered review, on the real chart 1.19.0 archive rendered by Helm's Go SDK."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import threading
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from generator import chart_source, config as config_module, credentials, diff, render
+from generator.cli import cli
+from generator.rendered_diff import field_changes
+from support import CHART_REFERENCE, documents, make_project
+
+ARCHIVE = CHART_REFERENCE / "airflow-1.19.0.tgz"
+OVERLAYS = ("celery-executor", "kubernetes-executor", "celery-kubernetes-executor")
+
+
+def gen(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), "-c", "user.name=Test", "-c", "user.email=test@example.com",
+                           *args], capture_output=True, text=True, check=True).stdout
+
+
+def repository(root: Path, fixture: str = "example") -> Path:
+    """A Git repository holding the config files only (gen diff generates both sides itself)."""
+    config = make_project(root, fixture=fixture)
+    git(root, "init", "-q", "-b", "main")
+    git(root, "add", "-A")
+    git(root, "commit", "-q", "-m", "airflow")
+    return config
+
+
+def stream_objects(text: str) -> list[tuple[str, str, dict]]:
+    """gen render's stream as (overlay, source, object), read from the comments before each object."""
+    found = []
+    for chunk in text.split("\n---\n")[1:]:
+        lines = chunk.splitlines()
+        assert lines[0].startswith("# overlay: ") and lines[1].startswith("# source: "), chunk[:200]
+        found.append((lines[0].removeprefix("# overlay: "), lines[1].removeprefix("# source: "),
+                      yaml.safe_load("\n".join(lines[2:]))))
+    return found
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory) -> tuple[str, list[tuple[str, str, dict]]]:
+    """`gen render` of the example, every overlay, from the chart archive."""
+    config = make_project(tmp_path_factory.mktemp("render"))
+    result = gen("render", "--config", str(config), "--chart", str(ARCHIVE))
+    assert result.exit_code == 0, result.output
+    return result.stdout, stream_objects(result.stdout)
+
+
+def chart_objects(objects, overlay: str) -> dict[tuple[str, str], dict]:
+    return {(o["kind"], o["metadata"]["name"]): o for name, source, o in objects
+            if name == overlay and source != render.GEN}
+
+
+def test_every_overlay_renders_gen_objects_then_the_charts(rendered):
+    _, objects = rendered
+    for overlay in OVERLAYS:
+        sources = [source for name, source, _ in objects if name == overlay]
+        gen_count = sources.count(render.GEN)
+        assert gen_count >= 5 and sources[:gen_count] == [render.GEN] * gen_count
+        assert all(s.startswith("airflow/templates/") or s.startswith("airflow/charts/") for s in sources[gen_count:])
+    assert len(chart_objects(objects, "kubernetes-executor")) == 28  # what the helm 3.19 CLI renders too
+    assert ("HelmRelease", "airflow") in {(o["kind"], o["metadata"]["name"]) for n, s, o in objects if s == render.GEN}
+
+
+def test_the_executor_overlays_differ_by_redis_and_workers(rendered):
+    _, objects = rendered
+    celery, kubernetes = chart_objects(objects, "celery-executor"), chart_objects(objects, "kubernetes-executor")
+    assert celery.keys() - kubernetes.keys() == {
+        ("StatefulSet", "airflow-redis"), ("Service", "airflow-redis"), ("ServiceAccount", "airflow-redis"),
+        ("StatefulSet", "airflow-worker"), ("Service", "airflow-worker")}
+    # gen names the broker Secret in every overlay, so the chart writes none of its own, not even without Celery.
+    assert kubernetes.keys() - celery.keys() == set()
+    assert celery.keys() == chart_objects(objects, "celery-kubernetes-executor").keys()
+    config = celery[("ConfigMap", "airflow-config")]["data"]["airflow.cfg"]
+    assert "executor = CeleryExecutor" in config
+    assert "executor = KubernetesExecutor" in kubernetes[("ConfigMap", "airflow-config")]["data"]["airflow.cfg"]
+
+
+def test_render_output_is_deterministic_and_carries_no_secret_value(rendered, tmp_path):
+    text, objects = rendered
+    config = make_project(tmp_path)
+    again = gen("render", "--config", str(config), "--chart", str(ARCHIVE))
+    assert again.stdout == text
+    loaded = config_module.load(config, "gen.yaml")
+    for secret in credentials.fill(loaded, list(OVERLAYS)):  # fresh random values: none may appear
+        for value in (secret.get("stringData") or {}).values():
+            assert value not in text
+    placeholder = render.placeholder("Secret", "airflow", "airflow-admin-password", "password")
+    values = [o for n, s, o in objects if o["kind"] == "HelmRelease"][0]["spec"]["valuesFrom"]
+    assert values[0]["targetPath"] == "createUserJob.defaultUser.password"
+    assert placeholder in text  # the create-user job gets the placeholder, as Flux would pass the Secret's value
+
+
+def test_one_chart_renders_a_release_without_a_subchart_and_then_one_with_it(tmp_path, monkeypatch):
+    """Helm drops disabled subcharts from the chart it renders: each render must start from the archive."""
+    monkeypatch.setenv("GEN_CACHE_DIR", "off")
+    external = make_project(tmp_path / "external", fixture="database-external")
+    bundled = make_project(tmp_path / "bundled")
+    chart = render.load_chart(config_module.load(bundled), ARCHIVE)
+
+    def statefulsets(path):
+        renders = render.config_renders(config_module.load(path), ["kubernetes-executor"], chart)
+        return {o["metadata"]["name"] for o in renders["kubernetes-executor"].chart_objects if o["kind"] == "StatefulSet"}
+
+    assert "airflow-postgresql" not in statefulsets(external)
+    assert "airflow-postgresql" in statefulsets(bundled)
+
+
+def test_the_k3s_helmchart_renders_with_the_secret_placeholder(tmp_path):
+    config = make_project(tmp_path, fixture="k3s-helmchart")
+    result = gen("render", "--config", str(config), "--chart", str(ARCHIVE), "--overlay", "kubernetes-executor")
+    assert result.exit_code == 0, result.output
+    objects = stream_objects(result.stdout)
+    assert [o["kind"] for _, s, o in objects if s == render.GEN].count("HelmChart") == 1
+    assert len([o for _, s, o in objects if s != render.GEN]) == 28
+    assert render.placeholder("Secret", "kube-system", "airflow-admin-password", "values.yaml") in result.stdout
+
+
+def test_a_chart_that_is_not_the_pin_is_refused_in_one_line(tmp_path):
+    with tarfile.open(ARCHIVE) as archive:
+        archive.extractall(tmp_path / "chart", filter="data")
+    chart_yaml = tmp_path / "chart" / "airflow" / "Chart.yaml"
+    chart_yaml.write_text(chart_yaml.read_text().replace("version: 1.19.0", "version: 1.18.0"))
+    config = make_project(tmp_path / "project")
+    result = gen("render", "--config", str(config), "--chart", str(tmp_path / "chart" / "airflow"))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"error: chart {tmp_path / 'chart' / 'airflow'}: is airflow 1.18.0, but charts/airflow/chart.yaml pins "
+        f"airflow 1.19.0; give the pinned chart"]
+    missing = gen("render", "--config", str(config), "--chart", str(tmp_path / "nothing.tgz"))
+    assert missing.exit_code == 1 and len(missing.stderr.splitlines()) == 1
+
+
+def test_without_a_chart_render_says_so_in_one_line(tmp_path):
+    config = make_project(tmp_path)
+    result = gen("render", "--config", str(config))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "error: chart airflow 1.19.0 is not cached and GEN_OFFLINE is set; give the chart with --chart PATH"]
+
+
+def test_bad_kube_version_is_a_usage_error(tmp_path):
+    result = gen("render", "--config", str(make_project(tmp_path)), "--kube-version", "one")
+    assert result.exit_code == 2 and "--kube-version" in result.stderr
+
+
+# --- the chart from its repository ---------------------------------------------------------------
+
+class _Quiet(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_the_chart_comes_from_the_repository_index_checked_and_cached(tmp_path, monkeypatch):
+    """A chart repository on the loopback address: index.yaml and the archive, as source-controller reads them."""
+    served = tmp_path / "repo"
+    served.mkdir()
+    shutil.copy(ARCHIVE, served / "airflow-1.19.0.tgz")
+    digest = chart_source.hashlib.sha256(ARCHIVE.read_bytes()).hexdigest()
+    index = {"apiVersion": "v1", "entries": {"airflow": [{"name": "airflow", "version": "1.19.0",
+                                                         "urls": ["airflow-1.19.0.tgz"], "digest": digest}]}}
+    (served / "index.yaml").write_text(yaml.safe_dump(index))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(served)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+        monkeypatch.delenv("GEN_OFFLINE")
+        pin = config_module.load(make_project(tmp_path / "project"), "gen.yaml").chart
+        pin = type(pin)(f"http://127.0.0.1:{server.server_address[1]}", pin.name, pin.version, pin.airflow_version)
+        fetched = chart_source.fetch(pin)
+        assert fetched.digest == digest and fetched.path == tmp_path / "cache" / "charts" / "airflow-1.19.0.tgz"
+        index["entries"]["airflow"][0]["digest"] = "0" * 64
+        (served / "index.yaml").write_text(yaml.safe_dump(index))
+        assert chart_source.fetch(pin).origin.startswith("cache")  # cached: the repository is not asked again
+        fetched.path.unlink()
+        with pytest.raises(chart_source.ChartUnavailable, match="differs from the index's digest"):
+            chart_source.fetch(pin)
+        assert not fetched.path.exists()
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- the rendered review -------------------------------------------------------------------------
+
+def review(config: Path, *args: str):
+    return gen("diff", "--config", str(config), "--chart", str(ARCHIVE), *args)
+
+
+def test_a_replicas_change_names_the_worker_statefulset(tmp_path):
+    config = repository(tmp_path)
+    config.write_text(config.read_text().replace("  celery:\n    replicas: 1\n", "  celery:\n    replicas: 3\n"))
+    result = review(config, "--overlay", "celery-executor")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert "== celery-executor, chart objects: 0 added, 0 removed, 1 changed" in lines
+    assert "StatefulSet airflow/airflow-worker: spec.replicas: 1 -> 3" in lines
+    assert not any(line.startswith("rolls:") for line in lines)  # more pods, none replaced
+    assert result.stderr.startswith("gen: chart objects rendered with airflow 1.19.0")
+
+
+def test_an_image_tag_change_shows_every_workload_that_rolls(tmp_path):
+    config = repository(tmp_path)
+    config.write_text(config.read_text().replace("  version: 3.1.7", "  version: 3.1.7\n  image:\n    tag: 3.1.7-python3.12", 1))
+    result = review(config, "--overlay", "kubernetes-executor")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    rolls = [line for line in lines if line.startswith("rolls: ")]
+    assert "rolls: Deployment airflow/airflow-scheduler: apache/airflow:3.1.7 -> apache/airflow:3.1.7-python3.12" in rolls
+    assert any(line.startswith("rolls: StatefulSet airflow/airflow-triggerer") for line in rolls)
+    assert ("Deployment airflow/airflow-scheduler: spec.template.spec.containers[scheduler].image: "
+            "apache/airflow:3.1.7 -> apache/airflow:3.1.7-python3.12") in lines
+    assert not any("checksum/" in line for line in lines if line.startswith(("Deployment", "StatefulSet", "Job")))
+
+
+def test_an_airflow_cfg_change_shows_as_section_and_key(tmp_path):
+    config = repository(tmp_path)
+    values = tmp_path / "charts" / "airflow" / "values.yaml"
+    values.write_text(values.read_text() + "\nconfig:\n  core:\n    load_examples: 'True'\n    parallelism: 64\n")
+    result = review(config, "--overlay", "kubernetes-executor")
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert "ConfigMap airflow/airflow-config: [core] load_examples: False -> True" in lines
+    assert "ConfigMap airflow/airflow-config: [core] parallelism: (unset) -> 64" in lines
+    assert any(line.startswith("rolls: Deployment airflow/airflow-scheduler (") for line in lines)  # checksum
+    assert any(line.startswith("left out of the summary: checksum annotations and chart labels") for line in lines)
+    assert not any(line.startswith("Deployment") and "checksum/" in line for line in lines)
+
+
+def test_without_the_chart_diff_says_so_and_shows_the_values_diff(tmp_path):
+    config = repository(tmp_path)
+    config.write_text(config.read_text().replace("  celery:\n    replicas: 1\n", "  celery:\n    replicas: 3\n"))
+    result = gen("diff", "--config", str(config), "--overlay", "celery-executor")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        "gen: chart not rendered: chart airflow 1.19.0 is not cached and GEN_OFFLINE is set; showing the values "
+        "diff only (give --chart PATH)"]
+    assert "  values.workers.celery.replicas: 1 -> 3" in result.stdout.splitlines()
+    assert "chart objects" not in result.stdout
+    skipped = gen("diff", "--config", str(config), "--chart", str(ARCHIVE), "--no-render")
+    assert skipped.exit_code == 1 and "chart objects" not in skipped.stdout
+    assert skipped.stderr == "gen: chart objects not rendered (--no-render)\n"
+
+
+def test_markdown_of_a_namespace_change_stays_under_the_comment_limit(tmp_path):
+    config = repository(tmp_path)
+    config.write_text(config.read_text().replace("namespace: airflow", "namespace: data-platform", 1))
+    result = review(config, "--format", "markdown")
+    assert result.exit_code == 3, result.output  # a new namespace orphans the metadata database
+    text = result.stdout
+    assert len(text) < diff.COMMENT_LIMIT
+    assert text.startswith("### gen diff: `HEAD` → working tree\n")
+    # What needs care comes first, then the summary table, then the folded details.
+    assert text.index("#### Needs care before merging") < text.index("| celery-executor |") < text.index("<details")
+    assert "<details" in text
+    assert text.rstrip().splitlines()[-1].startswith("_Cut: ")
+    assert "run `gen diff` in a terminal to see it all" in text.rstrip().splitlines()[-1]
+    full = review(config)
+    assert len(full.stdout) > diff.COMMENT_LIMIT  # the terminal shows everything
+
+
+def test_markdown_cuts_at_any_limit_and_says_so():
+    before = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "n"},
+              "spec": {"replicas": 1}}
+    after = {**before, "spec": {"replicas": 2}}
+    section = diff.compare("x", yaml.safe_dump(before), yaml.safe_dump(after))
+    for limit in (1_500, 3_000, 6_000):
+        text = diff.markdown([section] * 20, "HEAD", limit=limit)
+        assert len(text) < limit
+        assert text.rstrip().splitlines()[-1].startswith("_Cut: ")
+
+
+def test_lists_are_matched_by_name_not_position():
+    before = {"containers": [{"name": "a", "image": "x:1"}, {"name": "b", "image": "y:1"}]}
+    after = {"containers": [{"name": "b", "image": "y:2"}, {"name": "a", "image": "x:1"}]}
+    assert field_changes(before, after) == [(("containers", "[b]", "image"), "y:1", "y:2")]
+
+
+# --- against the helm CLI ------------------------------------------------------------------------
+
+HELM = os.environ.get("GEN_HELM") or shutil.which("helm")
+
+
+@pytest.mark.skipif(not HELM, reason="no helm CLI (set GEN_HELM to a helm binary to compare with helm template)")
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_render_matches_helm_template_object_by_object(rendered, overlay, tmp_path):
+    _, objects = rendered
+    release = render.release([o for n, s, o in objects if n == overlay and s == render.GEN])
+    values = tmp_path / "values.json"
+    values.write_text(json.dumps(release.values))
+    out = subprocess.run([HELM, "template", release.name, str(ARCHIVE), "--namespace", release.namespace,
+                          "-f", str(values), "--kube-version", render.DEFAULT_KUBE_VERSION],
+                         capture_output=True, text=True, check=True).stdout
+    theirs = {render.object_key(d): d for d in documents(out)}
+    ours = {render.object_key(o): o for n, s, o in objects if n == overlay and s != render.GEN}
+    assert ours == theirs
+
+
+def test_a_warm_review_renders_nothing_and_prints_the_same(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GEN_CACHE_DIR", str(cache))
+    config = repository(tmp_path / "project")
+    config.write_text(config.read_text().replace("  celery:\n    replicas: 1\n", "  celery:\n    replicas: 2\n"))
+    cold = review(config, "--overlay", "celery-executor")
+    assert cold.exit_code == 1, cold.output
+    renders, generated = sorted((cache / "render").rglob("*.json")), sorted((cache / "generated").rglob("*.json"))
+    assert len(renders) == 2 and len(generated) == 2  # each side rendered once, each side generated once
+    stamps = {path: path.stat().st_mtime_ns for path in renders + generated}
+    warm = review(config, "--overlay", "celery-executor")
+    assert warm.stdout == cold.stdout and warm.exit_code == 1
+    assert {path: path.stat().st_mtime_ns for path in renders + generated} == stamps
+    assert sorted((cache / "render").rglob("*.json")) == renders
+    for entry in renders:  # the cache holds rendered objects, and never a secret value either
+        assert render.placeholder("Secret", "airflow", "airflow-admin-password", "password") in entry.read_text()
