@@ -31,6 +31,7 @@ Generated = dict[str, tuple[Any, str]]
 
 
 AIRFLOW_3 = Version(3, 0, 0)
+SUGGESTED = Version(3, 1, 7)  # the Airflow version chart 1.19.0 deploys by default (its appVersion)
 MULTI_EXECUTOR_SINCE = Version(2, 10, 0)
 WORKERS_CELERY_KEYS_SINCE = Version(1, 19, 0)  # chart version that added workers.celery.*
 
@@ -169,8 +170,10 @@ def problems(config: Config) -> list[str]:
     version = config.airflow_version
     label = config.source.label
     if version.major not in (2, 3):
+        # The chart pin's own appVersion is the natural suggestion, unless it is the refused version itself.
+        suggestion = config.chart.airflow_version if config.chart.airflow_version.major in (2, 3) else SUGGESTED
         found.append(f"{label}: airflow.version: {version} is not supported by chart {config.chart.version}; "
-                     f"use an Airflow 2 or 3 version such as {config.chart.airflow_version}")
+                     f"use an Airflow 2 or 3 version such as {suggestion}")
     if config.ingress.prefix_mode == "strip" and is_airflow_3(version):
         found.append(f"{label}: ingress.prefixMode: 'strip' is not supported on Airflow 3 (airflow.version "
                      f"{version}): its UI, login pages and execution API need the prefix; use 'keep'")

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import difflib
 import os
+import signal
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__, chart_source, config as config_module, credentials, database, diff as diff_module
-from . import importer, kindconfig, pipeline, scaffold
+from . import importer, kindconfig, output, pipeline, scaffold
 from . import render as render_module
 from . import validate as checks
 from .airflow import OVERLAYS
@@ -34,8 +35,8 @@ class Failure(click.ClickException):
         self.exit_code = exit_code
 
     def show(self, file=None) -> None:  # type: ignore[override]
-        for line in self.problems:
-            click.echo(f"error: {line}", err=True)
+        for line in self.problems:  # a file name with a line break in it stays on its one line
+            click.echo(f"error: {output.printable(line)}", err=True)
 
 
 def _config_option(func):
@@ -95,11 +96,14 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
     """Write dist/base, overlays/<overlay>, the hydrated dist/<overlay> and the cluster wiring.
 
     Output is deterministic; files that are no longer generated are removed. A failing run changes
-    nothing on disk. With --overlay, the other overlays' files are left as they are. With several
-    --config, every config is checked before anything is written, and configs whose outputs would
-    overlap are refused. Each change against the files it replaces that the cluster will refuse or
-    that loses data is printed as a `warning: danger: ...` line (as gen diff shows it); the files
-    are written all the same.
+    nothing on disk, and one run at a time holds a project (.gen-lock beside the config). With
+    --overlay, the other overlays' files are left as they are. With several --config, every config is
+    checked before anything is written, and configs whose outputs would overlap are refused. Each
+    change against the files it replaces that the cluster will refuse or that loses data is printed as
+    a `warning: danger: ...` line (as gen diff shows it); the files are written all the same.
+
+    Environment: GEN_NODE_TIMEOUT (seconds, default 120) bounds the Node.js start; JSII_NODE names the
+    Node.js binary.
     """
     paths = config_paths or (Path(DEFAULT_CONFIG),)
     selected = _selected(overlays) if overlays else None
@@ -140,13 +144,16 @@ def _report_drift(configs: list, selected: list[str] | None) -> None:
             click.echo("".join(difflib.unified_diff(current.splitlines(keepends=True), expected.splitlines(keepends=True),
                                                     f"a/{path}", f"b/{path}")), nl=False)
         for path in drift.missing:
-            click.echo(f"missing: {where / path} (gen synth would write it)")
+            click.echo(f"missing: {output.printable(str(where / path))} (gen synth would write it)")
         for path in drift.extra:
-            click.echo(f"extra: {where / path} (gen synth would remove it)")
+            click.echo(f"extra: {output.printable(str(where / path))} (gen synth would remove it)")
+        for line in drift.refused:
+            click.echo(f"refused: {output.printable(line)}")
         if drift:
             stale = True
+            unread = f", {len(drift.refused)} not read" if drift.refused else ""
             click.echo(f"gen: {config.source.label}: {len(drift.changed)} changed, {len(drift.missing)} missing, "
-                       f"{len(drift.extra)} extra; run gen synth and commit the result", err=True)
+                       f"{len(drift.extra)} extra{unread}; run gen synth and commit the result", err=True)
         else:
             click.echo(f"gen: {config.source.label}: generated files are up to date", err=True)
     if stale:
@@ -313,7 +320,7 @@ def validate(config_path: Path, overlays: tuple[str, ...], kube_version: str, cr
         raise Failure(exc.problems) from None
     report = checks.run(config_path, _selected(overlays), validators, label=str(config_path))
     for line in report.lines:
-        click.echo(line)
+        click.echo(output.printable(line))
     click.echo(report.summary())
     if report.problems:
         sys.exit(1)
@@ -426,15 +433,37 @@ def schema() -> None:
     click.echo(scaffold.schema_text(), nl=False)
 
 
+class _Interrupted(BaseException):
+    """Ctrl-C, raised by gen's own SIGINT handler: click turns KeyboardInterrupt into a bare `Aborted!`."""
+
+
+def _on_interrupt(_signum, _frame) -> None:
+    raise _Interrupted()
+
+
+INTERRUPTED = "error: interrupted; dist/ and overlays/ were left as they were"
+
+
 def main() -> None:
+    previous = signal.signal(signal.SIGINT, _on_interrupt)
     try:
-        cli.main(prog_name="gen", standalone_mode=True)
-    except KeyboardInterrupt:
-        click.echo("error: interrupted; dist/ and overlays/ were left as they were", err=True)
+        code = cli.main(prog_name="gen", standalone_mode=False)
+    except (_Interrupted, KeyboardInterrupt, click.exceptions.Abort):
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the message or the exit
+        click.echo(INTERRUPTED, err=True)
         sys.exit(130)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
     except Exception as exc:  # a bug in gen, not in the input: one line, traceback on request
         if os.environ.get("GEN_DEBUG"):
             raise
-        click.echo(f"error: internal error ({type(exc).__name__}: {exc}); dist/ and overlays/ were left as they "
-                   f"were; rerun with GEN_DEBUG=1 for a traceback and report it", err=True)
+        click.echo(f"error: internal error ({type(exc).__name__}: {output.printable(str(exc))}); dist/ and "
+                   f"overlays/ were left as they were; rerun with GEN_DEBUG=1 for a traceback and report it", err=True)
         sys.exit(70)
+    finally:
+        if signal.getsignal(signal.SIGINT) is _on_interrupt:
+            signal.signal(signal.SIGINT, previous)
+    sys.exit(code if isinstance(code, int) else 0)

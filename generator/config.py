@@ -81,8 +81,18 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
 
 
 # The node's own directories: a pod writing there (logs are writable, DirectoryOrCreate) damages the node.
-SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib64", "/proc", "/run", "/sbin", "/sys", "/usr",
-               "/var/lib/kubelet", "/var/run")
+# Their parents are refused too: a volume at /var or /var/lib would hold the kubelet's and k3s's data.
+SYSTEM_DIRS = ("/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/root", "/run",
+               "/sbin", "/sys", "/usr", "/var/lib/kubelet", "/var/lib/rancher", "/var/lib/containerd",
+               "/var/lib/docker", "/var/lib/etcd", "/var/lib/cni", "/var/log/pods", "/var/log/containers", "/var/run")
+
+
+def system_directory(path: str) -> str | None:
+    """The system directory of the node that `path` (canonical) is, lies in, or holds; None if none."""
+    for directory in SYSTEM_DIRS:
+        if path == directory or path.startswith(directory + "/") or directory.startswith(path + "/"):
+            return directory
+    return None
 
 
 def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
@@ -100,9 +110,14 @@ def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
         if path == "/":
             found.append(f"{where}: the node's root directory cannot be a volume; "
                          f"use a directory such as /srv/airflow/{volume}")
-        elif any(path == d or path.startswith(d + "/") for d in SYSTEM_DIRS):
-            found.append(f"{where}: {path!r} is a system directory of the node; use a directory of its own such "
-                         f"as /srv/airflow/{volume}")
+        elif system_directory(path) is not None:
+            system = system_directory(path)
+            if system.startswith(path + "/"):
+                found.append(f"{where}: {path!r} holds {system}, a system directory of the node; use a directory "
+                             f"of its own such as /srv/airflow/{volume}")
+            else:
+                found.append(f"{where}: {path!r} is a system directory of the node; use a directory of its own such "
+                             f"as /srv/airflow/{volume}")
         spec["hostPath"] = path
     dags, logs = data["storage"]["dags"]["hostPath"], data["storage"]["logs"]["hostPath"]
     if dags == logs or dags.startswith(logs + "/") or logs.startswith(dags + "/"):
@@ -115,7 +130,8 @@ def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
 def _load_chart_pin(project_dir: Path) -> tuple[ChartPin | None, list[str]]:
     label = str(CHART_PIN)
     try:
-        raw = load_file(project_dir / CHART_PIN, label)
+        # The chart files are the project's own: a link there (planted in a pull request) is not followed.
+        raw = load_file(CHART_PIN, label, within=project_dir)
     except ConfigError as exc:
         return None, exc.problems
     found = schema.problems(schema.load("chart-pin"), raw, label)
@@ -128,7 +144,7 @@ def _load_chart_pin(project_dir: Path) -> tuple[ChartPin | None, list[str]]:
 def _load_base_values(project_dir: Path) -> tuple[dict[str, Any], list[str]]:
     label = str(BASE_VALUES)
     try:
-        raw = load_file(project_dir / BASE_VALUES, label, empty_ok=True)
+        raw = load_file(BASE_VALUES, label, empty_ok=True, within=project_dir)
     except ConfigError as exc:
         return {}, exc.problems
     if not isinstance(raw, dict):
@@ -206,6 +222,7 @@ def load(path: Path, label: str | None = None) -> Config:
     found += cluster.problems(config)
     found += sync.problems(config)
     found += database.problems(config)
+    found += credentials.setting_url_problems(raw, label)
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)

@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import secrets as random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from . import airflow, database, names
+from . import airflow, database, names, sync
 from .model import Config
-from .values import lookup
+from .schema import dotted
 
 ADMIN_PASSWORD_PATH = "createUserJob.defaultUser.password"
 
@@ -64,18 +65,18 @@ SPECS = (
     SecretSpec("adminPassword", "admin-password", ("password",), None, _always),
 )
 
-# Chart values that hold a credential in plain text, and the Secret that replaces each.
-LITERAL_PATHS = {
+# Where a chart value's credential belongs instead: the Secret gen already points the chart at. Only
+# for the hint in the message; what counts as a credential is decided by the rules below, anywhere.
+_INSTEAD = {
     "fernetKey": "fernetKey", "webserverSecretKey": "webserverSecretKey", "apiSecretKey": "apiSecretKey",
-    "jwtSecret": "jwtSecret", "data.metadataConnection.pass": "metadata", "data.metadataConnection.user": "metadata",
-    "data.resultBackendConnection.pass": "metadata", "data.brokerUrl": "brokerUrl", "redis.password": "redisPassword",
-    "postgresql.auth.password": "postgresql", "postgresql.auth.postgresPassword": "postgresql",
+    "jwtSecret": "jwtSecret", "data.metadataConnection": "metadata", "data.resultBackendConnection": "metadata",
+    "data.brokerUrl": "brokerUrl", "redis.password": "redisPassword", "postgresql.auth": "postgresql",
     "webserver.defaultUser.password": "adminPassword", ADMIN_PASSWORD_PATH: "adminPassword",
-    "flower.password": "flower", "flower.secretName": "flower", "dags.gitSync.sshKey": "gitSync",
-    "elasticsearch.connection.pass": "elasticsearch",
+    "config.core.fernet_key": "fernetKey", "config.database.sql_alchemy_conn": "metadata",
+    "config.core.sql_alchemy_conn": "metadata", "config.api_auth.jwt_secret": "jwtSecret",
+    "config.api.secret_key": "apiSecretKey", "config.webserver.secret_key": "webserverSecretKey",
+    "config.celery.broker_url": "brokerUrl",
 }
-
-
 def name(config: Config, spec: SecretSpec) -> str:
     return getattr(config.secrets, _field(spec.setting)) or f"{config.release}-{spec.suffix}"
 
@@ -140,20 +141,150 @@ def _admin_content(config: Config, password: str) -> dict[str, str]:
     return {K3S_VALUES_KEY: json.dumps(nested)}  # JSON is YAML; Helm reads it as a values file
 
 
-def literal_problems(values: Mapping[str, Any], label: str, config: Config) -> list[str]:
-    """A credential written into values would be committed to Git: name the path and the Secret instead."""
-    found = []
-    for path, setting in sorted(LITERAL_PATHS.items()):
-        hit = lookup(values, tuple(path.split(".")))
-        if hit is None or hit[0] != tuple(path.split(".")) or hit[1] in (None, ""):
-            continue
-        if setting in {s.setting for s in SPECS}:
-            instead = (f"gen points the chart at Secret {name(config, spec(setting))} (secrets.{setting}); "
-                       f"create it with `gen secrets`")
-        else:
-            instead = "reference a Secret by name instead (see the chart's *SecretName values)"
-        found.append(f"{label}: {path}: a credential written here would be committed to Git; remove it: {instead}")
+# Key names that mean a credential, compared without case, `_` or `-`: a leaf whose key contains one
+# holds a secret, unless the key names a reference to one (below).
+_SECRET_WORDS = ("password", "passwd", "passphrase", "secret", "token", "apikey", "privatekey", "sshkey",
+                 "fernetkey", "credential", "keytab", "clientkey", "accesskey", "signingkey", "encryptionkey")
+_PASSWORD_KEYS = ("pass", "pwd")  # a whole key (or its end): registry.connection.pass
+_CONNECTION_ENDINGS = ("conn", "connection", "connectionstring", "dsn")  # text that carries a password
+# Keys that name a Secret, a key inside one, a file or a switch, never the credential itself.
+_REFERENCE_ENDINGS = ("name", "names", "ref", "path", "file", "dir", "enabled", "length", "type", "mode",
+                      "policy", "secrets", "credentialssecret", "sshkeysecret", "passwordsecret", "tokensecret",
+                      "certsecret", "configsecret", "keysecret", "passwordkey", "tokenkey", "userkey")
+_REFERENCE_PARENTS = ("secretkeys", "secretkeyref", "secretref", "valuefrom", "enablebuiltinsecretenvvars")
+# A URL with a password in its user part (scheme://user:password@host), anywhere in a text.
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:[^\s/?#@]+@")
+_PRIVATE_KEY = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_TEMPLATE = re.compile(r"\{\{.*\}\}", re.DOTALL)
+
+
+def _normal(key: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", key.lower())
+
+
+def _is_reference(key: str, siblings: set[str], parent: str) -> bool:
+    if key.endswith(_REFERENCE_ENDINGS) or key.startswith("existing") or parent.endswith(_REFERENCE_PARENTS):
+        return True
+    # secretKey beside secretName, statsSecretKey beside statsSecretName: the key inside that Secret.
+    return key.endswith("key") and f"{key[:-3]}name" in siblings
+
+
+def _secret_key(key: str, value: Any, siblings: set[str], parent: str) -> bool:
+    """Whether the leaf `key: value` holds a credential by what its key means."""
+    if value is None or isinstance(value, bool) or value == "" or _is_reference(key, siblings, parent):
+        return False
+    if isinstance(value, str) and _TEMPLATE.fullmatch(value.strip()):
+        return False  # a Helm template naming another value, not a literal
+    if isinstance(value, (int, float)):  # counts and limits are numbers; only a password can be one
+        return "password" in key or "passwd" in key or key.endswith(_PASSWORD_KEYS)
+    if not isinstance(value, str):
+        return False
+    return (any(word in key for word in _SECRET_WORDS) or key.endswith(_PASSWORD_KEYS)
+            or key.endswith(_CONNECTION_ENDINGS))
+
+
+def credential_paths(values: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """(key path, why) for every place in `values` that holds a credential, decided by what it is:
+
+    - a key whose name means a secret (password, token, fernet_key, sql_alchemy_conn, ...), at any depth;
+    - text holding a URL with a password in its user part, or a private key, under any key;
+    - `stringData` or `data` of a Secret (extraSecrets, secret);
+    - an environment variable (`name:`, `value:`) whose name means a secret.
+    """
+    found: list[tuple[tuple[str | int, ...], str]] = []
+
+    def text_problem(value: str) -> str | None:
+        if _URL_PASSWORD.search(value):
+            return "holds a URL with a password in it (user:password@)"
+        if _PRIVATE_KEY.search(value):
+            return "holds a private key"
+        return None
+
+    def walk(node: Any, path: tuple[str | int, ...], parent: str, in_secret: bool) -> None:
+        if isinstance(node, Mapping):
+            siblings = {_normal(str(k)) for k in node}
+            name = node.get("name")
+            if isinstance(name, str) and "value" in node and _secret_key(_normal(name), node["value"], set(), ""):
+                found.append(((*path, "value"), f"sets the secret {name} in plain text"))
+            for key, value in node.items():
+                normal = _normal(str(key))
+                at = (*path, str(key))
+                if in_secret and normal in ("stringdata", "data") and value not in (None, "", {}):
+                    found.append((at, "is the content of a Secret"))
+                    continue
+                if not isinstance(value, (Mapping, list)) and _secret_key(normal, value, siblings, parent):
+                    found.append((at, "is a credential"))
+                    continue
+                walk(value, at, normal, in_secret or "secret" in normal)
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, (*path, index), parent, in_secret)
+        elif isinstance(node, str):
+            why = text_problem(node)
+            if why:
+                found.append((path, why))
+
+    walk(values, (), "", False)
     return found
+
+
+def setting_url_problems(raw: Any, label: str) -> list[str]:
+    """A URL in a gen.yaml setting (remote.baseLogFolder, ...) is written into a committed file: it may
+    carry no credential. flux.cluster.url is sync's (its hint names flux.cluster.secretName); Helm values
+    are the values guard's."""
+    found = []
+
+    def walk(node: Any, path: list[str | int]) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if not (len(path) == 2 and path[0] == "overlays" and key == "values"):
+                    walk(value, [*path, str(key)])
+        elif isinstance(node, list):
+            for index, item in enumerate(node):
+                walk(item, [*path, index])
+        elif isinstance(node, str) and "://" in node and dotted(path) != "flux.cluster.url":
+            why = sync.url_credential_problem(node)
+            if why:
+                found.append(f"{label}: {dotted(path)}: {why}; write the URL without it and keep the credentials "
+                             f"in a Secret")
+
+    walk(raw, [])
+    return found
+
+
+def is_credential(dotted_path: str, value: Any) -> bool:
+    """Whether `value` at the dotted values key `dotted_path` holds a credential, by the rules above."""
+    node: Any = value
+    for key in reversed(dotted_path.split(".")):
+        node = {key: node}
+    return bool(credential_paths(node))
+
+
+def _instead(path: tuple[str | int, ...], config: Config) -> str:
+    keys = [str(p) for p in path if not isinstance(p, int)]
+    for depth in range(len(keys), 0, -1):
+        setting = _INSTEAD.get(".".join(keys[:depth]))
+        if setting:
+            return (f"gen points the chart at Secret {name(config, spec(setting))} (secrets.{setting}); "
+                    f"create it with `gen secrets`")
+    return "reference a Secret by name instead (see the chart's *SecretName values)"
+
+
+def literal_problems(values: Mapping[str, Any], label: str, config: Config) -> list[str]:
+    """A credential written into values would be committed to Git: name the path and the Secret instead.
+
+    The value itself is never shown.
+    """
+    found = []
+    for path, why in credential_paths(values):
+        hint = _instead(path, config)
+        if why == "is a credential":
+            found.append(f"{label}: {dotted(list(path))}: a credential written here would be committed to Git; "
+                         f"remove it: {hint}")
+        else:
+            found.append(f"{label}: {dotted(list(path))}: {why}, so a credential would be committed to Git; "
+                         f"remove it: {hint}")
+    return sorted(set(found))
 
 
 def metadata_keys(config: Config) -> tuple[str, ...]:

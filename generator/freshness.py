@@ -22,6 +22,7 @@ from pathlib import Path
 
 from . import cache, output, sync
 from .errors import OutputError
+from .yamlio import open_within
 
 CHART_FILES = ("charts/airflow/chart.yaml", "charts/airflow/values.yaml")
 # Packages whose version can change the bytes gen writes.
@@ -45,10 +46,15 @@ def generator_digest() -> str:
     return digest.hexdigest()
 
 
-def _read_regular(path: Path) -> bytes | None:
-    """The bytes of a regular file, never through a link, a FIFO or a device; None otherwise."""
+def _read_regular(path: Path, within: Path | None = None) -> bytes | None:
+    """The bytes of a regular file, never through a link, a FIFO or a device; None otherwise.
+
+    With `within`, `path` is relative to it and no link on the way (clusters/ itself, say) is followed."""
     try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        if within is not None:
+            handle = open_within(within, path.as_posix())
+        else:
+            handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
     with os.fdopen(handle, "rb") as stream:
@@ -116,7 +122,7 @@ def _paths_on_disk(project_dir: Path, kept: Iterable[str], config_name: str, rec
     found = {path for path in found if not path.startswith(kept)}
     head = output.header(config_name).encode("utf-8")
     for wiring in (project_dir / sync.CLUSTERS).glob(f"*/{sync.SYNC_FILE}"):
-        content = _read_regular(wiring)
+        content = _read_regular(wiring.relative_to(project_dir), within=project_dir)
         if content is not None and content.startswith(head):
             found.add(wiring.relative_to(project_dir).as_posix())
     found.update(path for path in recorded if path.startswith(f"{sync.CLUSTERS}/") and (project_dir / path).exists())
@@ -132,7 +138,7 @@ def is_current(config_path: Path, key: str | None, kept: Iterable[str]) -> bool:
     if _paths_on_disk(project_dir, kept, config_path.name, recorded) != recorded.keys():
         return False
     for relative, expected in recorded.items():
-        content = _read_regular(project_dir / relative)
+        content = _read_regular(Path(relative), within=project_dir)
         if content is None or hashlib.sha256(content).hexdigest() != expected:
             return False
     return True

@@ -489,7 +489,7 @@ def _unclaimed(volume: str, values: Mapping[str, Any], release: str, namespace: 
 # --- values and credentials -----------------------------------------------------------------------
 
 def _is_credential(path: str, value: Any) -> bool:
-    if path in credentials.LITERAL_PATHS or _under(path, CREDENTIAL_PREFIXES):
+    if credentials.is_credential(path, value) or _under(path, CREDENTIAL_PREFIXES):
         return True
     last = path.rsplit(".", 1)[-1]
     return (isinstance(value, str) and value != "" and bool(_CREDENTIAL_WORD.search(last))

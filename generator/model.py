@@ -7,6 +7,7 @@ rule modules, constructs and the loader can all depend on it without depending o
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ class Version:
 
     @classmethod
     def parse(cls, text: str) -> Version:
+        if not re.fullmatch(r"[0-9]+\.[0-9]+\.[0-9]+", text):  # int() would take " 7\n"
+            raise ValueError(f"not a version X.Y.Z: {text!r}")
         major, minor, patch = (int(part) for part in text.split("."))
         return cls(major, minor, patch)
 

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Sequence
 from contextlib import ExitStack
@@ -22,7 +24,7 @@ from . import app, cache, changes, config as config_module, freshness, kustomize
 from .airflow import OVERLAYS
 from .model import Config
 from .errors import ConfigError, OutputError
-from .yamlio import dump_documents
+from .yamlio import dump_documents, read_text
 
 HYDRATED_FILE = "manifests.yaml"
 
@@ -42,9 +44,10 @@ class Drift:
     changed: dict[str, tuple[str, str]]  # path -> (on disk, generated)
     missing: tuple[str, ...]
     extra: tuple[str, ...]
+    refused: tuple[str, ...] = ()  # one line per file not read: a link, a pipe or device, too large
 
     def __bool__(self) -> bool:
-        return bool(self.changed or self.missing or self.extra)
+        return bool(self.changed or self.missing or self.extra or self.refused)
 
 
 def _kustomization(resources: list[str]) -> dict:
@@ -135,13 +138,31 @@ def generate(config: Config, root: Path, selected: Sequence[str]) -> dict[str, s
     return generate_many([(config, root)], selected)[0]
 
 
-def _carry_over(project_dir: Path, stage: Path, selected: Sequence[str]) -> None:
-    """With --overlay, the other overlays' files stay exactly as they are."""
+def _carry_over(project_dir: Path, stage: Path, selected: Sequence[str]) -> list[str]:
+    """With --overlay, the other overlays' files stay exactly as they are: copied into the stage as they
+    are (links as links, never followed). A pipe, socket or device there cannot be copied: one line each."""
+    problems = []
     for name in _unselected(selected):
         for tree in output.TREES:
             previous = project_dir / tree / name
-            if previous.is_dir() and not previous.is_symlink():
-                shutil.copytree(previous, stage / tree / name, symlinks=True)
+            if not previous.is_dir() or previous.is_symlink():
+                continue
+            special = []
+            for directory, subdirectories, files in os.walk(previous):
+                for entry in [*subdirectories, *files]:
+                    path = Path(directory) / entry
+                    mode = path.lstat().st_mode
+                    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode) or stat.S_ISLNK(mode)):
+                        special.append(f"{path.relative_to(project_dir).as_posix()}: is not a regular file (a pipe, "
+                                       f"socket or device); gen keeps the other overlays' files as they are and "
+                                       f"cannot copy it: remove it, or run gen synth without --overlay")
+            problems += special
+            if not special:
+                try:
+                    shutil.copytree(previous, stage / tree / name, symlinks=True)
+                except (OSError, shutil.Error) as exc:
+                    problems.append(f"{tree}/{name}/: cannot be kept as it is: {exc}")
+    return problems
 
 
 def _unselected(selected: Sequence[str]) -> list[str]:
@@ -164,15 +185,20 @@ def _sync_target_problems(config: Config, stage: Path) -> list[str]:
 
 
 def _owned_sync_files(config: Config) -> list[str]:
-    """clusters/*/airflow.yaml files that this config generated earlier (they carry its header)."""
+    """clusters/*/airflow.yaml files that this config generated earlier (they carry its header).
+
+    Read only as regular files inside the project: a link (clusters/ itself, say) is never followed."""
     project_dir = config.source.project_dir
     head = output.header(config.source.name)
     owned = []
     for path in sorted((project_dir / sync.CLUSTERS).glob(f"*/{sync.SYNC_FILE}")):
-        if path.is_file() and not path.is_symlink():
-            with path.open(encoding="utf-8", errors="replace") as handle:
-                if handle.readline() == head:
-                    owned.append(path.relative_to(project_dir).as_posix())
+        relative = path.relative_to(project_dir).as_posix()
+        try:
+            text = read_text(Path(relative), relative, max_bytes=READ_LIMIT, within=project_dir)
+        except ConfigError:
+            continue
+        if text.startswith(head):
+            owned.append(relative)
     return owned
 
 
@@ -201,7 +227,10 @@ def load_many(config_paths: Sequence[Path], labels: Sequence[str] | None = None)
     """Every config, all problems of all of them at once; the same file named twice counts once."""
     seen, configs, found = set(), [], []
     for index, path in enumerate(config_paths):
-        key = path.resolve()
+        try:
+            key = path.resolve()
+        except (OSError, RuntimeError):  # a symbolic link loop: load() names it in one line
+            key = path.absolute()
         if key in seen:
             continue
         seen.add(key)
@@ -230,22 +259,37 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
     if problems:
         raise OutputError(problems)
     with ExitStack() as stack:
+        # One run at a time per project: a second run would remove this one's staging or swap in between.
+        for project_dir in dict.fromkeys(config.source.project_dir for config in configs):
+            stack.enter_context(output.project_lock(project_dir))
         stages = [stack.enter_context(output.staging(c.source.project_dir)) for c in configs]
         rendered = generate_many(list(zip(configs, stages, strict=True)), names)
         syncs = [render_sync(config) for config in configs]
         for config, stage in zip(configs, stages, strict=True):
             if selected:
-                _carry_over(config.source.project_dir, stage, names)
+                problems += _carry_over(config.source.project_dir, stage, names)
             problems += _sync_target_problems(config, stage)
         if problems:
             raise ConfigError(problems)
         findings = [_replaced(config, files, sync_files, names)
                     for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
-        for config, stage in zip(configs, stages, strict=True):
-            output.replace_trees(config.source.project_dir, stage)
-        for config, files, sync_files in zip(configs, rendered, syncs, strict=True):
+        # Everything that can be checked is checked before the first rename: a tree that cannot be
+        # replaced, a directory or a link where a wiring file goes. The wiring files are written beside
+        # their targets now, so that putting them in place is one rename each.
+        prepared = []
+        for config, stage, sync_files in zip(configs, stages, syncs, strict=True):
+            project_dir = config.source.project_dir
+            problems += output.swap_problems(project_dir, stage)
             stale = [p for p in _owned_sync_files(config) if p not in sync_files]
-            output.replace_files(config.source.project_dir, sync_files, remove=stale)
+            try:
+                prepared.append(stack.enter_context(output.prepared_files(project_dir, sync_files, stale)))
+            except OutputError as exc:
+                problems += exc.problems
+        if problems:
+            raise OutputError(problems)
+        output.replace_all([(config.source.project_dir, stage) for config, stage in zip(configs, stages, strict=True)],
+                           prepared)
+        for config, files, sync_files in zip(configs, rendered, syncs, strict=True):
             freshness.record(freshness.inputs_key(config.source.path, names), {**files, **sync_files})
     return [SynthResult(project_dir=config.source.project_dir, overlays=names,
                         files=tuple(sorted({**files, **sync_files})), findings=found)
@@ -256,14 +300,15 @@ def _replaced(config: Config, files: dict[str, str], sync_files: dict[str, str],
               names: Sequence[str]) -> tuple[changes.Finding, ...]:
     """The findings of each hydrated overlay (and the cluster wiring) on disk against what replaces it."""
     project_dir = config.source.project_dir
-    pairs = [(name, _existing(project_dir / f"dist/{name}/{HYDRATED_FILE}"), files[f"dist/{name}/{HYDRATED_FILE}"])
+    pairs = [(name, _existing(project_dir, f"dist/{name}/{HYDRATED_FILE}"), files[f"dist/{name}/{HYDRATED_FILE}"])
              for name in names]
-    wiring = [_existing(project_dir / path) for path in _owned_sync_files(config)]
+    wiring = [_existing(project_dir, path) for path in _owned_sync_files(config)]
     if any(text is not None for text in wiring):
         pairs.append((changes.WIRING, "".join(text for text in wiring if text), "".join(sync_files.values())))
     found = []
     for name, before, after in pairs:
-        if before is None or before == after:
+        # kustomize never writes anchors: a file on disk with one is not gen's, and may be an alias bomb.
+        if before is None or before == after or _ANCHOR.search(before):
             continue
         try:
             found += changes.classify_text(name, before, after, None, config)
@@ -272,10 +317,14 @@ def _replaced(config: Config, files: dict[str, str], sync_files: dict[str, str],
     return tuple(found)
 
 
-def _existing(path: Path) -> str | None:
+_ANCHOR = re.compile(r"(?m)(?:^|:|-|[\[{,])[ \t]*&[A-Za-z0-9_.-]+(?:[ \t]|$)")  # `key: &name` (not `a && b`)
+
+
+def _existing(project_dir: Path, relative: str) -> str | None:
+    """The file gen is about to replace, when it is a regular file reached without following a link."""
     try:
-        return path.read_text(encoding="utf-8") if path.is_file() and not path.is_symlink() else None
-    except (OSError, UnicodeDecodeError):
+        return read_text(Path(relative), relative, max_bytes=READ_LIMIT, within=project_dir)
+    except ConfigError:
         return None
 
 
@@ -284,21 +333,21 @@ def synth(config_path: Path, selected: Sequence[str] | None = None, label: str |
     return synth_many([config_module.load(config_path, label)], selected)[0]
 
 
-def _files_on_disk(project_dir: Path, ignored_dirs: Sequence[str]) -> dict[str, Path]:
-    found = {}
+# Larger than any file gen writes (hydrated manifests are at most 16 MiB): such a file is not gen's.
+READ_LIMIT = 64 * 1024 * 1024
+
+
+def _files_on_disk(project_dir: Path, ignored_dirs: Sequence[str]) -> list[str]:
+    """Every entry below dist/ and overlays/ that is not a directory (links to directories included),
+    found without following any link."""
+    found = []
+    ignored = tuple(f"{d}/" for d in ignored_dirs)
     for tree in output.TREES:
-        for path in sorted((project_dir / tree).rglob("*")):
-            relative = path.relative_to(project_dir).as_posix()
-            if (path.is_file() or path.is_symlink()) and not any(relative.startswith(f"{d}/") for d in ignored_dirs):
-                found[relative] = path
-    return found
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        return f"<unreadable: {exc}>\n"
+        for directory, subdirectories, files in os.walk(project_dir / tree):
+            relative = Path(directory).relative_to(project_dir).as_posix()
+            entries = [*files, *(d for d in subdirectories if os.path.islink(os.path.join(directory, d)))]
+            found += [f"{relative}/{name}" for name in entries if not f"{relative}/{name}".startswith(ignored)]
+    return sorted(found)
 
 
 def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
@@ -309,18 +358,24 @@ def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
     with tempfile.TemporaryDirectory(prefix="gen-check-") as scratch:
         expected = {**generate(config, Path(scratch), names), **render_sync(config)}
     kept = _kept(selected)
-    on_disk = _files_on_disk(project_dir, kept)
-    on_disk.update({p: project_dir / p for p in _owned_sync_files(config)})
+    on_disk = set(_files_on_disk(project_dir, kept))
+    on_disk.update(_owned_sync_files(config))
     sync_path = sync.file_path(config)
-    if sync_path and (project_dir / sync_path).is_file():
-        on_disk[sync_path] = project_dir / sync_path
-    changed = {}
-    for relative in sorted(expected.keys() & on_disk.keys()):
-        current = _read(on_disk[relative])
+    if sync_path and os.path.lexists(project_dir / sync_path):
+        on_disk.add(sync_path)
+    changed, refused = {}, []
+    for relative in sorted(expected.keys() & on_disk):
+        try:
+            # A regular file inside the project, within a size limit: never a link out of it (its target's
+            # content would be printed in a CI log), a FIFO (a hang) or a device (memory runs out).
+            current = read_text(Path(relative), relative, max_bytes=READ_LIMIT, within=project_dir)
+        except ConfigError as exc:
+            refused += exc.problems
+            continue
         if current != expected[relative]:
             changed[relative] = (current, expected[relative])
-    drift = Drift(changed=changed, missing=tuple(sorted(expected.keys() - on_disk.keys())),
-                  extra=tuple(sorted(on_disk.keys() - expected.keys())))
+    drift = Drift(changed=changed, missing=tuple(sorted(expected.keys() - on_disk)),
+                  extra=tuple(sorted(on_disk - expected.keys())), refused=tuple(refused))
     if not drift:
         freshness.record(freshness.inputs_key(config.source.path, names), expected)
     return drift

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import posixpath
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import database
 from .model import Config
@@ -70,17 +71,40 @@ def repository_root(start: Path) -> Path | None:
     return None
 
 
+def url_credential_problem(url: str) -> str | None:
+    """Why `url` would carry a credential into a committed file, or None.
+
+    An http(s) URL may have no user part at all (a token is often written as the user alone); an ssh URL
+    may name the user Git servers expect (ssh://git@host/...), never a password.
+    """
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None  # the schema has already said what is wrong with it
+    if parts.scheme in ("http", "https") and "@" in parts.netloc:
+        return "has a user part (user:token@); a credential there would be committed to Git"
+    if parts.password is not None or ":" in parts.netloc.rpartition("@")[0]:
+        return "has a password in its user part; a credential there would be committed to Git"
+    return None
+
+
 def problems(config: Config) -> list[str]:
-    """flux.cluster.path must name where the project really sits in its Git repository, when it is in one."""
+    """flux.cluster.url carries no credential; flux.cluster.path names where the project really sits in its Git
+    repository, when it is in one."""
     cluster = config.flux.cluster
     if cluster is None:
         return []
+    found = []
+    why = url_credential_problem(cluster.url)
+    if why:
+        found.append(f"{config.source.label}: flux.cluster.url: {why}; write the URL without it and put the Git "
+                     f"credentials in a Secret in {FLUX_NAMESPACE} named by flux.cluster.secretName")
     project = config.source.project_dir.resolve()
     root = repository_root(project)
     if root is None:
-        return []
+        return found
     actual = project.relative_to(root).as_posix()
     if posixpath.normpath(cluster.path) != actual:
-        return [f"{config.source.label}: flux.cluster.path: is {cluster.path!r} but this project is at "
-                f"{actual!r} in its Git repository ({root}); write path: {actual}"]
-    return []
+        found.append(f"{config.source.label}: flux.cluster.path: is {cluster.path!r} but this project is at "
+                     f"{actual!r} in its Git repository ({root}); write path: {actual}")
+    return found

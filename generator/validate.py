@@ -13,6 +13,7 @@ kubernetes-validate is imported only here, and only when validation runs, so `ge
 from __future__ import annotations
 
 import json
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -20,11 +21,10 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import yaml
 
 from . import config as config_module, database, sync
 from .errors import ConfigError, GenError
-from .schema import dotted, show
+from .schema import dotted, show, with_ecma_patterns
 from .values import deep_merge
 from .yamlio import MAX_BYTES, load_documents
 
@@ -35,7 +35,6 @@ HYDRATED = Path("dist/{overlay}/manifests.yaml")
 DATABASE = Path("dist/database/database.yaml")
 MANIFESTS_MAX_BYTES = 16 * MAX_BYTES
 CRD_SUFFIXES = (".yaml", ".yml", ".json")
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # CRD bundles are megabytes: use libyaml when present
 
 
 # --- Kubernetes versions -------------------------------------------------------------------------
@@ -92,17 +91,16 @@ def _crd_files(path: Path) -> list[Path]:
     return [path]
 
 
+CRD_MAX_BYTES = 64 * 1024 * 1024  # Flux's gotk-components.yaml is a few MiB
+
+
 def _documents(path: Path) -> list[Any]:
-    """Every YAML (or JSON) document in a file; one line naming the file when it cannot be read."""
+    """Every YAML (or JSON) document in a CRD file, read as strictly as gen.yaml (no aliases, no tags, a
+    size limit, regular files only); one line naming the file when it cannot be read."""
     try:
-        with path.open("rb") as stream:
-            return list(yaml.load_all(stream, Loader=_Loader))  # noqa: S506 - a safe loader
-    except OSError as exc:
-        raise GenError(f"{path}: cannot read: {exc.strerror}") from None
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        raise GenError(f"{path}: invalid YAML{where}: {getattr(exc, 'problem', None) or exc}") from None
+        return load_documents(path, str(path), max_bytes=CRD_MAX_BYTES)
+    except ConfigError as exc:
+        raise GenError(exc.problems) from None
 
 
 def load_crds(paths: Iterable[Path]) -> dict[tuple[str, str], jsonschema.Draft4Validator]:
@@ -132,7 +130,7 @@ def load_crds(paths: Iterable[Path]) -> dict[tuple[str, str], jsonschema.Draft4V
                     # The API server checks metadata itself; CRDs describe it only as `type: object`.
                     schema.setdefault("properties", {})["metadata"] = {"type": "object"}
                     key = (f"{spec.get('group')}/{version.get('name')}", (spec.get("names") or {}).get("kind"))
-                    schemas[key] = jsonschema.Draft4Validator(schema)
+                    schemas[key] = with_ecma_patterns(jsonschema.Draft4Validator)(schema)
         if not found:
             problems.append(f"{given}: --crds: holds no CustomResourceDefinition")
     if problems:
@@ -183,7 +181,7 @@ class ChartSchema:
         import jsonschema  # a quarter of gen's start-up: imported only when something is checked
 
         validator_class = jsonschema.validators.validator_for(schema, default=jsonschema.Draft7Validator)
-        return cls(path=path, validator=validator_class(schema), defaults=defaults)
+        return cls(path=path, validator=with_ecma_patterns(validator_class)(schema), defaults=defaults)
 
     def problems(self, values: dict[str, Any]) -> list[tuple[str, str]]:
         """(path below spec.values, message) for each violation of the values merged over the defaults."""
@@ -342,13 +340,13 @@ def _overlay(report: Report, project_dir: Path, overlay: str, validators: Valida
 
 def _check_file(report: Report, project_dir: Path, overlay: str, relative: str, validators: Validators) -> None:
     """Every object of one generated file; `overlay` starts each line (the overlay, or the wiring file)."""
-    path = project_dir / relative
-    if not path.is_file():
+    if not os.path.lexists(project_dir / relative):
         report.add([f"{overlay}: {relative}: missing; run `gen synth` first"], problem=True)
         return
     try:
-        # Strictly, like gen.yaml: dist/ may come from a pull request, and an alias bomb must not hang CI.
-        docs = load_documents(path, relative, max_bytes=MANIFESTS_MAX_BYTES)
+        # Strictly, like gen.yaml: dist/ may come from a pull request, and an alias bomb must not hang CI;
+        # `within`: a link planted there is reported, never followed out of the project.
+        docs = load_documents(Path(relative), relative, max_bytes=MANIFESTS_MAX_BYTES, within=project_dir)
     except GenError as exc:
         report.add([f"{overlay}: {line}" for line in exc.problems], problem=True)
         return

@@ -9,16 +9,19 @@ everywhere.
 
 from __future__ import annotations
 
+import errno
 import functools
 import math
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .errors import ConfigError
-from .schema import dotted
+from .schema import dotted, show
 
 MAX_BYTES = 1024 * 1024
 MAX_DEPTH = 64
@@ -109,11 +112,20 @@ class _StrictLoader(yaml.SafeLoader):
                 raise _Refused(self._path, f"contains the control character U+{ord(bad.group()):04X}; remove it "
                                "(kustomize and Kubernetes refuse control characters other than tab and line breaks)",
                                node.start_mark)
-        elif node.tag == f"{_CORE}int":
+        elif node.tag in (f"{_CORE}int", f"{_CORE}float", f"{_CORE}bool") and isinstance(node, yaml.ScalarNode):
+            # An explicit tag (`!!int abc`, `!!bool maybe`) skips the resolver: check that the text is one.
+            kind = node.tag.removeprefix(_CORE)
+            try:
+                getattr(self, f"construct_yaml_{kind}")(node)
+            except (ValueError, KeyError, TypeError, IndexError):
+                wanted = {"int": "an integer such as 3", "float": "a number such as 1.5", "bool": "true or false"}[kind]
+                raise _Refused(self._path, f"{show(node.value)} is not a valid !!{kind}; write {wanted}, or quote "
+                               "it to keep it as text", node.start_mark) from None
+        if node.tag == f"{_CORE}int" and isinstance(node, yaml.ScalarNode):
             if not -_INT64 <= self.construct_yaml_int(node) < _INT64:
                 raise _Refused(self._path, f"{node.value} does not fit in 64 bits; quote it to write text",
                                node.start_mark)
-        elif node.tag == f"{_CORE}float":
+        elif node.tag == f"{_CORE}float" and isinstance(node, yaml.ScalarNode):
             value = self.construct_yaml_float(node)
             if math.isnan(value) or math.isinf(value):
                 raise _Refused(self._path, f"{node.value} is not a finite number; quote it to write text",
@@ -140,19 +152,70 @@ def _problem(label: str, exc: yaml.YAMLError) -> str:
     return f"{label}: invalid YAML{where}: {' '.join(str(what).split())}"  # always one line
 
 
-def read_text(path: Path, label: str, *, max_bytes: int = MAX_BYTES) -> str:
-    """Read a small UTF-8 text file, with one-line errors for everything that can go wrong."""
-    if not path.exists():
-        raise ConfigError(f"{label}: file not found")
-    if not path.is_file():
-        raise ConfigError(f"{label}: is not a regular file")
+def open_within(root: Path, relative: str) -> int:
+    """A descriptor for root/relative, opened one component at a time without following any link."""
+    parts = relative.split("/")
+    if relative.startswith("/") or any(part in ("", ".", "..") for part in parts):
+        raise OSError(errno.EINVAL, "not a plain relative path", relative)
+    directory = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        for part in parts[:-1]:
+            inner = os.open(part, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=directory)
+            os.close(directory)
+            directory = inner
+        return os.open(parts[-1], os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK, dir_fd=directory)
+    finally:
+        os.close(directory)
+
+
+def _planted(root: Path, relative: str) -> str | None:
+    """The first link or special file on the way to root/relative, as `dist/x: is a symbolic link (to ...)`."""
+    path = root
+    for part in relative.split("/"):
+        path = path / part
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return None
+        if stat.S_ISLNK(mode):
+            return f"{path.relative_to(root).as_posix()} is a symbolic link (to {os.readlink(path)})"
+        if not (stat.S_ISDIR(mode) or stat.S_ISREG(mode)):
+            return f"{path.relative_to(root).as_posix()} is not a regular file"
+    return None
+
+
+def read_text(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within: Path | None = None) -> str:
+    """Read a small UTF-8 text file, with one-line errors for everything that can go wrong.
+
+    Only a regular file is read, never a FIFO or a device (opened without blocking, checked on the open
+    descriptor), and never more than `max_bytes`. With `within`, `path` is relative to that directory and
+    no symbolic link on the way is followed: a link planted in generated output is reported, not read.
+    """
     limit = f"at most {max_bytes} ({max_bytes // MAX_BYTES} MiB) is allowed"
     try:
-        size = path.stat().st_size
-        if size > max_bytes:
-            raise ConfigError(f"{label}: file is {size} bytes; {limit}")
-        with path.open("rb") as stream:
-            data = stream.read(max_bytes + 1)  # never more, even if the file grew since stat()
+        if within is not None:
+            handle = open_within(within, path.as_posix())
+        else:
+            handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise ConfigError(f"{label}: file not found") from None
+    except OSError as exc:
+        planted = _planted(within, path.as_posix()) if within is not None else None
+        if planted:
+            raise ConfigError(f"{label}: not read: {planted}; gen reads only regular files inside the project; "
+                              f"remove it and run gen synth") from None
+        if exc.errno == errno.EISDIR:
+            raise ConfigError(f"{label}: is not a regular file") from None
+        raise ConfigError(f"{label}: cannot read: {exc.strerror}") from None
+    try:
+        status = os.fstat(handle)
+        if not stat.S_ISREG(status.st_mode):
+            os.close(handle)
+            raise ConfigError(f"{label}: is not a regular file")
+        with os.fdopen(handle, "rb") as stream:
+            if status.st_size > max_bytes:
+                raise ConfigError(f"{label}: file is {status.st_size} bytes; {limit}")
+            data = stream.read(max_bytes + 1)  # never more, even if the file grew since fstat()
         if len(data) > max_bytes:
             raise ConfigError(f"{label}: file is over {max_bytes} bytes; {limit}")
     except OSError as exc:
@@ -163,9 +226,10 @@ def read_text(path: Path, label: str, *, max_bytes: int = MAX_BYTES) -> str:
         raise ConfigError(f"{label}: not UTF-8 text (invalid byte at offset {exc.start})") from None
 
 
-def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES) -> list[Any]:
-    """Every non-empty YAML document in a file, parsed strictly. `label` names the file in every message."""
-    text = read_text(path, label, max_bytes=max_bytes)
+def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within: Path | None = None) -> list[Any]:
+    """Every non-empty YAML document in a file, parsed strictly. `label` names the file in every message;
+    `within`: see read_text."""
+    text = read_text(path, label, max_bytes=max_bytes, within=within)
     try:
         docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - strict SafeLoader subclass
     except _Refused as exc:
@@ -177,9 +241,9 @@ def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES) -> lis
     return [d for d in docs if d is not None]
 
 
-def load_file(path: Path, label: str, *, empty_ok: bool = False) -> Any:
-    """Parse one YAML document strictly. `label` names the file in every message."""
-    docs = load_documents(path, label)
+def load_file(path: Path, label: str, *, empty_ok: bool = False, within: Path | None = None) -> Any:
+    """Parse one YAML document strictly. `label` names the file in every message; `within`: see read_text."""
+    docs = load_documents(path, label, within=within)
     if not docs:
         if empty_ok:
             return {}

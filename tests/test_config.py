@@ -235,7 +235,7 @@ def test_chart_pin_problems_are_named(tmp_path):
         load(path, "gen.yaml")
     assert caught.value.problems == [
         "charts/airflow/chart.yaml: repository: 'http://example.com' must be an https:// URL such as "
-        "https://airflow.apache.org",
+        "https://airflow.apache.org, with no user or password in it (it would be committed to Git)",
         "charts/airflow/chart.yaml: version: '^1.19' must be an exact version X.Y.Z such as 1.19.0",
     ]
     (tmp_path / "charts/airflow/chart.yaml").unlink()

@@ -222,7 +222,7 @@ def test_roles_of_postgresql_and_cloudnativepg_are_refused_as_the_owner(tmp_path
 
 def test_a_name_with_a_trailing_newline_is_refused(tmp_path):
     found = _problems(tmp_path, 'database:\n  type: cloudnativepg\n  name: "airflow\\n"\n')
-    assert any("database.name: must be a PostgreSQL name" in line for line in found)
+    assert any("database.name: " in line and "must be a PostgreSQL name" in line for line in found)
 
 
 def test_names_cloudnativepg_would_derive_beyond_kubernetes_limits_are_refused(tmp_path):

@@ -95,12 +95,65 @@ def _messages(error: ValidationError) -> list[tuple[str, str]]:
     return [(dotted(path), error.message)]
 
 
+# ECMA-262 (JSON Schema's regex dialect) reads `$` as the end of the string; Python's `re` also lets it
+# match before a final newline, so "host\n" would pass `^...$`. The schemas stay portable `^...$`; this
+# validator reads each `$` outside a character class as `\Z`, as ECMA-262 does, for every pattern, so
+# keys added later are covered without anyone remembering to write `\Z`.
+_DOLLAR = re.compile(r"\\.|\[(?:\\.|[^\]\\])*\]|\$", re.DOTALL)
+
+
+@cache
+def ecma_regex(pattern: str) -> re.Pattern[str]:
+    """A JSON Schema `pattern`, compiled with ECMA-262's meaning of `$` (the very end of the string)."""
+    return re.compile(_DOLLAR.sub(lambda m: r"\Z" if m.group() == "$" else m.group(), pattern))
+
+
+# And by rule, not per pattern: a string that has a pattern to match never holds a control character
+# or a line separator, whatever its pattern's character classes let through ([^\s]+ takes \x1b).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def _pattern(_validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]) -> Any:
+    if isinstance(instance, str) and (_CONTROL.search(instance) or not ecma_regex(pattern).search(instance)):
+        from jsonschema.exceptions import ValidationError  # loaded already: the validator runs
+
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _ecma_pattern(_validator: Any, pattern: str, instance: Any, _schema: dict[str, Any]) -> Any:
+    if isinstance(instance, str) and not ecma_regex(pattern).search(instance):
+        from jsonschema.exceptions import ValidationError  # loaded already: the validator runs
+
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def with_ecma_patterns(validator: Any) -> Any:
+    """`validator` (a jsonschema class) reading `$` in patterns as ECMA-262 and Go's RE2 do: the end of the
+    string. For schemas gen does not own (CRDs, the chart's values schema)."""
+    from jsonschema import validators
+
+    return validators.extend(validator, validators={"pattern": _ecma_pattern})
+
+
+def _integer(_checker: Any, instance: Any) -> bool:
+    # jsonschema counts 2.0 as an integer; gen's users mean a count, and range(2.0) fails later.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
+@cache
+def validator_class() -> Any:
+    """Draft 2020-12 with ECMA-262 patterns and integers that are integers; built on first use."""
+    # jsonschema is a quarter of gen's start-up: imported only when something is checked.
+    from jsonschema import Draft202012Validator, validators
+
+    return validators.extend(Draft202012Validator, validators={"pattern": _pattern},
+                             type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _integer))
+
+
 def problems(schema: dict[str, Any], instance: Any, label: str) -> list[str]:
     """Every violation of `schema` by `instance`, one line each, sorted by path: `label: path: problem`."""
-    # jsonschema is a quarter of gen's start-up: imported only when something is checked.
-    from jsonschema import Draft202012Validator
-
-    validator = Draft202012Validator(schema)
+    validator = validator_class()(schema)
     found: set[tuple[str, str]] = set()
     for error in validator.iter_errors(instance):
         found.update(_messages(error))
