@@ -12,6 +12,7 @@ from pathlib import Path
 
 from generator import changes
 from generator.airflow import OVERLAYS
+from generator.yamlio import generated_objects
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -20,7 +21,7 @@ def main() -> None:
     texts = {name: (ROOT / "dist" / name / "manifests.yaml").read_text() for name in OVERLAYS}
     edited = {name: text.replace("/srv/airflow/dags", "/data/dags").replace("storage: 10Gi", "storage: 20Gi")
               for name, text in texts.items()}
-    parsed = {name: (changes.objects(texts[name]), changes.objects(edited[name])) for name in OVERLAYS}
+    parsed = {name: (generated_objects(texts[name]), generated_objects(edited[name])) for name in OVERLAYS}
     for label, run in (("parse + classify", lambda n: changes.classify_text(n, texts[n], edited[n])),
                        ("classify only", lambda n: changes.classify(n, *parsed[n]))):
         runs = []

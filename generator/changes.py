@@ -17,12 +17,12 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
 
 from . import sync, values
 from .airflow import CELERY_EXECUTOR, CELERY_KUBERNETES_EXECUTOR, OVERLAYS
 from .model import Config
 from .quantities import quantity
+from .yamlio import generated_objects
 
 REFUSED = "refused"  # the API server rejects the update: the Flux Kustomization fails as a whole
 DATA = "data"  # goes through, but loses or orphans data
@@ -146,9 +146,7 @@ def release_values(obj: Mapping[str, Any]) -> dict[str, Any]:
     """The Helm values of a HelmRelease or a k3s HelmChart (structured or the older valuesContent string)."""
     spec = obj.get("spec") or {}
     if obj.get("kind") == "HelmChart":
-        content = spec.get("valuesContent")
-        parsed = yaml.safe_load(content) if isinstance(content, str) else None
-        return values.deep_merge(parsed if isinstance(parsed, dict) else {}, spec.get("values") or {})
+        return values.helm_chart_values(spec)
     return spec.get("values") or {}
 
 
@@ -728,16 +726,7 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
     return sorted(set(report.found), key=lambda f: (f.kind, f.namespace, f.name, f.field, f.old, f.new))
 
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # gen synth reads every overlay it replaces: libyaml
-
-
-def objects(text: str | None) -> list[dict[str, Any]]:
-    """The objects of a multi-document YAML text (a hydrated manifests.yaml)."""
-    return [doc for doc in yaml.load_all(text or "", Loader=_LOADER)  # noqa: S506 - a safe loader
-            if isinstance(doc, dict)]
-
-
 def classify_text(overlay: str, before: str | None, after: str | None, old: Config | None = None,
                   new: Config | None = None) -> list[Finding]:
     """`classify` over two YAML texts; a side that does not exist counts as no objects."""
-    return classify(overlay, objects(before), objects(after), old, new)
+    return classify(overlay, generated_objects(before), generated_objects(after), old, new)

@@ -20,18 +20,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from . import cache, config as config_module, freshness, pipeline, render, rendered_diff, values
-from .changes import WIRING, Finding, classify
+from .changes import WIRING, Finding, classify, release_values
 from .chart_source import ChartUnavailable
 from .config import BASE_VALUES, CHART_PIN
 from .errors import GenError
 from .model import Config
 from .rendered_diff import RenderedSection
-from .yamlio import dump_documents
+from .yamlio import dump_documents, generated_objects
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when PyYAML has it: the same safe types
 DATABASE = "database"  # the section for dist/database (the CloudNativePG Cluster)
 ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
@@ -94,24 +92,16 @@ def _show(leaves: dict[tuple[str, ...], Any], path: tuple[str, ...]) -> str:
 
 
 def _values_of(obj: dict[str, Any] | None) -> dict[str, Any] | None:
-    if obj is None:
+    if obj is None or obj.get("kind") not in ("HelmRelease", "HelmChart"):
         return None
-    spec = obj.get("spec") or {}
-    if obj.get("kind") == "HelmRelease":
-        return spec.get("values") or {}
-    if obj.get("kind") == "HelmChart":  # k3s: structured `values`, or the older `valuesContent` string
-        content = spec.get("valuesContent")
-        parsed = yaml.safe_load(content) if isinstance(content, str) else None
-        return values.deep_merge(parsed if isinstance(parsed, dict) else {}, spec.get("values") or {})
-    return None
+    return release_values(obj)
 
 
 def _objects(text: str | None) -> dict[ObjectKey, dict[str, Any]]:
     found = {}
-    for doc in yaml.load_all(text or "", Loader=_Loader):
-        if isinstance(doc, dict):
-            meta = doc.get("metadata") or {}
-            found[(str(doc.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))] = doc
+    for doc in generated_objects(text):
+        meta = doc.get("metadata") or {}
+        found[(str(doc.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))] = doc
     return found
 
 

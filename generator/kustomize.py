@@ -22,12 +22,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-import yaml
 
 from .errors import ToolError
-from .yamlio import dump_documents, plain_is_not_string
+from .yamlio import dump_documents, load_generated, plain_is_not_string
 
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 BATCH_SIZE = 15  # overlays per kustomize process: past a few dozen, kustomize slows down per object
 # Batching pays where a repository holds several deployments (bench/run, 2 cores, medians of 5): three
 # configs' nine overlays build in 0.49 s instead of 1.31 s with a process each (half a single-config
@@ -90,7 +88,7 @@ def _namespace_names(base: Path) -> list[str]:
             continue
         for doc in re.split(r"(?m)^---\n", source.read_text(encoding="utf-8")):
             if re.search(r"(?m)^kind: Namespace$", doc):
-                names += [str(obj["metadata"]["name"]) for obj in _parse(doc)]
+                names += [str(obj["metadata"]["name"]) for obj in load_generated(doc)]
     return names
 
 
@@ -111,9 +109,6 @@ def _wrapper(overlay: Path, directory: Path, prefix: str, namespaces: Sequence[s
         ]
     return kustomization
 
-
-def _parse(text: str) -> list[Any]:
-    return list(yaml.load_all(text, Loader=_LOADER))  # noqa: S506 - a safe loader, in C where available
 
 
 def _strip(node: Any, prefix: str) -> Any:
@@ -142,7 +137,7 @@ def _split(output: str, prefixes: Sequence[str], token: str) -> list[str | None]
         # Without its prefix, a plain name such as 1e3 or true would read as another type, so
         # kustomize alone would have quoted it: that overlay is built alone.
         retyped = any(plain_is_not_string(rest) for rest in re.findall(re.escape(prefix) + r"([^\s'\"]*)", mangled))
-        same = docs and not retyped and _strip(_parse(mangled), prefix) == _parse(text)
+        same = docs and not retyped and _strip(load_generated(mangled), prefix) == load_generated(text)
         results.append(text if same else None)
     return results
 

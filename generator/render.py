@@ -35,13 +35,12 @@ from . import airflow, cache, chart_source, credentials, pipeline, values
 from .chart_source import ChartArchive, ChartError
 from .errors import GenError
 from .model import ChartPin, Config
-from .yamlio import dump_documents
+from .yamlio import dump_documents, generated_objects
 
 DEFAULT_KUBE_VERSION = "1.37"  # a current Kubernetes release; Flux passes the cluster's own
 GEN = "gen"  # the source of gen's own objects
 CACHE_FORMAT = "render-2"
 
-_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class RenderError(GenError):
@@ -152,9 +151,7 @@ def _helm_chart(obj: dict[str, Any], config: Config | None) -> Release:
     """k3s: `valuesContent` (and the structured `values`), then each valuesSecrets file."""
     meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
     namespace = str(meta.get("namespace") or "kube-system")
-    content = spec.get("valuesContent")
-    parsed = yaml.safe_load(content) if isinstance(content, str) else None
-    composed = values.deep_merge(parsed if isinstance(parsed, dict) else {}, spec.get("values") or {})
+    composed = values.helm_chart_values(spec)
     notes = []
     admin = credentials.name(config, credentials.spec("adminPassword")) if config else None
     for secret in spec.get("valuesSecrets") or []:
@@ -287,9 +284,7 @@ def split(manifests: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     for path in sorted(manifests):
         if path.endswith("NOTES.txt"):
             continue
-        for doc in yaml.load_all(manifests[path], Loader=_Loader):
-            if isinstance(doc, dict) and doc:
-                found.append((path, doc))
+        found += [(path, doc) for doc in generated_objects(manifests[path])]
     return sorted(found, key=lambda item: (*object_key(item[1]), item[0]))
 
 
@@ -354,8 +349,6 @@ class OverlayRender:
         return [o.body for o in self.objects if o.source != GEN]
 
 
-def documents(text: str) -> list[dict[str, Any]]:
-    return [doc for doc in yaml.load_all(text or "", Loader=_Loader) if isinstance(doc, dict) and doc]
 
 
 @dataclass(frozen=True)
@@ -376,7 +369,7 @@ class Renders:
 
     def submit(self, chart: Chart, manifests: Mapping[str, str], config: Config | None) -> Pending:
         """Start rendering each overlay (name -> hydrated manifests.yaml text) of one side."""
-        own = {name: documents(text) for name, text in manifests.items()}
+        own = {name: generated_objects(text) for name, text in manifests.items()}
         releases = {name: release(objects, config) for name, objects in own.items()}
         keys = {}
         for name, rel in releases.items():

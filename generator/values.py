@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from .schema import show
+from .yamlio import load_generated
 
 
 def deep_merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
@@ -70,3 +71,10 @@ def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
             node = node.setdefault(key, {})
         node[last] = copy.deepcopy(value)
     return nested
+
+
+def helm_chart_values(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """A k3s HelmChart's values: its `valuesContent` text, with the structured `values` on top, as k3s merges them."""
+    content = spec.get("valuesContent")
+    parsed = (load_generated(content) or [None])[0] if isinstance(content, str) else None
+    return deep_merge(parsed if isinstance(parsed, dict) else {}, spec.get("values") or {})

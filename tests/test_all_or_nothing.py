@@ -19,7 +19,7 @@ from click.testing import CliRunner
 
 from generator import output
 from generator.cli import cli
-from support import make_project, tree
+from support import tree
 
 GEN = [sys.executable, "-c", "from generator.cli import main; main()"]
 SECRET = "TOKEN=do-not-print-me"
