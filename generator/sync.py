@@ -12,7 +12,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from . import database
+from .errors import ConfigError
 from .model import Config
+from .yamlio import GENERATED_MAX_BYTES, read_text
 
 CLUSTERS = "clusters"
 SYNC_FILE = "airflow.yaml"
@@ -62,6 +64,22 @@ CLUSTER_HEALTH = {
     "kind": database.CNPG_KIND,
     "current": "has(status.conditions) && status.conditions.exists(c, c.type == 'Ready' && c.status == 'True')",
 }
+
+
+def owned_files(project_dir: Path, header: str) -> list[str]:
+    """clusters/*/airflow.yaml files that start with `header` (the config's own): those it generated earlier.
+
+    Read only as regular files inside the project: a link (clusters/ itself, say) is never followed."""
+    owned = []
+    for path in sorted((project_dir / CLUSTERS).glob(f"*/{SYNC_FILE}")):
+        relative = path.relative_to(project_dir).as_posix()
+        try:
+            text = read_text(Path(relative), relative, max_bytes=GENERATED_MAX_BYTES, within=project_dir)
+        except ConfigError:
+            continue
+        if text.startswith(header):
+            owned.append(relative)
+    return owned
 
 
 def repository_root(start: Path) -> Path | None:

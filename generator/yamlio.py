@@ -25,6 +25,8 @@ from .errors import ConfigError
 from .schema import dotted, show
 
 MAX_BYTES = 1024 * 1024
+# Larger than any file gen writes (hydrated manifests are at most 16 MiB): such a file is not gen's.
+GENERATED_MAX_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 64
 
 _FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
