@@ -10,9 +10,9 @@ import statistics
 import time
 from pathlib import Path
 
-from generator import changes
-from generator.airflow import OVERLAYS
-from generator.yamlio import generated_objects
+from generator.knowledge import changes
+from generator.knowledge.airflow import OVERLAYS
+from generator.plumbing.yamlio import generated_objects
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -38,7 +38,7 @@ CONFIG_COUNTS = (1, 3, 5)  # deployments per repository, as real repositories ho
 
 def kustomize_seconds(overlays: list[Path]) -> tuple[float, float]:
     """Median seconds to build `overlays` batched as gen does, and with one kustomize process each."""
-    from generator import kustomize
+    from generator.synth import kustomize
 
     batched, alone = [], []
     for _ in range(RUNS):  # interleaved, so drift in the machine's speed hits both alike
@@ -68,13 +68,14 @@ CHART = Path(os.environ.get("GEN_SHARED_DIR", REPO.parent / "shared")) / "refere
 
 def one_render() -> float:
     """Median seconds of one Helm render of the chart (kubernetes-executor values), in this process, no cache."""
-    from generator import config as config_module, render
-    from generator.yamlio import generated_objects
+    from generator import config as config_module
+    from generator.plumbing.yamlio import generated_objects
+    from generator.review import render
 
     config = config_module.load(REPO / "gen.yaml", "gen.yaml")
     chart = render.load_chart(config, CHART)
     with tempfile.TemporaryDirectory() as scratch:
-        from generator import pipeline
+        from generator.synth import pipeline
 
         files = pipeline.generate(config, Path(scratch), ["kubernetes-executor"])
     release = render.release(generated_objects(files["dist/kubernetes-executor/manifests.yaml"]), config)

@@ -14,14 +14,20 @@ from pathlib import Path
 
 import click
 
-from . import __version__, chart_source, config as config_module, credentials, database, diff as diff_module
-from . import importer, kindconfig, output, pipeline, scaffold
-from . import render as render_module
-from . import validate as checks
-from .airflow import OVERLAYS
-from .cluster import PROFILES
-from .errors import GenError
-from .yamlio import dump_documents
+from generator import __version__
+from generator import config as config_module
+from generator.knowledge import credentials, database
+from generator.knowledge.airflow import OVERLAYS
+from generator.knowledge.cluster import PROFILES
+from generator.onboarding import importer, kindconfig, scaffold
+from generator.plumbing import output
+from generator.plumbing.errors import GenError
+from generator.plumbing.yamlio import dump_documents
+from generator.review import chart_source
+from generator.review import diff as diff_module
+from generator.review import render as render_module
+from generator.review import validate as checks
+from generator.synth import pipeline
 
 DEFAULT_CONFIG = "gen.yaml"
 

@@ -16,10 +16,12 @@ from dataclasses import fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from . import airflow, chart_values, cluster, credentials, database, hardening, rules, schema, sync, values
-from .errors import ConfigError
-from .model import ChartPin, Config, Source, Version
-from .yamlio import load_file
+from generator import schema
+from generator.knowledge import airflow, chart_values, cluster, credentials, database, hardening, rules, sync
+from generator.model import ChartPin, Config, Source, Version
+from generator.plumbing import values
+from generator.plumbing.errors import ConfigError
+from generator.plumbing.yamlio import load_file
 
 CHART_PIN = Path("charts/airflow/chart.yaml")
 BASE_VALUES = Path("charts/airflow/values.yaml")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .schema import load, resolve
+from generator.schema import load, resolve
 
 
 def _rows(node: dict[str, Any], prefix: str) -> list[str]:

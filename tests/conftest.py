@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
-
-from generator import pipeline
 from support import CONFIGS, SHARED, make_project
 
+from generator.synth import pipeline
 
 # Property tests run the same examples every time (derandomize), so CI is reproducible and a failure
 # seen once is seen again; no example database is written into the repository.

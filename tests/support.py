@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from generator import validate
+from generator.review import validate
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from generator import output
-from generator.cli import cli
 from support import tree
+
+from generator.cli import cli
+from generator.plumbing import output
 
 GEN = [sys.executable, "-c", "from generator.cli import main; main()"]
 SECRET = "TOKEN=do-not-print-me"

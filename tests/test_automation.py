@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 import yaml
 from pre_commit.clientlib import load_manifest
-
 from support import REPO, make_project
 
 BIN = Path(sys.executable).parent

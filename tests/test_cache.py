@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import pytest
-
-from generator import cache, kustomize, pipeline
 from support import make_project, tree
+
+from generator.plumbing import cache
+from generator.synth import kustomize, pipeline
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from generator import changes, quantities
-from generator.changes import DATA, REFUSED, RUNBOOK, classify
+from generator.knowledge import changes, quantities
+from generator.knowledge.changes import DATA, REFUSED, RUNBOOK, classify
 
 
 def _pv(path: str = "/srv/airflow/dags", **spec: Any) -> dict[str, Any]:
@@ -443,9 +443,10 @@ def test_the_line_format():
 
 
 def test_procedures_name_the_flux_objects_gen_generates(tmp_path):
-    from generator import config as config_module
     from support import make_project
     from test_review import wire
+
+    from generator import config as config_module
 
     config = config_module.load(wire(make_project(tmp_path)))
     [finding] = classify("kubernetes-executor", [_release(), _pv()], [_release(), _pv("/data")], config, config)

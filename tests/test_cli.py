@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from generator.airflow import OVERLAYS
-from generator.cli import cli
 from support import make_project, tree
+
+from generator.cli import cli
+from generator.knowledge.airflow import OVERLAYS
 
 GEN = str(Path(sys.executable).parent / "gen")
 

@@ -7,14 +7,15 @@ import subprocess
 import pytest
 import yaml
 from click.testing import CliRunner
+from support import SHARED, documents, make_project
 
-from generator import airflow, chart_values, cluster, pipeline
 from generator.cli import cli
 from generator.config import load
-from generator.constructs import provisioner
-from generator.errors import ConfigError
-from generator.kustomize import kubectl
-from support import SHARED, documents, make_project
+from generator.knowledge import airflow, chart_values, cluster
+from generator.plumbing.errors import ConfigError
+from generator.synth import pipeline
+from generator.synth.constructs import provisioner
+from generator.synth.kustomize import kubectl
 
 BASE = """\
 ingress:
@@ -40,7 +41,7 @@ def test_the_default_profile_is_a_single_k3s_node_with_flux_and_traefik_v3(tmp_p
 
 @pytest.mark.parametrize("distribution", sorted(cluster.PROFILES))
 def test_only_kubeadm_gets_the_local_path_provisioner(tmp_path, distribution):
-    from generator import app
+    from generator.synth import app
 
     config = load(make_project(tmp_path, BASE + f"cluster: {{distribution: {distribution}}}\n"))
     built = app.build(config)

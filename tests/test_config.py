@@ -7,14 +7,16 @@ import typing
 
 import pytest
 import yaml
-
-from generator import config as config_module, model
-from generator.airflow import OVERLAYS
-from generator.config import load
-from generator.model import Config
-from generator.errors import ConfigError
-from generator.schema import load as load_schema, resolve
 from support import REPO, make_project
+
+from generator import config as config_module
+from generator import model
+from generator.config import load
+from generator.knowledge.airflow import OVERLAYS
+from generator.model import Config
+from generator.plumbing.errors import ConfigError
+from generator.schema import load as load_schema
+from generator.schema import resolve
 
 BASE = """\
 ingress:
@@ -374,7 +376,7 @@ def test_a_multi_executor_string_needs_chart_1_16(tmp_path):
 
 
 def test_before_chart_1_19_the_admin_password_goes_to_the_old_key(tmp_path):
-    from generator import credentials
+    from generator.knowledge import credentials
 
     path = make_project(tmp_path, BASE + "airflow: {version: 2.11.0}\n")
     _pin_chart(tmp_path, "1.18.0")

@@ -12,13 +12,13 @@ import kubernetes_validate
 import pytest
 import yaml
 from click.testing import CliRunner
+from support import CONFIGS, documents, make_project, tree
 
-from generator import airflow
 from generator.cli import cli
 from generator.config import load
-from generator.errors import ConfigError
-from generator.values import deep_merge
-from support import CONFIGS, documents, make_project, tree
+from generator.knowledge import airflow
+from generator.plumbing.errors import ConfigError
+from generator.plumbing.values import deep_merge
 
 SECRET_NAME_KEYS = {"fernetKeySecretName", "apiSecretKeySecretName", "jwtSecretName", "webserverSecretKeySecretName",
                     "metadataSecretName", "existingSecret", "passwordSecretName", "brokerUrlSecretName",
@@ -92,8 +92,8 @@ def test_gen_secrets_fills_exactly_the_referenced_secrets_with_values_of_the_rig
     gen = load(config)
     referenced = set()
     for overlay in airflow.OVERLAYS:
-        from generator import overlays as overlay_module
-        from generator.app import release_values as base
+        from generator.synth import overlays as overlay_module
+        from generator.synth.app import release_values as base
 
         merged = deep_merge(base(gen), overlay_module.patch_values(overlay, gen))
         referenced |= {v for k, v in _leaves(merged) if k in SECRET_NAME_KEYS}

@@ -9,12 +9,12 @@ import kubernetes_validate
 import pytest
 import yaml
 from click.testing import CliRunner
+from support import CONFIGS, documents, make_project, object_problems, validators
 
-from generator import airflow, database
 from generator.cli import cli
 from generator.config import load
-from generator.errors import ConfigError
-from support import CONFIGS, documents, make_project, object_problems, validators
+from generator.knowledge import airflow, database
+from generator.plumbing.errors import ConfigError
 
 BASE = "ingress:\n  host: airflow.example.com\n  tls:\n    certResolver: letsencrypt\n"
 
@@ -241,7 +241,7 @@ def test_names_cloudnativepg_would_derive_beyond_kubernetes_limits_are_refused(t
 
 @pytest.mark.parametrize("name", CONFIGS)
 def test_gen_validate_passes_every_fixture(synthesized, name):
-    from generator import validate
+    from generator.review import validate
 
     report = validate.run(synthesized[name] / "gen.yaml", airflow.OVERLAYS, validators())
     assert (report.problems, report.unchecked) == (0, 0), report.lines
@@ -251,8 +251,9 @@ def test_gen_validate_passes_every_fixture(synthesized, name):
 
 
 def test_gen_validate_knows_the_cluster_kind_only_through_crds(synthesized):
-    from generator import validate
     from support import CRDS
+
+    from generator.review import validate
 
     config = synthesized["database-cloudnativepg"] / "gen.yaml"
     with_crd = validate.run(config, airflow.OVERLAYS, validators())

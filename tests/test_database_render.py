@@ -15,11 +15,11 @@ Rendered in-process by gen's own renderer (Helm's Go SDK), as `gen render` rende
 from __future__ import annotations
 
 import pytest
-
-from generator import airflow, render
-from generator.config import load
 from support import CHART_REFERENCE, CONFIGS, documents
 
+from generator.config import load
+from generator.knowledge import airflow
+from generator.review import render
 
 _CHARTS: dict = {}
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
-from generator.reference import markdown
 from support import REPO
 
+from generator.reference import markdown
 
 DOCS = REPO / "docs"
 
@@ -24,7 +24,7 @@ def test_the_readme_names_the_two_commands_and_ci_runs_the_test_command():
 
 
 def test_the_table_of_profiles_matches_the_code():
-    from generator import cluster
+    from generator.knowledge import cluster
 
     page = (DOCS / "clusters-and-storage.md").read_text()
     for name, profile in cluster.PROFILES.items():

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from generator import pipeline
-from generator.cli import cli
 from support import make_project
+
+from generator.cli import cli
+from generator.synth import pipeline
 
 GEN = str(Path(sys.executable).parent / "gen")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
-from generator import pipeline
-from generator.config import load
-from generator.errors import ConfigError
 from support import CHART_REFERENCE, documents, make_project, object_problems
+
+from generator.config import load
+from generator.plumbing.errors import ConfigError
+from generator.synth import pipeline
 
 BASE = "ingress:\n  host: airflow.example.com\n  tls: {certResolver: le}\n"
 HARDENED = BASE + "  middlewares: [{name: authelia, namespace: auth}]\n  allowFrom: [192.168.1.0/24]\n"

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
-from generator import output
-from generator.cli import cli
-from generator.errors import OutputError
 from support import tree
+
+from generator.cli import cli
+from generator.plumbing import output
+from generator.plumbing.errors import OutputError
 
 VALID = "ingress: {host: airflow.example.com, tls: {certResolver: le}}\n"
 

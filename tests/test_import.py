@@ -14,10 +14,11 @@ from urllib.parse import quote
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from generator import config, credentials
-from generator.cli import cli
 from support import CHART_REFERENCE, CRDS, SHARED, documents
+
+from generator import config
+from generator.cli import cli
+from generator.knowledge import credentials
 
 POST = SHARED / "seed" / "000_da1c5e88897799af.txt"
 FILLED = {

@@ -19,15 +19,18 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from support import CHART_REFERENCE, CONFIGS, FIXTURES, REPO, make_project
 
-from generator import credentials, output, schema, sync
+from generator import schema
 from generator.cli import cli
 from generator.config import load
-from generator.errors import ConfigError, GenError
+from generator.knowledge import credentials, sync
 from generator.model import Version
-from generator.validate import load_crds
-from support import CHART_REFERENCE, CONFIGS, FIXTURES, REPO, make_project
+from generator.plumbing import output
+from generator.plumbing.errors import ConfigError, GenError
+from generator.review.validate import load_crds
 
 SCHEMA_DIR = Path(schema.__file__).parent
 CONTROL = ["\n", "\r", "\t", "\x00", "\x0b", "\x1b", "\x7f"]
@@ -360,7 +363,7 @@ def test_directories_of_their_own_are_accepted(tmp_path, path):
 
 def test_gen_validate_reads_patterns_of_crds_and_the_chart_schema_as_the_api_server_does(tmp_path):
     """Go's RE2 and ECMA-262 both read `$` as the end of the text: "abc\\n" breaks `^[a-z]+$` there too."""
-    from generator.validate import ChartSchema
+    from generator.review.validate import ChartSchema
 
     schema_path = tmp_path / "values.schema.json"
     schema_path.write_text(json.dumps({"type": "object", "properties": {"a": {"type": "string",

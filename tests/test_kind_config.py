@@ -15,9 +15,9 @@ from pathlib import Path
 import jsonschema
 import yaml
 from click.testing import CliRunner
+from support import documents, make_project
 
 from generator.cli import cli
-from support import documents, make_project
 
 MOUNT = {"type": "object", "additionalProperties": False, "required": ["containerPath", "hostPath"],
          "properties": {"containerPath": {"type": "string", "pattern": "^/"},

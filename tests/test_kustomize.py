@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import pytest
-
-from generator import kustomize, pipeline
-from generator.airflow import OVERLAYS
-from generator.config import load
 from support import CONFIGS, make_project
+
+from generator.config import load
+from generator.knowledge.airflow import OVERLAYS
+from generator.synth import kustomize, pipeline
 
 
 def synthesized_overlays(tmp_path, configs):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import pytest
 import yaml
-
-from generator import airflow, app, overlays
-from generator.config import load
 from support import documents, make_project
+
+from generator.config import load
+from generator.knowledge import airflow
+from generator.synth import app, overlays
 
 AIRFLOW_VERSIONS = ("2.11.0", "3.1.7")
 

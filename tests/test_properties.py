@@ -15,13 +15,16 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from hypothesis import given, settings, strategies as st
-
-from generator import airflow, kustomize, pipeline, validate
-from generator.config import load
-from generator.errors import ConfigError, GenError
-from generator.schema import load as load_schema
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from support import documents, make_project, validators
+
+from generator.config import load
+from generator.knowledge import airflow
+from generator.plumbing.errors import ConfigError, GenError
+from generator.review import validate
+from generator.schema import load as load_schema
+from generator.synth import kustomize, pipeline
 
 TOP_LEVEL = set(load_schema("config")["properties"])
 LABEL = "gen.yaml"

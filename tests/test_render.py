@@ -15,11 +15,13 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from generator import chart_source, config as config_module, credentials, diff, render
-from generator.cli import cli
-from generator.rendered_diff import field_changes
 from support import CHART_REFERENCE, documents, make_project
+
+from generator import config as config_module
+from generator.cli import cli
+from generator.knowledge import credentials
+from generator.review import chart_source, diff, render
+from generator.review.rendered_diff import field_changes
 
 ARCHIVE = CHART_REFERENCE / "airflow-1.19.0.tgz"
 OVERLAYS = ("celery-executor", "kubernetes-executor", "celery-kubernetes-executor")

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from support import make_project, tree
 
 from generator.cli import cli
-from support import make_project, tree
 
 WIRING = """\
   cluster:

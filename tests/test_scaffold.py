@@ -10,10 +10,13 @@ from urllib.request import url2pathname
 
 import pytest
 from click.testing import CliRunner
-
-from generator import cli as cli_module, config, pipeline, scaffold
-from generator.cli import cli
 from support import CHART_REFERENCE, CRDS, REPO
+
+from generator import cli as cli_module
+from generator import config
+from generator.cli import cli
+from generator.onboarding import scaffold
+from generator.synth import pipeline
 
 
 def tree(root: Path, *_tops: str) -> dict[str, bytes]:

@@ -9,9 +9,9 @@ import sys
 import pytest
 import yaml
 from click.testing import CliRunner
+from support import CHART_REFERENCE, CRDS, documents, make_project
 
 from generator.cli import cli
-from support import CHART_REFERENCE, CRDS, documents, make_project
 
 SCHEMA = str(CHART_REFERENCE / "values.schema.json")
 ALL = "3 overlays (celery-executor, kubernetes-executor, celery-kubernetes-executor)"

@@ -1,0 +1,134 @@
+"""The chart values gen generates: shared by every overlay, and each executor overlay's delta.
+
+They combine Airflow knowledge (airflow), the claims of the storage layout (cluster) and the Secret
+names (credentials); the base HelmRelease, the overlays and the loader's conflict check all read
+them from here.
+"""
+
+from __future__ import annotations
+
+from generator.knowledge import airflow, cluster, credentials, database, hardening, names
+from generator.knowledge.airflow import Generated
+from generator.model import Config
+
+
+def base_values(config: Config) -> Generated:
+    """Values every overlay shares: version, claims, base_url, and the hook settings Flux needs."""
+    version = config.airflow_version
+    image = config.airflow.image
+    values: Generated = {
+        "airflowVersion": (str(version), "airflow.version"),
+        "defaultAirflowTag": (image.tag or str(version), "airflow.image.tag" if image.tag else "airflow.version"),
+        airflow.base_url_key(version): (airflow.base_url(config.ingress), "ingress"),
+    }
+    if image.repository:
+        values["defaultAirflowRepository"] = (image.repository, "airflow.image.repository")
+    for volume in names.VOLUMES:
+        values.update(_volume_values(config, volume))
+    if airflow.is_airflow_3(version):
+        # Behind a TLS-terminating proxy uvicorn must trust X-Forwarded-Proto, or redirects go to http://.
+        values["apiServer.args"] = (["bash", "-c", "exec airflow api-server --proxy-headers"], "ingress")
+        # Only Traefik's addresses: any pod that could reach uvicorn could otherwise claim https or a client address.
+        values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": hardening.forwarded_allow_ips(config)}],
+                                   "ingress.trustedProxies")
+    if config.network_policies.enabled and database.uses_bundled(config):  # the chart's PostgreSQL only
+        values.update(_database_policy(config))
+    values.update(credentials.base_values(config))
+    if not database.uses_bundled(config):
+        # The metadata Secret names the external server or the CloudNativePG Cluster: no PostgreSQL of the chart's.
+        values["postgresql.enabled"] = (False, "database.type")
+    # Under Flux, Helm waits for pods that wait for migrations that run in a post-install hook: a
+    # deadlock. Plain Jobs with a stable spec avoid it (chart docs, "Installing with Argo CD, Flux ...").
+    for job in ("createUserJob", "migrateDatabaseJob"):
+        values[f"{job}.useHelmHooks"] = (False, "the Flux install (Helm hooks deadlock under Flux)")
+        values[f"{job}.applyCustomEnv"] = (False, "the Flux install (a stable Job spec survives upgrades)")
+    return values
+
+
+def _database_policy(config: Config) -> Generated:
+    """The PostgreSQL subchart's own NetworkPolicy (bitnami postgresql 13.2.24, templates/primary/networkpolicy.yaml):
+    with primaryAccessOnlyFrom it admits, on the database port, only the pods the selector names: Airflow's."""
+    origin = "networkPolicies.enabled"
+    rule = "postgresql.networkPolicy.ingressRules.primaryAccessOnlyFrom"
+    return {
+        "postgresql.networkPolicy.enabled": (True, origin),
+        f"{rule}.enabled": (True, origin),
+        f"{rule}.podSelector": (names.airflow_pod_labels(config.release), origin),
+    }
+
+
+def _volume_values(config: Config, volume: str) -> Generated:
+    """A claim the chart mounts, or git-sync for DAGs, or remote logging for logs (no volume)."""
+    spec = config.storage.volume(volume)
+    origin = f"storage.{volume}"
+    claim = cluster.claim_name(config, volume)
+    if claim is not None:
+        return {f"{volume}.persistence.enabled": (True, origin), f"{volume}.persistence.existingClaim": (claim, origin)}
+    values: Generated = {f"{volume}.persistence.enabled": (False, f"{origin}.type")}
+    if getattr(spec, "git_sync", None) is not None:
+        sync, origin = spec.git_sync, f"{origin}.gitSync"
+        values.update({
+            "dags.gitSync.enabled": (True, f"{origin}"),
+            "dags.gitSync.repo": (sync.repository, f"{origin}.repository"),
+            # git-sync v4 reads `ref`; v3 images read `branch`: both name the same branch.
+            "dags.gitSync.branch": (sync.branch, f"{origin}.branch"),
+            "dags.gitSync.ref": (sync.branch, f"{origin}.branch"),
+            "dags.gitSync.period": (sync.period, f"{origin}.period"),
+            "dags.gitSync.subPath": (sync.sub_path, f"{origin}.subPath"),  # the chart's default is tests/dags
+        })
+        if sync.credentials_secret:
+            values["dags.gitSync.credentialsSecret"] = (sync.credentials_secret, f"{origin}.credentialsSecret")
+    if getattr(spec, "remote", None) is not None:
+        remote, origin = spec.remote, f"{origin}.remote"
+        values.update({
+            "config.logging.remote_logging": ("True", origin),
+            "config.logging.remote_base_log_folder": (remote.base_log_folder, f"{origin}.baseLogFolder"),
+            "config.logging.remote_log_conn_id": (remote.connection_id, f"{origin}.connectionId"),
+            # The connection URI reaches Airflow as AIRFLOW_CONN_<ID> from the Secret, never through Git.
+            "secret": ([{"envName": f"AIRFLOW_CONN_{remote.connection_id.upper()}",
+                         "secretName": remote.connection_secret, "secretKey": "connection"}],
+                       f"{origin}.connectionSecret"),
+        })
+    return values
+
+
+def _celery_workers(config: Config) -> Generated:
+    key = airflow.chart_key("workers.celery.replicas", config.chart.version)
+    return {
+        "redis.enabled": (True, "the Celery executor (Redis is its broker)"),
+        key: (config.workers.celery.replicas, "workers.celery.replicas"),
+        "triggerer.enabled": (True, "the Celery executor"),
+    }
+
+
+def _task_pods(config: Config) -> Generated:
+    pod = config.workers.kubernetes
+    resources = {kind: amounts for kind, amounts in pod.resources.items() if amounts}
+    settings = {
+        "workers.resources": (resources, "workers.kubernetes.resources"),
+        "workers.nodeSelector": (pod.node_selector, "workers.kubernetes.nodeSelector"),
+        "workers.tolerations": (pod.tolerations, "workers.kubernetes.tolerations"),
+        "workers.env": (pod.env, "workers.kubernetes.env"),
+    }
+    return {key: setting for key, setting in settings.items() if setting[0]}
+
+
+def overlay_values(overlay: str, config: Config) -> Generated:
+    """What an executor overlay changes on top of the base values (only the delta)."""
+    values: Generated = {"executor": (airflow.executor(overlay, config), f"the {overlay} overlay")}
+    values.update(credentials.overlay_values(overlay, config))
+    if overlay == airflow.CELERY_EXECUTOR:
+        values.update(_celery_workers(config))
+    elif overlay == airflow.KUBERNETES_EXECUTOR:
+        # Without Celery the chart still renders Redis and its broker Secret unless told not to.
+        values["redis.enabled"] = (False, "the Kubernetes executor (no broker)")
+        values["flower.enabled"] = (False, "the Kubernetes executor (no Celery)")
+        # Unless a broker Secret is named, the chart makes its own pre-install hook Secret <release>-broker-url
+        # holding the text `%!s(<nil>)`, whatever the executor. No pod of this overlay reads it.
+        values["data.brokerUrlSecretName"] = (credentials.name(config, credentials.spec("brokerUrl")),
+                                              "the Kubernetes executor (keeps the chart from making a broker Secret)")
+        values.update(_task_pods(config))
+    else:
+        values.update(_celery_workers(config))
+        values.update(_task_pods(config))
+    return values

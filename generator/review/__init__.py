@@ -1,0 +1,1 @@
+"""Review: the chart rendered by Helm, `gen diff`, the rendered diff and `gen validate`."""

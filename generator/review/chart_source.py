@@ -1,0 +1,136 @@
+"""Where the pinned chart comes from: a path given with --chart, the cache, or the chart repository.
+
+Flux's source-controller reads the repository's `index.yaml`, downloads the archive the entry for
+the pinned version names, and checks it against the entry's digest. gen does the same, once: the
+checked archive is kept in the cache outside the project (see cache.py), so later runs work
+offline. A chart whose name or version differs from `charts/airflow/chart.yaml` is refused.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import urllib.parse
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from generator.model import ChartPin
+from generator.plumbing import cache
+from generator.plumbing.errors import GenError
+
+NETWORK_TIMEOUT = 20  # seconds for each download
+OFFLINE = "GEN_OFFLINE"  # set to 1 to never ask the chart repository
+
+
+class ChartError(GenError):
+    """The chart given with --chart is unreadable or is not the pinned chart."""
+
+
+class ChartUnavailable(GenError):
+    """The pinned chart is neither given, nor cached, nor reachable: the caller may do without it."""
+
+
+@dataclass(frozen=True)
+class ChartArchive:
+    """A chart on disk (a .tgz or a directory) and the digest of its content, for cache keys."""
+
+    path: Path
+    digest: str  # sha256 of the archive bytes, or of a directory's files
+    origin: str  # where it came from, for messages: the path, or `cache` / the archive URL
+
+
+def _digest(path: Path) -> str:
+    sha = hashlib.sha256()
+    if path.is_dir():
+        for item in sorted(p for p in path.rglob("*") if p.is_file()):
+            sha.update(item.relative_to(path).as_posix().encode() + b"\0")
+            sha.update(item.read_bytes() + b"\0")
+    else:
+        sha.update(path.read_bytes())
+    return sha.hexdigest()
+
+
+def given(path: Path) -> ChartArchive:
+    """The chart at --chart PATH (not yet loaded: render.py loads it and checks name and version)."""
+    if not path.exists():
+        raise ChartError(f"--chart: {path} does not exist; give the chart's .tgz archive or its directory")
+    try:
+        return ChartArchive(path, _digest(path), str(path))
+    except OSError as exc:
+        raise ChartError(f"--chart: {path} cannot be read ({exc.strerror or exc})") from None
+
+
+def _cached(pin: ChartPin) -> Path | None:
+    root = cache.directory()
+    return None if root is None else root / "charts" / f"{pin.name}-{pin.version}.tgz"
+
+
+def _download(url: str) -> bytes:
+    import urllib.request  # with http.client, a fifth of gen's start-up: imported only to download
+
+    request = urllib.request.Request(url, headers={"User-Agent": "gen"})
+    with urllib.request.urlopen(request, timeout=NETWORK_TIMEOUT) as response:  # noqa: S310 (https from the pin)
+        return response.read()
+
+
+def _archive_url(pin: ChartPin, index_text: bytes) -> tuple[str, str]:
+    """The pinned version's archive URL (absolute) and sha256 digest, from the repository's index.yaml."""
+    index_url = pin.repository.rstrip("/") + "/index.yaml"
+    try:
+        index = yaml.safe_load(index_text)
+    except yaml.YAMLError:
+        raise ChartUnavailable(f"{index_url}: is not a Helm repository index (not YAML)") from None
+    entries = (index or {}).get("entries", {}).get(pin.name) if isinstance(index, dict) else None
+    for entry in entries or []:
+        if isinstance(entry, dict) and str(entry.get("version")) == str(pin.version) and entry.get("urls"):
+            url = urllib.parse.urljoin(pin.repository.rstrip("/") + "/", str(entry["urls"][0]))
+            return url, str(entry.get("digest") or "")
+    raise ChartUnavailable(f"{index_url}: has no {pin.name} {pin.version}; check charts/airflow/chart.yaml")
+
+
+def _write_bytes(target: Path, data: bytes) -> None:
+    """Atomically, through a temporary file beside `target`: a reader sees the whole archive or none."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, target)
+    except OSError:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def fetch(pin: ChartPin) -> ChartArchive:
+    """The pinned chart from the cache, else downloaded from the pinned repository and cached."""
+    target = _cached(pin)
+    if target is not None and target.is_file():
+        return ChartArchive(target, _digest(target), f"cache ({target})")
+    if os.environ.get(OFFLINE, "").strip() not in ("", "0"):
+        raise ChartUnavailable(f"chart {pin.name} {pin.version} is not cached and GEN_OFFLINE is set")
+    if target is None:
+        raise ChartUnavailable(f"chart {pin.name} {pin.version}: the cache is off (GEN_CACHE_DIR), so a "
+                               f"downloaded chart could not be kept; give --chart PATH")
+    index_url = pin.repository.rstrip("/") + "/index.yaml"
+    try:
+        url, expected = _archive_url(pin, _download(index_url))
+        data = _download(url)
+    except (OSError, ValueError) as exc:  # urllib's URLError is an OSError
+        reason = getattr(exc, "reason", None) or exc
+        raise ChartUnavailable(f"chart {pin.name} {pin.version}: {index_url} cannot be reached ({reason})") from None
+    actual = hashlib.sha256(data).hexdigest()
+    if expected and actual != expected.removeprefix("sha256:"):
+        raise ChartUnavailable(f"{url}: sha256 {actual} differs from the index's digest {expected}; not used")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_bytes(target, data)
+    except OSError as exc:
+        raise ChartUnavailable(f"chart {pin.name} {pin.version}: cannot be cached at {target} ({exc})") from None
+    return ChartArchive(target, actual, url)
+
+
+def find(pin: ChartPin, path: Path | None) -> ChartArchive:
+    """--chart PATH when given (errors are ChartError), else the cache or the repository (ChartUnavailable)."""
+    return given(path) if path is not None else fetch(pin)

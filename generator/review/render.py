@@ -1,0 +1,459 @@
+"""The pinned chart rendered in-process with Helm's own Go SDK, as Flux's helm-controller renders it.
+
+helm-controller 1.5+ runs Helm v4. It installs the HelmRelease's chart with the release name
+`spec.releaseName` (default `[targetNamespace-]name`), in `spec.targetNamespace` (default the
+HelmRelease's namespace), as an install (`IsInstall`), with the cluster's Kubernetes version in
+`.Capabilities.KubeVersion`, and with values composed from `valuesFrom` (in order) and then the
+inline `values` on top. gen does the same through `helm-python-sdk` (Helm's Go SDK over a C ABI,
+loaded with ctypes: no helm binary and no network). A value Flux would read from a Secret gets a
+fixed placeholder naming the Secret and key, so no secret value can ever reach the output.
+
+The chart archive is found and checked once per process, and Helm loads it afresh for every render
+(rendering changes the loaded chart); renders run on every core (the Go library releases the
+GIL); each render's output is cached outside the project under a digest of chart, values,
+options and Helm version (see cache.py), so a repeated review renders nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tarfile
+import tempfile
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from generator.knowledge import airflow, credentials
+from generator.model import ChartPin, Config
+from generator.plumbing import cache, values
+from generator.plumbing.errors import GenError
+from generator.plumbing.yamlio import dump_documents, generated_objects
+from generator.review import chart_source
+from generator.review.chart_source import ChartArchive, ChartError
+from generator.synth import pipeline
+
+DEFAULT_KUBE_VERSION = "1.37"  # a current Kubernetes release; Flux passes the cluster's own
+GEN = "gen"  # the source of gen's own objects
+CACHE_FORMAT = "render-2"
+
+
+
+class RenderError(GenError):
+    """Helm refused the values or a template failed."""
+
+
+def kube_version(text: str | None) -> str:
+    """`X.Y` (or `vX.Y`, `X.Y.Z`) -> X.Y; None means DEFAULT_KUBE_VERSION. Raises ValueError."""
+    if text is None:
+        return DEFAULT_KUBE_VERSION
+    parts = text.removeprefix("v").split(".")
+    if len(parts) not in (2, 3) or not all(p.isdigit() for p in parts) or parts[0] != "1":
+        raise ValueError(f"{text!r} is not a Kubernetes version; give X.Y such as {DEFAULT_KUBE_VERSION}")
+    return f"{int(parts[0])}.{int(parts[1])}"
+
+
+# --- what Flux passes to Helm ----------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Release:
+    """One overlay's release as Flux (or k3s) installs it: the values are complete and secret-free."""
+
+    name: str
+    namespace: str
+    values: dict[str, Any]
+    notes: tuple[str, ...] = ()  # values Flux reads that gen cannot know (a whole values file from a Secret)
+
+
+def placeholder(kind: str, namespace: str, name: str, key: str) -> str:
+    """The fixed stand-in for a value Flux reads from a Secret at reconcile time."""
+    return f"<{kind} {namespace}/{name} key {key}>"
+
+
+def _helm() -> Any:
+    """helm-python-sdk, loaded on first use (0.3 s: the Go library), never at start-up.
+
+    GOGC is read once, when the Go runtime starts inside the library: a render allocates much and
+    keeps little, so collecting less often saves about a third of its CPU time. A GOGC the user set wins.
+    """
+    os.environ.setdefault("GOGC", "400")
+    try:
+        import helm_python
+    except (ImportError, OSError) as exc:
+        raise RenderError(f"helm-python-sdk cannot be loaded ({_first_line(exc)}); reinstall gen, which pins it") from None
+    return helm_python
+
+
+_PLAIN_PATH = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
+
+
+def _set_at(target_path: str, value: str, literal: bool) -> dict[str, Any]:
+    """`targetPath=value` as Flux parses it: Helm's strvals (`--set`, or `--set-literal` with `literal`).
+
+    A plain dotted path with a placeholder (a string, whichever parser) nests without asking Helm.
+    """
+    if _PLAIN_PATH.fullmatch(target_path) and (literal or value.startswith("<")):
+        nested: Any = value
+        for part in reversed(target_path.split(".")):
+            nested = {part: nested}
+        return nested
+    helm_python = _helm()
+    expression = f"{target_path}={value}"
+    try:
+        return helm_python.parse_set_literal(expression) if literal else helm_python.parse_set_string(expression)
+    except helm_python.HelmError as exc:
+        raise RenderError(f"valuesFrom targetPath {target_path!r}: Helm cannot parse it ({exc})") from None
+
+
+def _config_maps(objects: Sequence[dict[str, Any]]) -> dict[tuple[str, str], dict[str, Any]]:
+    return {(str((o.get("metadata") or {}).get("namespace") or ""), str((o.get("metadata") or {}).get("name"))): o
+            for o in objects if o.get("kind") == "ConfigMap" and o.get("apiVersion") == "v1"}
+
+
+def _helm_release(obj: dict[str, Any], objects: Sequence[dict[str, Any]]) -> Release:
+    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    own_namespace = str(meta.get("namespace") or "default")
+    target = spec.get("targetNamespace")
+    name = spec.get("releaseName") or (f"{target}-{meta.get('name')}" if target else str(meta.get("name")))
+    if len(name) > 53:  # helm-controller shortens long default names with a hash
+        name = f"{name[:40]}-{hashlib.sha256(name.encode()).hexdigest()[:12]}"
+    composed: dict[str, Any] = {}
+    notes = []
+    config_maps = _config_maps(objects)
+    for ref in spec.get("valuesFrom") or []:
+        kind, ref_name = str(ref.get("kind")), str(ref.get("name"))
+        key = str(ref.get("valuesKey") or "values.yaml")
+        found = config_maps.get((own_namespace, ref_name)) if kind == "ConfigMap" else None
+        if found is not None and key in (found.get("data") or {}):
+            text = str(found["data"][key])
+        elif kind == "ConfigMap" and ref.get("optional"):
+            continue
+        else:
+            text = placeholder(kind, own_namespace, ref_name, key)
+            if not ref.get("targetPath"):
+                notes.append(f"values file {kind} {own_namespace}/{ref_name} key {key} is read by Flux at "
+                             f"reconcile time and not rendered here")
+                continue
+        if ref.get("targetPath"):
+            composed = values.deep_merge(composed, _set_at(str(ref["targetPath"]), text, bool(ref.get("literal"))))
+        else:
+            loaded = yaml.safe_load(text)
+            composed = values.deep_merge(composed, loaded if isinstance(loaded, dict) else {})
+    composed = values.deep_merge(composed, spec.get("values") or {})
+    return Release(name, str(target or own_namespace), composed, tuple(notes))
+
+
+def _helm_chart(obj: dict[str, Any], config: Config | None) -> Release:
+    """k3s: `valuesContent` (and the structured `values`), then each valuesSecrets file."""
+    meta, spec = obj.get("metadata") or {}, obj.get("spec") or {}
+    namespace = str(meta.get("namespace") or "kube-system")
+    composed = values.helm_chart_values(spec)
+    notes = []
+    admin = credentials.name(config, credentials.spec("adminPassword")) if config else None
+    for secret in spec.get("valuesSecrets") or []:
+        for key in secret.get("keys") or []:
+            if config is not None and secret.get("name") == admin and key == credentials.K3S_VALUES_KEY:
+                path = airflow.chart_key(credentials.ADMIN_PASSWORD_PATH, config.chart.version)
+                composed = values.deep_merge(composed, _set_at(path, placeholder("Secret", namespace, admin, key), True))
+            else:
+                notes.append(f"values file Secret {namespace}/{secret.get('name')} key {key} is read by k3s at "
+                             f"install time and not rendered here")
+    return Release(str(meta.get("name")), str(spec.get("targetNamespace") or namespace), composed, tuple(notes))
+
+
+def release(objects: Sequence[dict[str, Any]], config: Config | None = None) -> Release | None:
+    """The chart release among an overlay's objects (its HelmRelease, or its k3s HelmChart); None if none."""
+    for obj in objects:
+        if obj.get("kind") == "HelmRelease" and str(obj.get("apiVersion", "")).startswith("helm.toolkit.fluxcd.io/"):
+            return _helm_release(obj, objects)
+        if obj.get("kind") == "HelmChart" and str(obj.get("apiVersion", "")).startswith("helm.cattle.io/"):
+            return _helm_chart(obj, config)
+    return None
+
+
+# --- the chart ------------------------------------------------------------------------------------
+
+
+def helm_version() -> str:
+    """The Helm that renders: helm-python-sdk pins the Helm Go SDK it is built with (0.2.2: Helm v4.2.3)."""
+    try:
+        return f"helm-python-sdk {metadata.version('helm-python-sdk')}"
+    except metadata.PackageNotFoundError:
+        return "helm-python-sdk unknown"
+
+
+def _chart_yaml(path: Path) -> dict[str, Any]:
+    """Chart.yaml of a chart directory or .tgz, read without Helm (a cached review never loads Helm)."""
+    try:
+        if path.is_dir():
+            text = (path / "Chart.yaml").read_bytes()
+        else:
+            with tarfile.open(path) as archive:
+                member = next((m for m in archive.getmembers()
+                               if m.isfile() and m.name.count("/") == 1 and m.name.endswith("/Chart.yaml")), None)
+                handle = archive.extractfile(member) if member else None
+                if handle is None:
+                    raise ChartError(f"chart {path}: Helm cannot load it (no Chart.yaml in the archive)")
+                text = handle.read()
+        loaded = yaml.safe_load(text)
+    except (OSError, tarfile.TarError, yaml.YAMLError) as exc:
+        raise ChartError(f"chart {path}: Helm cannot load it ({_first_line(exc)})") from None
+    if not isinstance(loaded, dict):
+        raise ChartError(f"chart {path}: Helm cannot load it (Chart.yaml is not a mapping)")
+    return loaded
+
+
+@dataclass
+class Chart:
+    """The pinned chart, checked once against the pin; every render goes through the cache."""
+
+    archive: ChartArchive
+    name: str
+    version: str
+
+    @classmethod
+    def load(cls, archive: ChartArchive, pin: ChartPin) -> Chart:
+        """Refuse a chart that is not the pinned name and version."""
+        meta = _chart_yaml(archive.path)
+        name, version = str(meta.get("name")), str(meta.get("version"))
+        if (name, version) != (pin.name, str(pin.version)):
+            raise ChartError(f"chart {archive.origin}: is {name} {version}, but charts/airflow/chart.yaml pins "
+                             f"{pin.name} {pin.version}; give the pinned chart")
+        return cls(archive, name, version)
+
+    def fresh_handle(self) -> Any:
+        """The chart as Helm loaded it, new for every render: rendering removes the subcharts that the values
+        disable (PostgreSQL with an external database) from the loaded chart, so a handle used twice would
+        render the second release without them. Loading takes about 20 ms against about 1 s to render."""
+        helm_python = _helm()
+        try:
+            return helm_python.Chart.load(self.archive.path)
+        except helm_python.HelmError as exc:
+            raise ChartError(f"chart {self.archive.origin}: Helm cannot load it ({_first_line(exc)})") from None
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} {self.version}"
+
+    def _key(self, rel: Release, kube: str) -> str:
+        inputs = [CACHE_FORMAT, helm_version(), self.archive.digest, rel.name, rel.namespace, kube, rel.values]
+        return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+
+    def _render(self, rel: Release, kube: str) -> dict[str, str]:
+        helm_python = _helm()
+        handle = self.fresh_handle()
+        # Chart.render has no kube_version keyword; the library's render options take it (like
+        # `helm template --kube-version`), so the call goes one level down with the same options.
+        options = {"name": rel.name, "namespace": rel.namespace, "is_install": True, "kube_version": f"v{kube}.0"}
+        try:
+            text = helm_python._native.call_string("helm_render", handle._raw(), json.dumps(rel.values),
+                                                   json.dumps(options))
+        except helm_python.HelmError as exc:
+            raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({_first_line(exc)})") from None
+        manifests: dict[str, str] = json.loads(text)
+        return manifests
+
+    def objects(self, rel: Release, kube: str, cached: bool = True) -> list[tuple[str, dict[str, Any]]]:
+        """(template path, object) of one release, from the cache when this exact render was done before.
+
+        `cached=False` for values that may hold credentials (a hand-made install's): never stored.
+        """
+        if not cached:
+            return split(self._render(rel, kube))
+        key = self._key(rel, kube)
+        found = _cache_get(key)
+        if found is not None:
+            return found
+        rendered = split(self._render(rel, kube))
+        _cache_put(key, rendered)
+        return rendered
+
+
+def _first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 400 else text[:400] + "..."
+
+
+def split(manifests: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """Rendered templates as (template path, object), as `helm template` prints them: no NOTES, no empty documents."""
+    found = []
+    for path in sorted(manifests):
+        if path.endswith("NOTES.txt"):
+            continue
+        found += [(path, doc) for doc in generated_objects(manifests[path])]
+    return sorted(found, key=lambda item: (*object_key(item[1]), item[0]))
+
+
+CLUSTER_SCOPED = frozenset({
+    "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "CSINode", "VolumeAttachment",
+    "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "IngressClass",
+    "RuntimeClass", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "PodSecurityPolicy"})
+
+
+def object_key(obj: Mapping[str, Any], default_namespace: str = "") -> tuple[str, str, str]:
+    """kind, namespace, name; a namespaced object without a namespace is where Helm applies it: the release's."""
+    meta = obj.get("metadata") or {}
+    kind = str(obj.get("kind"))
+    namespace = str(meta.get("namespace") or ("" if kind in CLUSTER_SCOPED else default_namespace))
+    return kind, namespace, str(meta.get("name"))
+
+
+# --- the cache -------------------------------------------------------------------------------------
+
+def _cache_get(key: str) -> list[tuple[str, dict[str, Any]]] | None:
+    """The objects of a render done before, stored as JSON (faster to read back than Helm's YAML)."""
+    text = cache.read("render", key)
+    try:
+        loaded = json.loads(text) if text is not None else None
+    except ValueError:
+        return None
+    if not isinstance(loaded, list) or not all(isinstance(i, list) and len(i) == 2 for i in loaded):
+        return None
+    return [(str(path), obj) for path, obj in loaded]
+
+
+def _cache_put(key: str, objects: list[tuple[str, dict[str, Any]]]) -> None:
+    cache.write("render", key, json.dumps(objects, sort_keys=True))
+
+
+# --- per overlay -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RenderedObject:
+    """One object Flux ends up applying for an overlay: gen's own, or one the chart renders."""
+
+    overlay: str
+    source: str  # GEN, or the chart template path such as airflow/templates/scheduler/scheduler-deployment.yaml
+    body: dict[str, Any]
+
+    namespace: str = ""  # where Helm applies a namespaced object that names none: the release namespace
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return object_key(self.body, self.namespace)
+
+
+@dataclass(frozen=True)
+class OverlayRender:
+    overlay: str
+    objects: list[RenderedObject]
+    release: Release | None
+
+    @property
+    def chart_objects(self) -> list[dict[str, Any]]:
+        return [o.body for o in self.objects if o.source != GEN]
+
+
+
+
+@dataclass(frozen=True)
+class Pending:
+    """One job's overlays, their releases and the keys of their renders (running or done)."""
+
+    own: dict[str, list[dict[str, Any]]]
+    releases: dict[str, Release | None]
+    keys: dict[str, str]
+
+
+class Renders:
+    """Renders on a worker pool: each distinct release once, started as soon as its side is generated."""
+
+    def __init__(self, pool: ThreadPoolExecutor, kube: str = DEFAULT_KUBE_VERSION) -> None:
+        self.pool, self.kube = pool, kube
+        self._futures: dict[str, Future[list[tuple[str, dict[str, Any]]]]] = {}
+
+    def submit(self, chart: Chart, manifests: Mapping[str, str], config: Config | None) -> Pending:
+        """Start rendering each overlay (name -> hydrated manifests.yaml text) of one side."""
+        own = {name: generated_objects(text) for name, text in manifests.items()}
+        releases = {name: release(objects, config) for name, objects in own.items()}
+        keys = {}
+        for name, rel in releases.items():
+            if rel is not None:
+                keys[name] = key = chart._key(rel, self.kube)
+                if key not in self._futures:
+                    self._futures[key] = self.pool.submit(chart.objects, rel, self.kube)
+        return Pending(own, releases, keys)
+
+    def result(self, pending: Pending) -> dict[str, OverlayRender]:
+        """Per overlay: gen's objects, then the chart's, in a stable order."""
+        result = {}
+        for name, objects in pending.own.items():
+            rel = pending.releases[name]
+            rendered = [RenderedObject(name, GEN, obj) for obj in objects]
+            if name in pending.keys:
+                rendered += [RenderedObject(name, source, obj, rel.namespace if rel else "")
+                             for source, obj in self._futures[pending.keys[name]].result()]
+            result[name] = OverlayRender(name, rendered, rel)
+        return result
+
+
+def workers() -> int:
+    return os.cpu_count() or 1
+
+
+def render_jobs(jobs: Sequence[tuple[Chart, Mapping[str, str], Config | None]],
+                kube: str = DEFAULT_KUBE_VERSION) -> list[dict[str, OverlayRender]]:
+    """For each job (chart, overlay name -> hydrated manifests.yaml text, config): every overlay's objects."""
+    with ThreadPoolExecutor(max_workers=workers()) as pool:
+        renders = Renders(pool, kube)
+        pending = [renders.submit(*job) for job in jobs]
+        return [renders.result(p) for p in pending]
+
+
+def render_overlays(chart: Chart, manifests: Mapping[str, str], config: Config | None = None,
+                    kube: str = DEFAULT_KUBE_VERSION) -> dict[str, OverlayRender]:
+    """Per overlay (name -> its hydrated manifests.yaml text): gen's objects, then the chart's, in a stable order."""
+    return render_jobs([(chart, manifests, config)], kube)[0]
+
+
+_SAFE_COMMENT = re.compile(r"[\r\n]")
+
+
+def stream(renders: Sequence[OverlayRender], header: str) -> str:
+    """One YAML stream; each object preceded by `# overlay: NAME` and `# source: gen|TEMPLATE`."""
+    out = [f"# {_SAFE_COMMENT.sub(' ', header)}\n"]
+    for render in renders:
+        for note in render.release.notes if render.release else ():
+            out.append(f"# {render.overlay}: {_SAFE_COMMENT.sub(' ', note)}\n")
+        for obj in render.objects:
+            out.append(f"---\n# overlay: {obj.overlay}\n# source: {obj.source}\n{dump_documents([obj.body])}")
+    return "".join(out)
+
+
+def config_renders(config: Config, selected: Sequence[str], chart: Chart,
+                   kube: str = DEFAULT_KUBE_VERSION) -> dict[str, OverlayRender]:
+    """Generate `config` (into a scratch directory: the project is not touched), then render each overlay."""
+    with tempfile.TemporaryDirectory(prefix="gen-render-") as scratch:
+        files = pipeline.generate(config, Path(scratch), selected)
+    manifests = {name: files[f"dist/{name}/{pipeline.HYDRATED_FILE}"] for name in selected}
+    return render_overlays(chart, manifests, config, kube)
+
+
+def load_chart(config: Config, chart_path: Path | None = None) -> Chart:
+    """The pinned chart: --chart PATH, else the cache, else the pinned repository (ChartUnavailable)."""
+    return Chart.load(chart_source.find(config.chart, chart_path), config.chart)
+
+
+def rendered_objects(config: Config, selected: Sequence[str], chart_path: Path | None = None,
+                     kube_version: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Per overlay, every object Flux ends up applying for `config` (gen's, then the chart's), as dicts.
+
+    Raises chart_source.ChartUnavailable when the chart cannot be had, ChartError for a wrong chart.
+    """
+    renders = config_renders(config, selected, load_chart(config, chart_path), kube_version_or_default(kube_version))
+    return {name: [obj.body for obj in render.objects] for name, render in renders.items()}
+
+
+def kube_version_or_default(text: str | None) -> str:
+    try:
+        return kube_version(text)
+    except ValueError as exc:
+        raise RenderError(f"--kube-version: {exc}") from None

@@ -1,0 +1,134 @@
+"""Build the cdk8s App for a config: one Chart per concern, each synthesized to one file of dist/base.
+
+Cluster-scoped objects live in a chart without a namespace, since cdk8s stamps a chart's namespace
+onto every object in it, StorageClasses and PersistentVolumes included (GITOPS.md §8.4).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from generator.knowledge import airflow, chart_values, cluster, credentials, database, hardening, names
+from generator.model import Config
+from generator.plumbing import values
+from generator.plumbing.runtime import cdk8s
+
+# file name in dist/base -> what it holds
+CHARTS = {
+    "airflow": "Namespace, HelmRepository and HelmRelease (or the k3s HelmChart)",
+    "cluster": "StorageClass and static PersistentVolumes (cluster-scoped)",
+    "database": "Namespace and the CloudNativePG Cluster (database.type cloudnativepg; dist/database)",
+    "network": "NetworkPolicies: who may connect to the UI and to Redis",
+    "provisioner": "local-path-provisioner through Flux (kubeadm only)",
+    "storage": "PersistentVolumeClaims gen makes",
+    "traefik": "IngressRoute and its Middlewares (security headers, address allowlist, stripPrefix in strip mode)",
+}
+
+
+# Charts written to a directory of their own rather than dist/base: Flux applies dist/database, and
+# waits for the Cluster to be Ready, before the overlay whose migrations need it (see sync.py).
+SEPARATE = {"database": "dist/database"}
+
+
+def release_values(config: Config) -> dict[str, Any]:
+    """The HelmRelease values every overlay shares: the user's base values with gen's on top."""
+    generated = {key: value for key, (value, _origin) in chart_values.base_values(config).items()}
+    return values.deep_merge(config.base_values, values.unflatten(generated))
+
+
+def _storage(chart: Any, config: Config) -> dict[str, Any]:
+    """StorageClass and static volumes (cluster-scoped) and the claims gen makes, by backend."""
+    # constructs start Node.js (jsii) on import: only when objects are built
+    from generator.synth.constructs.storage import StaticVolume, StorageClass, VolumeClaim
+
+    ns, release = config.namespace, config.release
+    cluster_chart, storage_chart = chart("cluster"), chart("storage")
+    if cluster.volumes_of_type(config, *cluster.STATIC_TYPES):
+        StorageClass(cluster_chart, "class", storage=config.storage)
+    for volume in names.VOLUMES:
+        kind = config.storage.volume(volume).type
+        if kind in cluster.STATIC_TYPES:
+            StaticVolume(cluster_chart, f"{volume}-volume", namespace=ns, release=release, volume=volume,
+                         storage=config.storage)
+        if kind in (*cluster.STATIC_TYPES, "storageClass"):
+            VolumeClaim(storage_chart, f"{volume}-claim", namespace=ns, release=release, volume=volume,
+                        storage=config.storage)
+    return {"cluster": cluster_chart, "storage": storage_chart}
+
+
+def _release(chart: Any, config: Config) -> None:
+    # constructs start Node.js (jsii) on import: only when objects are built
+    from generator.synth.constructs.release import FluxHelmRelease, K3sHelmChart
+
+    ns, release = config.namespace, config.release
+    if config.gitops.engine == "k3s":
+        K3sHelmChart(chart, "release", namespace=ns, release=release, chart=config.chart, flux=config.flux,
+                     values=release_values(config), values_secrets=credentials.values_secrets(config))
+    else:
+        FluxHelmRelease(chart, "release", namespace=ns, release=release, chart=config.chart, flux=config.flux,
+                        values=release_values(config), values_from=credentials.values_from(config))
+
+
+def build(config: Config) -> dict[str, list[dict[str, Any]]]:
+    """The objects of every chart, as plain JSON-like dicts, keyed by chart name; empty charts are left out."""
+    lib = cdk8s()
+    # constructs start Node.js (jsii) on import: only when objects are built
+    from generator.synth.constructs.network import AirflowNetworkPolicies
+    from generator.synth.constructs.provisioner import LocalPathProvisioner
+    from generator.synth.constructs.release import ReleaseNamespace
+    from generator.synth.constructs.traefik import AirflowRoute
+
+    app = lib.App()
+    ns, release = config.namespace, config.release
+
+    def chart(name: str) -> Any:
+        return lib.Chart(app, name, disable_resource_name_hashes=True)
+
+    charts = _storage(chart, config)
+
+    charts["traefik"] = chart("traefik")
+    AirflowRoute(charts["traefik"], "route", namespace=ns, release=release, ingress=config.ingress,
+                 service=airflow.ui_service(release, config.airflow_version), port=airflow.UI_PORT)
+
+    if config.network_policies.enabled:
+        charts["network"] = chart("network")
+        AirflowNetworkPolicies(charts["network"], "policies", namespace=ns, release=release,
+                               ui_component=airflow.ui_component(config.airflow_version), ui_port=airflow.UI_PORT,
+                               traefik_namespace=hardening.traefik_namespace(config), redis_port=hardening.REDIS_PORT)
+
+    charts["airflow"] = chart("airflow")
+    if config.database.type == database.CLOUDNATIVEPG:
+        # The database is applied first, into the namespace: it holds the Namespace, so that no two Flux
+        # Kustomizations own one object.
+        # constructs start Node.js (jsii) on import: only when objects are built
+        from generator.synth.constructs.database import MetadataCluster
+
+        charts["database"] = chart("database")
+        ReleaseNamespace(charts["database"], "namespace", namespace=ns)
+        MetadataCluster(charts["database"], "cluster", name=database.cluster_name(config), namespace=ns,
+                        settings=database.cnpg_settings(config), database_name=config.database.name,
+                        owner=config.database.user, secret=credentials.name(config, credentials.spec("metadata")))
+    else:
+        ReleaseNamespace(charts["airflow"], "namespace", namespace=ns)
+    _release(charts["airflow"], config)
+
+    if cluster.profile(config).gen_installs_provisioner:
+        charts["provisioner"] = chart("provisioner")
+        LocalPathProvisioner(charts["provisioner"], "local-path", interval=config.flux.source_interval)
+
+    built = {name: list(charts[name].to_json()) for name in sorted(charts)}
+    return {name: objects for name, objects in built.items() if objects}
+
+
+def build_sync(config: Config) -> list[dict[str, Any]]:
+    """The Flux wiring objects for clusters/<name>/airflow.yaml; none without `flux.cluster`."""
+    if config.flux.cluster is None:
+        return []
+    lib = cdk8s()
+    # constructs start Node.js (jsii) on import: only when objects are built
+    from generator.synth.constructs.sync import FluxSync
+
+    app = lib.App()
+    chart = lib.Chart(app, "sync", disable_resource_name_hashes=True)
+    FluxSync(chart, "sync", config=config)
+    return list(chart.to_json())
