@@ -33,7 +33,7 @@ DEFAULT_CONFIG = "gen.yaml"
 
 
 class Failure(click.ClickException):
-    """Every problem on its own `error:` line on stderr; exit 1 (2 where a command, like diff, says so)."""
+    """Every problem on its own `error:` line on stderr; exit 1 (or the command's code in ERROR_EXIT)."""
 
     def __init__(self, problems: list[str], exit_code: int = 1) -> None:
         super().__init__("\n".join(problems))
@@ -79,7 +79,21 @@ def _chart_option(func):
     )(func)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# A command's exit code for gen's errors where it is not 1: gen diff keeps 1 and 3 for what it found.
+ERROR_EXIT = {"diff": 2}
+
+
+class _Gen(click.Group):
+    """The one place gen's errors become their lines and exit code, for every command."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except GenError as exc:
+            raise Failure(exc.problems, ERROR_EXIT.get(ctx.invoked_subcommand or "", 1)) from None
+
+
+@click.group(cls=_Gen, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="gen")
 def cli() -> None:
     """Generate GitOps-ready Kubernetes manifests for Apache Airflow from one config file.
@@ -117,15 +131,12 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
         for path in paths:
             click.echo(f"gen: {path}: generated files are up to date", err=True)
         return
-    try:
-        configs = pipeline.load_many(list(paths), [str(p) for p in paths])
-        _warn(configs)
-        if check:
-            _report_drift(configs, selected)
-            return
-        results = pipeline.synth_many(configs, selected)
-    except GenError as exc:
-        raise Failure(exc.problems) from None
+    configs = pipeline.load_many(list(paths), [str(p) for p in paths])
+    _warn(configs)
+    if check:
+        _report_drift(configs, selected)
+        return
+    results = pipeline.synth_many(configs, selected)
     for result in results:
         for finding in result.findings:  # written all the same: the warning says what to do in the cluster
             click.echo(f"warning: {finding.line}", err=True)
@@ -177,10 +188,7 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> N
     `sops --encrypt`; gen never writes it to a file. Run it once per cluster: every run draws new values.
     With an external database, comments above the Secrets give the SQL that creates its role and database.
     """
-    try:
-        config = config_module.load(config_path, str(config_path))
-    except GenError as exc:
-        raise Failure(exc.problems) from None
+    config = config_module.load(config_path, str(config_path))
     selected = _selected(overlays)
     if names_only:
         for spec, name in credentials.required(config, selected):
@@ -229,11 +237,8 @@ def diff(config_path: Path, ref: str, overlays: tuple[str, ...], fmt: str, chart
       2  an error
       3  changes that need care before merging (a danger: line)
     """
-    try:
-        review = diff_module.review(config_path, ref, _selected(overlays), label=str(config_path),
-                                    rendered=not no_render, chart_path=chart_path, kube_version=kube_version)
-    except GenError as exc:
-        raise Failure(exc.problems, exit_code=2) from None
+    review = diff_module.review(config_path, ref, _selected(overlays), label=str(config_path),
+                                rendered=not no_render, chart_path=chart_path, kube_version=kube_version)
     click.echo(f"gen: {review.note}", err=True)
     if fmt == "markdown":
         click.echo(diff_module.markdown(review.sections, ref, review.rendered, review.note), nl=False)
@@ -264,8 +269,6 @@ def render(config_path: Path, overlays: tuple[str, ...], chart_path: Path | None
         renders = render_module.config_renders(config, selected, chart, kube_version)
     except chart_source.ChartUnavailable as exc:
         raise Failure([*exc.problems[:-1], f"{exc.problems[-1]}; give the chart with --chart PATH"]) from None
-    except GenError as exc:
-        raise Failure(exc.problems) from None
     header = (f"gen render: {config.source.name}, chart {chart.title} (sha256 {chart.archive.digest[:12]}), "
               f"Kubernetes {kube_version}, {render_module.helm_version()}")
     click.echo(render_module.stream(list(renders.values()), header), nl=False)
@@ -282,15 +285,12 @@ def kind_config(config_path: Path, output_path: Path | None) -> None:
     <cluster.kind.dataDir>/dags and /logs where the hostPath volumes expect them. Use it with
     `kind create cluster --config FILE`.
     """
-    try:
-        text = kindconfig.render(config_module.load(config_path, str(config_path)))
-        if output_path is None:
-            click.echo(text, nl=False)
-        else:
-            kindconfig.write(text, output_path)
-            click.echo(f"gen: wrote {output_path}")
-    except GenError as exc:
-        raise Failure(exc.problems) from None
+    text = kindconfig.render(config_module.load(config_path, str(config_path)))
+    if output_path is None:
+        click.echo(text, nl=False)
+    else:
+        kindconfig.write(text, output_path)
+        click.echo(f"gen: wrote {output_path}")
 
 
 def _kube_version(_ctx, _param, value: str | None) -> str:
@@ -318,12 +318,9 @@ def validate(config_path: Path, overlays: tuple[str, ...], kube_version: str, cr
     Prints one line per problem as `overlay Kind/namespace/name: path: problem`, then a summary.
     Exit 1 on any problem. Run `gen synth` first: this checks what is on disk.
     """
-    try:
-        validators = checks.Validators(
-            kube_version=kube_version, crds=checks.load_crds(crd_paths),
-            chart=checks.ChartSchema.load(chart_schema) if chart_schema else None)
-    except GenError as exc:
-        raise Failure(exc.problems) from None
+    validators = checks.Validators(
+        kube_version=kube_version, crds=checks.load_crds(crd_paths),
+        chart=checks.ChartSchema.load(chart_schema) if chart_schema else None)
     report = checks.run(config_path, _selected(overlays), validators, label=str(config_path))
     for line in report.lines:
         click.echo(output.printable(line))
@@ -376,11 +373,8 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
                                      show_default=False) or None
         if cert_resolver is None:
             tls_secret = click.prompt("kubernetes.io/tls Secret in the release namespace")
-    try:
-        written = scaffold.init(directory, host, cert_resolver=cert_resolver, tls_secret=tls_secret,
-                                distribution=distribution, overlay=overlay)
-    except GenError as exc:
-        raise Failure(exc.problems) from None
+    written = scaffold.init(directory, host, cert_resolver=cert_resolver, tls_secret=tls_secret,
+                            distribution=distribution, overlay=overlay)
     for path in written:
         click.echo(f"gen: wrote {path}")
     command = "gen synth" if directory == Path(".") else f"gen synth --config {directory / 'gen.yaml'}"
@@ -418,12 +412,9 @@ def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | 
     if (flux_cluster is None) != (flux_url is None):
         raise click.UsageError("--flux-cluster and --flux-url go together: the cluster's name and the Git URL Flux "
                                "clones this project from")
-    try:
-        imported, written = importer.run(values_path, list(manifest_paths), directory, release=release,
-                                         namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
-                                         flux_url=flux_url, chart_path=chart_path)
-    except GenError as exc:
-        raise Failure(exc.problems) from None
+    imported, written = importer.run(values_path, list(manifest_paths), directory, release=release,
+                                     namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
+                                     flux_url=flux_url, chart_path=chart_path)
     click.echo(importer.secrets_text(imported, str(values_path)), nl=False)
     for path in written:
         click.echo(f"gen: wrote {path}", err=True)
