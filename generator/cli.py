@@ -19,7 +19,9 @@ from generator import config as config_module
 from generator.knowledge import credentials, database
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.cluster import PROFILES
-from generator.onboarding import importer, kindconfig, scaffold
+from generator.onboarding import kindconfig, scaffold
+from generator.onboarding.importing import assembly as importing
+from generator.onboarding.importing.secrets import secrets_text as imported_secrets_text
 from generator.plumbing import output
 from generator.plumbing.errors import GenError
 from generator.plumbing.yamlio import dump_documents
@@ -412,10 +414,10 @@ def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | 
     if (flux_cluster is None) != (flux_url is None):
         raise click.UsageError("--flux-cluster and --flux-url go together: the cluster's name and the Git URL Flux "
                                "clones this project from")
-    imported, written = importer.run(values_path, list(manifest_paths), directory, release=release,
-                                     namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
-                                     flux_url=flux_url, chart_path=chart_path)
-    click.echo(importer.secrets_text(imported, str(values_path)), nl=False)
+    imported, written = importing.run(values_path, list(manifest_paths), directory, release=release,
+                                      namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
+                                      flux_url=flux_url, chart_path=chart_path)
+    click.echo(imported_secrets_text(imported, str(values_path)), nl=False)
     for path in written:
         click.echo(f"gen: wrote {path}", err=True)
     for line in imported.plan:

@@ -1,0 +1,209 @@
+"""gen import: a hand-made install (a Helm values file, kubectl-applied manifests) becomes a gen project.
+
+The importer reads the values file and the manifests strictly (yamlio), maps what gen owns onto
+gen.yaml settings (executor -> overlay, IngressRoute -> ingress, PersistentVolumes and claims ->
+storage, *SecretName values -> secrets), passes every other value through to
+charts/airflow/values.yaml, and takes every credential out: the credentials come back only as the
+Secret manifests the new release reads, for standard output, with the values the running release
+uses so its database keeps working. The adoption plan says how Flux takes the release over without
+reinstalling it, what changes, and what does not carry over.
+
+Facts: AIRFLOW-CHART.md §2, §3, §5, §6 (chart names, Secret keys, hooks); GITOPS.md §1.2 (HelmRelease).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from generator import config as config_module
+from generator import schema
+from generator.knowledge import airflow, credentials, sync
+from generator.model import Version
+from generator.onboarding import scaffold
+from generator.onboarding.importing import findings, passthrough, plan, read, routes, secrets, volumes
+from generator.plumbing.errors import ConfigError
+from generator.plumbing.output import refuse_existing
+from generator.plumbing.yamlio import dump_documents
+
+PIN = Version(1, 19, 0)  # the chart version of scaffold.CHART_PIN
+PIN_AIRFLOW = Version(3, 1, 7)
+
+EXECUTOR_OVERLAYS = {
+    airflow.CELERY: airflow.CELERY_EXECUTOR,
+    airflow.KUBERNETES: airflow.KUBERNETES_EXECUTOR,
+    airflow.MULTI: airflow.CELERY_KUBERNETES_EXECUTOR,
+    "KubernetesExecutor,CeleryExecutor": airflow.CELERY_KUBERNETES_EXECUTOR,
+    airflow.HYBRID: airflow.CELERY_KUBERNETES_EXECUTOR,
+}
+
+# --- assembling -----------------------------------------------------------------------------------
+
+def _airflow_version(values: Mapping[str, Any]) -> tuple[str | None, str]:
+    version = values.get("airflowVersion")
+    if isinstance(version, str) and re.fullmatch(r"\d+\.\d+\.\d+", version):
+        return version, "airflowVersion"
+    for key in ("defaultAirflowTag", "images.airflow.tag"):
+        match = re.match(r"^(\d+\.\d+\.\d+)", str(findings.get(values, key) or ""))
+        if match:
+            return match[1], key
+    return None, ""
+
+
+def _namespace(objects: list[tuple[str, dict]], given: str | None, found: findings.Found) -> str:
+    seen = sorted({d["metadata"]["namespace"] for _, d in objects if isinstance(d["metadata"].get("namespace"), str)})
+    if given is not None:
+        for where, doc in objects:
+            theirs = doc["metadata"].get("namespace")
+            if isinstance(theirs, str) and theirs != given:
+                found.problems.append(f"{where}: metadata.namespace: is {theirs!r} but --namespace is {given!r}; the "
+                                      f"release, its claims and its route live in one namespace")
+        return given
+    if len(seen) > 1:
+        found.problems.append(f"--manifests: objects sit in several namespaces ({', '.join(seen)}); pass the "
+                              f"release's with --namespace")
+    return seen[0] if seen else "airflow"
+
+
+def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_label: str, project_dir: Path,
+          release: str | None = None, namespace: str | None = None, distribution: str | None = None,
+          flux_cluster: str | None = None, flux_url: str | None = None, chart_path: Path | None = None) -> findings.Imported:
+    """Map the inputs onto a gen project; raise ConfigError with every problem at once."""
+    found = findings.Found()
+    namespace = _namespace(objects, namespace, found)
+    ingress, implied_release, used, stripped = routes.ingress(objects, release, found)
+    release = release or implied_release or "airflow"
+
+    executor = values.get("executor", airflow.CELERY)
+    overlay = EXECUTOR_OVERLAYS.get(executor) if isinstance(executor, str) else None
+    if overlay is None:
+        found.problems.append(f"{values_label}: executor: {schema.show(executor)} has no gen overlay; gen deploys "
+                              f"{airflow.CELERY}, {airflow.KUBERNETES} or both ({airflow.MULTI}): set executor to one "
+                              f"of them and import again")
+        overlay = airflow.CELERY_EXECUTOR
+    if "executor" not in values:
+        found.notes.append(f"{values_label} sets no executor: the chart's default, {airflow.CELERY}, ran; gen.yaml "
+                           f"deploys the {overlay} overlay")
+    version_text, version_key = _airflow_version(values)
+    version = Version.parse(version_text) if version_text else PIN_AIRFLOW
+
+    data: dict[str, Any] = {"namespace": namespace, "release": release}
+    found.origins["namespace"] = "--namespace or the manifests' metadata.namespace"
+    found.origins["release"] = "--release or the IngressRoute's service"
+    providers = {d.get("provisioner") for _, d in objects if d["kind"] == "StorageClass"}
+    if distribution is None:
+        distribution = "kubeadm" if "rancher.io/local-path" in providers else "k3s"
+    data["cluster"] = {"distribution": distribution}
+    data["airflow"] = {}
+    if version_text:
+        data["airflow"]["version"] = version_text
+        found.origins["airflow.version"] = f"{values_label}: {version_key}"
+    image = {"repository": values.get("defaultAirflowRepository"), "tag": values.get("defaultAirflowTag")}
+    image = {k: str(v) for k, v in image.items() if v not in (None, "")}
+    if image:
+        data["airflow"]["image"] = image
+        found.origins.update({f"airflow.image.{k}": f"{values_label}: defaultAirflow{k.title()}" for k in image})
+    if not data["airflow"]:
+        del data["airflow"]
+    storage, storage_used = volumes.storage(objects, values, release, namespace, found)
+    used += storage_used
+    if storage:
+        data["storage"] = storage
+    if ingress:
+        if stripped and version.major == 2:
+            ingress["prefixMode"] = "strip"
+        data["ingress"] = ingress
+    if stripped:
+        prefix = ingress.get("pathPrefix")
+        if version.major == 2:
+            found.cannot.append(
+                f"The route strips {prefix} with a stripPrefix Middleware: Airflow 2's legacy mode, where base_url has "
+                f"no path. gen.yaml keeps it (ingress.prefixMode: strip); the supported way on Airflow 2 and 3 is "
+                f"prefixMode keep, with base_url https://{ingress.get('host')}{prefix}: set it when you can.")
+        else:
+            found.cannot.append(
+                f"The route strips {prefix} with a stripPrefix Middleware, which Airflow {version.major} does not "
+                f"support (its UI, login pages and execution API need the prefix). gen keeps the prefix (prefixMode "
+                f"keep) and sets config.api.base_url to https://{ingress.get('host')}{prefix}; the address users open "
+                f"stays the same, and the Middleware is no longer used (delete it after the switch).")
+    if overlay == airflow.CELERY_KUBERNETES_EXECUTOR and executor == airflow.HYBRID:
+        if version.major == 2:
+            data["overlays"] = {overlay: {"executor": airflow.HYBRID}}
+        else:
+            found.cannot.append(f"executor {airflow.HYBRID} raises at start-up on Airflow 3: the overlay runs "
+                                f"{airflow.MULTI} instead; tasks pick their executor with executor=")
+    if workers := (findings.get(values, "workers.celery.replicas") if findings.has(values, "workers.celery.replicas")
+                   else findings.get(values, "workers.replicas")):
+        data["workers"] = {"celery": {"replicas": workers}}
+    if flux_cluster is not None:
+        wiring: dict[str, Any] = {"name": flux_cluster, "overlay": overlay, "url": flux_url}
+        root = sync.repository_root(project_dir.resolve())
+        if root is not None:
+            wiring["path"] = project_dir.resolve().relative_to(root).as_posix() or "."
+        data["flux"] = {"cluster": wiring}
+
+    base, left_credentials, mapped, passed = passthrough.split_values(values, found)
+    secret_names: dict[str, str] = {}
+    for chart_key, setting in secrets.SECRET_NAME_KEYS.items():
+        if isinstance(findings.get(values, chart_key), str):
+            secret_names[setting] = findings.get(values, chart_key)
+        elif setting in secrets.RELEASE_OWNED:
+            secret_names[setting] = f"{release}-{credentials.spec(setting).suffix}-{secrets.RENAMED_SUFFIX}"
+    data["secrets"] = secret_names
+
+    problems = _schema_problems(data, found)
+    if found.problems or problems:
+        raise ConfigError(found.problems + problems)
+    files = {
+        scaffold.GEN_YAML: _gen_yaml(data, values_label, overlay, executor),
+        str(config_module.CHART_PIN): scaffold.CHART_PIN,
+        str(config_module.BASE_VALUES): scaffold.VALUES_HEADER + (dump_documents([base]) if base else ""),
+    }
+    config = scaffold.check(project_dir, files)
+    secrets_out = secrets.secret_manifests(values, config, overlay, secret_names)
+    plan_lines = plan.plan(config, overlay, values, objects, used, passed, left_credentials, mapped, found, secrets_out,
+                 version_text, values_label, plan.rendered_change(config, overlay, values, chart_path))
+    return findings.Imported(files=files, secrets=[s for s, _ in secrets_out], plan=plan_lines, overlay=overlay, config=config)
+
+
+def _schema_problems(data: dict[str, Any], found: findings.Found) -> list[str]:
+    """The schema's verdict on the assembled gen.yaml, each line naming the input the value came from."""
+    lines = []
+    for line in schema.problems(schema.load("config"), data, "gen.yaml"):
+        path, _, message = line.removeprefix("gen.yaml: ").partition(": ")
+        origin = next((found.origins[k] for k in sorted(found.origins, key=len, reverse=True)
+                       if path == k or path.startswith(k + ".") or path.startswith(k + "[")), None)
+        lines.append(f"{origin}: becomes gen.yaml {path}: {message}" if origin else f"gen.yaml: {path}: {message}")
+    return lines
+
+
+SECTION_ORDER = ("namespace", "release", "cluster", "airflow", "storage", "ingress", "flux", "workers", "overlays",
+                 "secrets")
+
+
+def _gen_yaml(data: dict[str, Any], values_label: str, overlay: str, executor: Any) -> str:
+    head = scaffold.modeline() + (
+        f"# gen.yaml: imported by `gen import` from {scaffold.comment_text(values_label)} and the manifests applied by "
+        f"hand.\n# Unset settings take their defaults: see docs/configuration.md, or `gen schema`.\n"
+        f"# The release ran executor {scaffold.comment_text(str(executor))}: deploy the {overlay} overlay "
+        f"(gen synth --overlay {overlay}).\n")
+    body = "".join("\n" + dump_documents([{key: data[key]}]) for key in SECTION_ORDER if key in data and data[key] != {})
+    return head + body
+
+
+def write(project_dir: Path, imported: findings.Imported) -> list[Path]:
+    return scaffold.write_project(project_dir, imported.files)
+
+
+def run(values_path: Path, manifest_paths: Sequence[Path], project_dir: Path, *, release: str | None = None,
+        namespace: str | None = None, distribution: str | None = None, flux_cluster: str | None = None,
+        flux_url: str | None = None, chart_path: Path | None = None) -> tuple[findings.Imported, list[Path]]:
+    """gen import end to end: read, map, check, then write the project (all or nothing)."""
+    refuse_existing(project_dir, [scaffold.GEN_YAML, str(config_module.CHART_PIN), str(config_module.BASE_VALUES)])
+    values, objects = read.read(values_path, manifest_paths)
+    imported = build(values, objects, values_label=str(values_path), project_dir=project_dir, release=release,
+                     namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url,
+                     chart_path=chart_path)
+    return imported, write(project_dir, imported)
