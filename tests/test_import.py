@@ -375,3 +375,44 @@ def test_without_the_chart_the_plan_says_how_to_see_the_rendered_change(post, tm
     result = gen_import(post, tmp_path / "project")
     assert result.exit_code == 0, result.stderr
     assert "The chart's objects were not rendered (" in result.stderr and "give --chart PATH" in result.stderr
+
+
+PASSED_THROUGH = """\
+nodeSelector: {kubernetes.io/os: linux}
+webserver:
+  serviceAccount:
+    annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::123456789012:role/airflow"}
+images:
+  airflow: {tag: ~}
+workers:
+  resources: {limits: {memory: 2Gi}}
+dags:
+  gitSync:
+    enabled: true
+    repo: https://git.example.org/team/dags.git
+    branch: main
+    rev: refs/tags/dags-v1.3.18
+    wait: 30
+    maxFailures: 3
+    resources: {limits: {memory: 256Mi}}
+"""
+
+
+def test_keys_gen_does_not_set_pass_through_as_they_are(tmp_path):
+    (tmp_path / "values.yaml").write_text(V3_VALUES.replace("dags:\n  persistence: {enabled: true, existingClaim: "
+                                                            "team-dags}\n", "") + PASSED_THROUGH)
+    (tmp_path / "all.yaml").write_text("---\n".join(V3_MANIFESTS.split("---\n")[2:]))  # the logs claim, the route
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), "--manifests", str(tmp_path / "all.yaml"),
+                 str(tmp_path / "p"))
+    assert result.exit_code == 0, result.output
+    base = config.load(tmp_path / "p" / "gen.yaml").base_values
+    assert base["nodeSelector"] == {"kubernetes.io/os": "linux"}  # a key with dots stays one key
+    assert base["webserver"]["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/airflow"}
+    assert base["images"] == {"airflow": {"tag": None}} and base["workers"] == {"resources": {"limits": {"memory": "2Gi"}}}
+    # every git-sync key gen does not generate is the user's; the pinned tag becomes the ref gen writes
+    assert base["dags"]["gitSync"] == {"rev": "refs/tags/dags-v1.3.18", "wait": 30, "maxFailures": 3,
+                                       "resources": {"limits": {"memory": "256Mi"}}}
+    loaded = config.load(tmp_path / "p" / "gen.yaml")
+    assert loaded.storage.dags.git_sync.branch == "refs/tags/dags-v1.3.18"
+    assert "dags.gitSync.repo" in result.stderr and "pins the DAGs" in result.stderr

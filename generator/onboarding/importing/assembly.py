@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -67,15 +68,8 @@ def _namespace(objects: list[tuple[str, dict]], given: str | None, found: findin
     return seen[0] if seen else "airflow"
 
 
-def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_label: str, project_dir: Path,
-          release: str | None = None, namespace: str | None = None, distribution: str | None = None,
-          flux_cluster: str | None = None, flux_url: str | None = None, chart_path: Path | None = None) -> findings.Imported:
-    """Map the inputs onto a gen project; raise ConfigError with every problem at once."""
-    found = findings.Found()
-    namespace = _namespace(objects, namespace, found)
-    ingress, implied_release, used, stripped = routes.ingress(objects, release, found)
-    release = release or implied_release or "airflow"
-
+def _overlay(values: Mapping[str, Any], values_label: str, found: findings.Found) -> tuple[str, Any]:
+    """The overlay the install's executor maps to, and that executor."""
     executor = values.get("executor", airflow.CELERY)
     overlay = EXECUTOR_OVERLAYS.get(executor) if isinstance(executor, str) else None
     if overlay is None:
@@ -86,50 +80,47 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
     if "executor" not in values:
         found.notes.append(f"{values_label} sets no executor: the chart's default, {airflow.CELERY}, ran; gen.yaml "
                            f"deploys the {overlay} overlay")
-    version_text, version_key = _airflow_version(values)
-    version = Version.parse(version_text) if version_text else PIN_AIRFLOW
+    return overlay, executor
 
-    data: dict[str, Any] = {"namespace": namespace, "release": release}
-    found.origins["namespace"] = "--namespace or the manifests' metadata.namespace"
-    found.origins["release"] = "--release or the IngressRoute's service"
-    providers = {d.get("provisioner") for _, d in objects if d["kind"] == "StorageClass"}
-    if distribution is None:
-        distribution = "kubeadm" if "rancher.io/local-path" in providers else "k3s"
-    data["cluster"] = {"distribution": distribution}
-    data["airflow"] = {}
+
+def _airflow(values: Mapping[str, Any], values_label: str, found: findings.Found) -> dict[str, Any]:
+    """gen.yaml `airflow`: the version and image the values name."""
+    section: dict[str, Any] = {}
+    version_text, version_key = _airflow_version(values)
     if version_text:
-        data["airflow"]["version"] = version_text
+        section["version"] = version_text
         found.origins["airflow.version"] = f"{values_label}: {version_key}"
     image = {"repository": values.get("defaultAirflowRepository"), "tag": values.get("defaultAirflowTag")}
     image = {k: str(v) for k, v in image.items() if v not in (None, "")}
     if image:
-        data["airflow"]["image"] = image
+        section["image"] = image
         found.origins.update({f"airflow.image.{k}": f"{values_label}: defaultAirflow{k.title()}" for k in image})
-    if not data["airflow"]:
-        del data["airflow"]
-    storage, storage_used = volumes.storage(objects, values, release, namespace, found)
-    used += storage_used
-    if storage:
-        data["storage"] = storage
-    if ingress:
-        if stripped and version.major == 2:
-            ingress["prefixMode"] = "strip"
-        data["ingress"] = ingress
-    if stripped:
-        prefix = ingress.get("pathPrefix")
-        if version.major == 2:
-            found.cannot.append(
-                f"The route strips {prefix} with a stripPrefix Middleware: Airflow 2's legacy mode, where base_url has "
-                f"no path. gen.yaml keeps it (ingress.prefixMode: strip); the supported way on Airflow 2 and 3 is "
-                f"prefixMode keep, with base_url https://{ingress.get('host')}{prefix}: set it when you can.")
-        else:
-            found.cannot.append(
-                f"The route strips {prefix} with a stripPrefix Middleware, which Airflow {version.major} does not "
-                f"support (its UI, login pages and execution API need the prefix). gen keeps the prefix (prefixMode "
-                f"keep) and sets config.api.base_url to https://{ingress.get('host')}{prefix}; the address users open "
-                f"stays the same, and the Middleware is no longer used (delete it after the switch).")
+    return section
+
+
+def _stripped_prefix(ingress: dict[str, Any], major: int, found: findings.Found) -> None:
+    """A stripPrefix Middleware: kept on Airflow 2 (prefixMode strip), replaced by a kept prefix on Airflow 3."""
+    prefix = ingress.get("pathPrefix")
+    if major == 2:
+        ingress["prefixMode"] = "strip"
+        found.cannot.append(
+            f"The route strips {prefix} with a stripPrefix Middleware: Airflow 2's legacy mode, where base_url has "
+            f"no path. gen.yaml keeps it (ingress.prefixMode: strip); the supported way on Airflow 2 and 3 is "
+            f"prefixMode keep, with base_url https://{ingress.get('host')}{prefix}: set it when you can.")
+    else:
+        found.cannot.append(
+            f"The route strips {prefix} with a stripPrefix Middleware, which Airflow {major} does not "
+            f"support (its UI, login pages and execution API need the prefix). gen keeps the prefix (prefixMode "
+            f"keep) and sets config.api.base_url to https://{ingress.get('host')}{prefix}; the address users open "
+            f"stays the same, and the Middleware is no longer used (delete it after the switch).")
+
+
+def _executor_settings(values: Mapping[str, Any], overlay: str, executor: Any, major: int,
+                       found: findings.Found) -> dict[str, Any]:
+    """gen.yaml `overlays` (the hybrid executor on Airflow 2) and `workers` (the Celery replicas)."""
+    data: dict[str, Any] = {}
     if overlay == airflow.CELERY_KUBERNETES_EXECUTOR and executor == airflow.HYBRID:
-        if version.major == 2:
+        if major == 2:
             data["overlays"] = {overlay: {"executor": airflow.HYBRID}}
         else:
             found.cannot.append(f"executor {airflow.HYBRID} raises at start-up on Airflow 3: the overlay runs "
@@ -137,35 +128,114 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
     if workers := (findings.get(values, "workers.celery.replicas") if findings.has(values, "workers.celery.replicas")
                    else findings.get(values, "workers.replicas")):
         data["workers"] = {"celery": {"replicas": workers}}
-    if flux_cluster is not None:
-        wiring: dict[str, Any] = {"name": flux_cluster, "overlay": overlay, "url": flux_url}
-        root = sync.repository_root(project_dir.resolve())
-        if root is not None:
-            wiring["path"] = project_dir.resolve().relative_to(root).as_posix() or "."
-        data["flux"] = {"cluster": wiring}
+    return data
 
-    base, left_credentials, mapped, passed = passthrough.split_values(values, found)
-    secret_names: dict[str, str] = {}
+
+def _flux(project_dir: Path, overlay: str, flux_cluster: str, flux_url: str | None) -> dict[str, Any]:
+    wiring: dict[str, Any] = {"name": flux_cluster, "overlay": overlay, "url": flux_url}
+    root = sync.repository_root(project_dir.resolve())
+    if root is not None:
+        wiring["path"] = project_dir.resolve().relative_to(root).as_posix() or "."
+    return {"cluster": wiring}
+
+
+def _secret_names(values: Mapping[str, Any], release: str) -> dict[str, str]:
+    """gen.yaml `secrets`: the user's own Secret names, and new names for the Secrets the release owns."""
+    names: dict[str, str] = {}
     for chart_key, setting in secrets.SECRET_NAME_KEYS.items():
         if isinstance(findings.get(values, chart_key), str):
-            secret_names[setting] = findings.get(values, chart_key)
+            names[setting] = findings.get(values, chart_key)
         elif setting in secrets.RELEASE_OWNED:
-            secret_names[setting] = f"{release}-{credentials.spec(setting).suffix}-{secrets.RENAMED_SUFFIX}"
-    data["secrets"] = secret_names
+            names[setting] = f"{release}-{credentials.spec(setting).suffix}-{secrets.RENAMED_SUFFIX}"
+    return names
 
-    problems = _schema_problems(data, found)
+
+@dataclass(frozen=True)
+class _Mapped:
+    """gen.yaml's settings as read from the inputs, before the values are split."""
+
+    data: dict[str, Any]
+    overlay: str
+    executor: Any
+    used: frozenset[str]
+    version_text: str | None
+
+
+def _map(values: dict[str, Any], objects: list[tuple[str, dict]], found: findings.Found, *, values_label: str,
+         project_dir: Path, release: str | None, namespace: str | None, distribution: str | None,
+         flux_cluster: str | None, flux_url: str | None) -> _Mapped:
+    """The gen.yaml settings the inputs give, section by section."""
+    namespace = _namespace(objects, namespace, found)
+    ingress, implied_release, used, stripped = routes.ingress(objects, release, found)
+    release = release or implied_release or "airflow"
+    overlay, executor = _overlay(values, values_label, found)
+    version_text, _key = _airflow_version(values)
+    major = (Version.parse(version_text) if version_text else PIN_AIRFLOW).major
+    data: dict[str, Any] = {"namespace": namespace, "release": release}
+    found.origins["namespace"] = "--namespace or the manifests' metadata.namespace"
+    found.origins["release"] = "--release or the IngressRoute's service"
+    providers = {d.get("provisioner") for _, d in objects if d["kind"] == "StorageClass"}
+    if distribution is None:
+        distribution = "kubeadm" if "rancher.io/local-path" in providers else "k3s"
+    data["cluster"] = {"distribution": distribution}
+    if section := _airflow(values, values_label, found):
+        data["airflow"] = section
+    storage, storage_used = volumes.storage(objects, values, release, namespace, found)
+    if storage:
+        data["storage"] = storage
+    if stripped:
+        _stripped_prefix(ingress, major, found)
+    if ingress:
+        data["ingress"] = ingress
+    data.update(_executor_settings(values, overlay, executor, major, found))
+    if flux_cluster is not None:
+        data["flux"] = _flux(project_dir, overlay, flux_cluster, flux_url)
+    data["secrets"] = _secret_names(values, release)
+    return _Mapped(data, overlay, executor, frozenset(used + storage_used), version_text)
+
+
+def _files(mapped: _Mapped, values_label: str, base: Mapping[str, Any]) -> dict[str, str]:
+    return {
+        scaffold.GEN_YAML: _gen_yaml(mapped.data, values_label, mapped.overlay, mapped.executor),
+        str(config_module.CHART_PIN): scaffold.CHART_PIN,
+        str(config_module.BASE_VALUES): scaffold.VALUES_HEADER + (dump_documents([dict(base)]) if base else ""),
+    }
+
+
+def _with_overlay_values(data: dict[str, Any], overlay: str, kept: Mapping[str, Any]) -> dict[str, Any]:
+    """gen.yaml with the installed values another overlay generates, kept for the imported overlay only."""
+    if not kept:
+        return data
+    overlays = dict(data.get("overlays") or {})
+    overlays[overlay] = {**overlays.get(overlay, {}), "values": dict(kept)}
+    return {**data, "overlays": overlays}
+
+
+def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_label: str, project_dir: Path,
+          release: str | None = None, namespace: str | None = None, distribution: str | None = None,
+          flux_cluster: str | None = None, flux_url: str | None = None,
+          chart_path: Path | None = None) -> findings.Imported:
+    """Map the inputs onto a gen project; raise ConfigError with every problem at once."""
+    found = findings.Found()
+    mapped = _map(values, objects, found, values_label=values_label, project_dir=project_dir, release=release,
+                  namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url)
+    problems = _schema_problems(mapped.data, found)
     if found.problems or problems:
         raise ConfigError(found.problems + problems)
-    files = {
-        scaffold.GEN_YAML: _gen_yaml(data, values_label, overlay, executor),
-        str(config_module.CHART_PIN): scaffold.CHART_PIN,
-        str(config_module.BASE_VALUES): scaffold.VALUES_HEADER + (dump_documents([base]) if base else ""),
-    }
+    # The keys gen owns depend on the settings (git-sync, remote logs, the database): load the project once
+    # without the installed values to learn them, then again with the values that pass through.
+    settings_only = scaffold.check(project_dir, _files(mapped, values_label, {}))
+    split = passthrough.split_values(values, settings_only, mapped.overlay, found)
+    mapped = _Mapped(_with_overlay_values(mapped.data, mapped.overlay, split.overlay), mapped.overlay,
+                     mapped.executor, mapped.used, mapped.version_text)
+    files = _files(mapped, values_label, split.base)
     config = scaffold.check(project_dir, files)
-    secrets_out = secrets.secret_manifests(values, config, overlay, secret_names)
-    plan_lines = plan.plan(config, overlay, values, objects, used, passed, left_credentials, mapped, found, secrets_out,
-                 version_text, values_label, plan.rendered_change(config, overlay, values, chart_path))
-    return findings.Imported(files=files, secrets=[s for s, _ in secrets_out], plan=plan_lines, overlay=overlay, config=config)
+    secrets_out = tuple(secrets.secret_manifests(values, config, mapped.overlay, mapped.data["secrets"]))
+    rendered = tuple(plan.rendered_change(config, mapped.overlay, values, chart_path))
+    plan_lines = plan.plan(plan.PlanInput(config, mapped.overlay, values, tuple(objects), mapped.used, split, found,
+                                          secrets_out, mapped.version_text, rendered))
+    return findings.Imported(files=files, secrets=[s for s, _ in secrets_out], plan=plan_lines,
+                             overlay=mapped.overlay, config=config)
 
 
 def _schema_problems(data: dict[str, Any], found: findings.Found) -> list[str]:

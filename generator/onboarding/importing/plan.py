@@ -7,30 +7,50 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from generator import schema
-from generator.knowledge import airflow, chart_values, cluster, credentials, names
+from generator.knowledge import airflow, chart_values, cluster, credentials, database, names
 from generator.model import Config
-from generator.onboarding.importing import findings, secrets
+from generator.onboarding.importing import findings, passthrough, secrets
 from generator.plumbing import values as helm_values
 from generator.review import render, rendered_diff
 from generator.review.chart_source import ChartUnavailable
 from generator.synth import overlays
 
 
-def _values_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
+@dataclass(frozen=True)
+class PlanInput:
+    """Everything the adoption plan reports on; the plan reads it and changes none of it."""
+
+    config: Config
+    overlay: str
+    values: Mapping[str, Any]  # the installed values
+    objects: tuple[tuple[str, dict], ...]  # the manifests' objects, each with where it came from
+    used: frozenset[str]  # the objects mapped onto gen.yaml
+    split: passthrough.Split
+    found: findings.Found
+    secrets_out: tuple[tuple[dict[str, Any], str], ...]  # the Secrets for standard output, with their source
+    version_text: str | None  # the Airflow version the values name, if any
+    rendered: tuple[str, ...]  # the rendered change, already as plan lines
+
+
+def _values_diff(old: Mapping[str, Any], new: Mapping[str, Any], owned: Mapping[str, str]) -> list[str]:
+    """Leaf by leaf; a key gen now generates says what generates it (why it changed)."""
     old_leaves = {".".join(p): v for p, v in helm_values.leaves(old)}
     new_leaves = {".".join(p): v for p, v in helm_values.leaves(new)}
     lines = []
     for key in sorted(set(old_leaves) | set(new_leaves)):
+        why = f" (gen generates it, from {owned[key]})" if key in owned else ""
+        before, after = old_leaves.get(key), new_leaves.get(key)
         if key not in new_leaves:
-            lines.append(f"  - {key}: {secrets.show_value(key, old_leaves[key])} (removed)")
+            lines.append(f"  - {key}: {secrets.show_value(key, before)} (removed){why}")
         elif key not in old_leaves:
-            lines.append(f"  + {key}: {secrets.show_value(key, new_leaves[key])}")
-        elif old_leaves[key] != new_leaves[key]:
-            lines.append(f"  ~ {key}: {secrets.show_value(key, old_leaves[key])} -> {secrets.show_value(key, new_leaves[key])}")
+            lines.append(f"  + {key}: {secrets.show_value(key, after)}")
+        elif before != after:
+            lines.append(f"  ~ {key}: {secrets.show_value(key, before)} -> {secrets.show_value(key, after)}{why}")
     return lines
 
 
@@ -62,15 +82,12 @@ def rendered_change(config: Config, overlay: str, values: Mapping[str, Any], cha
     return [title] + (summary or ["    (no object changes)"])
 
 
-def plan(config: Config, overlay: str, values: Mapping[str, Any], objects: list[tuple[str, dict]], used: list[str],
-          passed: list[str], left_credentials: list[str], mapped: list[str], found: findings.Found,
-          secrets_out: list[tuple[dict[str, Any], str]], version_text: str | None, values_label: str,
-          rendered: list[str]) -> list[str]:
+def _takeover(config: Config, overlay: str) -> list[str]:
     ns, release = config.namespace, config.release
     dist = f"dist/{overlay}"
-    lines = [f"gen: adoption plan for Helm release {release} in namespace {ns}: overlay {overlay}, chart "
-             f"{config.chart.name} {config.chart.version}", ""]
-    lines += [
+    wiring = (f" (gen synth writes it: clusters/{config.flux.cluster.name}/airflow.yaml)." if config.flux.cluster
+              else " (set flux.cluster in gen.yaml and gen synth writes it).")
+    return [
         "1. Flux takes the release over without reinstalling it",
         f"  - {dist} holds a Flux HelmRelease {ns}/{names.helm_release(release)} with spec.releaseName {release}; "
         f"Helm's release records stay in namespace {ns} (storageNamespace defaults to the HelmRelease's namespace, "
@@ -80,93 +97,141 @@ def plan(config: Config, overlay: str, values: Mapping[str, Any], objects: list[
         f"release with `helm rollback {release} -n {ns}` first), and `helm upgrade` by hand stops for good.",
         f"  - Flux needs its controllers in the cluster (flux install or flux bootstrap), the chart repository "
         f"{config.chart.repository} reachable, the Secrets printed on standard output applied in {ns}, and a "
-        f"Kustomization that applies {dist}" + (f" (gen synth writes it: clusters/{config.flux.cluster.name}/airflow.yaml)."
-                                                if config.flux.cluster else " (set flux.cluster in gen.yaml and gen synth writes it)."),
+        f"Kustomization that applies {dist}" + wiring,
         "  - The first reconcile is a Helm upgrade of the running release to the values under 3 (RetryOnFailure: "
         "never a rollback of the database).",
-        "",
-        "2. The volumes keep their data",
     ]
-    lines += [f"  - {line}" for line in found.plan_volumes]
-    postgres_claim = f"data-{release}-postgresql-0"
-    lines.append(f"  - The bundled PostgreSQL keeps its claim {ns}/{postgres_claim}: the release name is the same, so "
-                 f"the StatefulSet and its claim are the same objects.")
+
+
+def _classes(config: Config, objects: tuple[tuple[str, dict], ...]) -> tuple[list[str], set[str]]:
+    """Plan lines for the StorageClasses (and the release's Namespace) gen takes over, and the objects it used."""
+    lines, used = [], set()
     for where, doc in objects:
         if doc["kind"] == "StorageClass" and doc["metadata"]["name"] == config.storage.class_name:
-            used.append(where)
-            lines.append(f"  - {findings.describe(doc)}: gen writes its own class of that name (kubernetes.io/no-provisioner, "
-                         f"reclaimPolicy {config.storage.reclaim_policy}) with Flux's force annotation: Flux recreates "
-                         f"it where the fields differ; volumes already bound keep their data.")
+            lines.append(f"  - {findings.describe(doc)}: gen writes its own class of that name "
+                         f"(kubernetes.io/no-provisioner, reclaimPolicy {config.storage.reclaim_policy}) with Flux's "
+                         f"force annotation: Flux recreates it where the fields differ; volumes already bound keep "
+                         f"their data.")
         elif doc["kind"] == "StorageClass" and doc.get("provisioner") == "rancher.io/local-path":
-            used.append(where)
             if cluster.profile(config).gen_installs_provisioner:
-                lines.append(f"  - {findings.describe(doc)}: cluster.distribution {config.cluster.distribution}: gen installs "
-                             f"local-path-provisioner through Flux, with this class; it takes over the copy you "
-                             f"applied by hand.")
+                lines.append(f"  - {findings.describe(doc)}: cluster.distribution {config.cluster.distribution}: gen "
+                             f"installs local-path-provisioner through Flux, with this class; it takes over the copy "
+                             f"you applied by hand.")
             else:
-                lines.append(f"  - {findings.describe(doc)}: {config.cluster.distribution} ships local-path itself; gen "
-                             f"leaves this class alone.")
-        elif doc["kind"] == "Namespace" and doc["metadata"]["name"] == ns:
-            used.append(where)
-    lines += ["", "3. What changes on the running release (its values, as dotted keys; <credential> marks a value "
-                  "that now comes from a Secret)"]
-    service = airflow.ui_service(release, config.airflow_version)
+                lines.append(f"  - {findings.describe(doc)}: {config.cluster.distribution} ships local-path itself; "
+                             f"gen leaves this class alone.")
+        elif not (doc["kind"] == "Namespace" and doc["metadata"]["name"] == config.namespace):
+            continue
+        used.add(where)
+    return lines, used
+
+
+def _volumes(given: PlanInput, class_lines: list[str]) -> list[str]:
+    config = given.config
+    lines = ["2. The volumes keep their data"] + [f"  - {line}" for line in given.found.plan_volumes]
+    if database.uses_bundled(config):
+        lines.append(f"  - The bundled PostgreSQL keeps its claim {config.namespace}/data-{config.release}-postgresql-0: "
+                     f"the release name is the same, so the StatefulSet and its claim are the same objects.")
+    return lines + class_lines
+
+
+def _changes(given: PlanInput) -> list[str]:
+    config, found = given.config, given.found
+    lines = ["3. What changes on the running release (its values, as dotted keys; <credential> marks a value "
+             "that now comes from a Secret)"]
+    service = airflow.ui_service(config.release, config.airflow_version)
     if found.route_service and found.route_service != service:
         lines.append(f"  - The route now sends requests to Service {service} (it sent them to "
                      f"{found.route_service}): on Airflow {config.airflow_version.major} the chart serves the UI "
                      f"from it.")
-    new = release_values(config, overlay)
-    lines += _values_diff(values, new) or ["  (no value changes)"]
-    lines += rendered
-    lines += ["", "4. What cannot carry over, and the way through"]
-    cannot = list(found.cannot)
-    if version_text is None:
-        cannot.insert(0, f"The values name no Airflow version, so the running one is the default of the chart you "
-                         f"installed (chart 1.10.0: Airflow 2.6.2); gen pins chart {config.chart.version}, whose "
-                         f"default is Airflow {config.chart.airflow_version}. Adopting as written upgrades Airflow, "
-                         f"migrating the database with no way back. Way through: to keep your version, set "
-                         f"airflow.version in gen.yaml to the APP VERSION `helm list -n {ns}` shows (chart "
-                         f"{config.chart.version} renders Airflow 2 and 3); to upgrade, back the database up first.")
-    tag = findings.get(values, "postgresql.image.tag")
-    if tag is not None and re.match(r"^(\d+)", str(tag)) and int(re.match(r"^(\d+)", str(tag))[1]) < 16:
-        major = re.match(r"^(\d+)", str(tag))[1]
-        cannot.append(f"postgresql.image.tag {schema.show(tag)}: the database files are PostgreSQL {major}; chart "
-                      f"{config.chart.version} bundles PostgreSQL 16, which cannot open them. gen keeps the pin in "
-                      f"charts/airflow/values.yaml so the adopted release runs the same major on the same files (check "
-                      f"that the image {findings.get(values, 'postgresql.image.repository') or 'bitnamilegacy/postgresql'}:"
-                      f"{tag} can be pulled). Way through to 16: pg_dumpall from the running pod, then restore into a "
-                      f"fresh PostgreSQL 16 volume, then remove the pin.")
-    lines += [f"  - {line}" for line in cannot] or ["  (nothing)"]
-    lines += ["", "5. Credentials (printed on standard output as Secrets, in no written file)"]
-    for secret, source in secrets_out:
-        lines.append(f"  - Secret {secret['metadata']['namespace']}/{secret['metadata']['name']} "
-                     f"({', '.join(sorted(secret['stringData']))}): from {source}")
+    new = release_values(config, given.overlay)
+    return lines + (_values_diff(given.values, new, given.split.owned) or ["  (no value changes)"]) + \
+        list(given.rendered)
+
+
+def _postgresql_pin(given: PlanInput) -> list[str]:
+    tag = findings.get(given.values, "postgresql.image.tag")
+    major = re.match(r"^(\d+)", str(tag)) if tag is not None else None
+    if major is None or int(major[1]) >= 16:
+        return []
+    image = findings.get(given.values, "postgresql.image.repository") or "bitnamilegacy/postgresql"
+    return [f"postgresql.image.tag {schema.show(tag)}: the database files are PostgreSQL {major[1]}; chart "
+            f"{given.config.chart.version} bundles PostgreSQL 16, which cannot open them. gen keeps the pin in "
+            f"charts/airflow/values.yaml so the adopted release runs the same major on the same files (check that the "
+            f"image {image}:{tag} can be pulled). Way through to 16: pg_dumpall from the running pod, then restore "
+            f"into a fresh PostgreSQL 16 volume, then remove the pin."]
+
+
+def _cannot(given: PlanInput) -> list[str]:
+    config = given.config
+    cannot = []
+    if given.version_text is None:
+        cannot.append(f"The values name no Airflow version, so the running one is the default of the chart you "
+                      f"installed (`helm list -n {config.namespace}` shows it as APP VERSION); gen pins chart "
+                      f"{config.chart.version}, whose default is Airflow {config.chart.airflow_version}. Adopting as "
+                      f"written may upgrade Airflow, migrating the database with no way back. Way through: to keep your "
+                      f"version, set airflow.version in gen.yaml to that APP VERSION (chart {config.chart.version} "
+                      f"renders Airflow 2 and 3); to upgrade, back the database up first.")
+    cannot += list(given.found.cannot) + _postgresql_pin(given)
+    return ["4. What cannot carry over, and the way through"] + ([f"  - {line}" for line in cannot] or ["  (nothing)"])
+
+
+def _hook_secrets(given: PlanInput) -> list[str]:
+    config = given.config
+    required = {s.setting for s, _ in credentials.required(config, [given.overlay])}
+    printed = {secret["metadata"]["name"] for secret, _ in given.secrets_out}
+    lines = []
     for setting in secrets.HOOK_OWNED:
         spec = credentials.spec(setting)
         name = credentials.name(config, spec)
-        if any(s.setting == setting for s, _ in credentials.required(config, [overlay])) and \
-                not any(secret["metadata"]["name"] == name for secret, _ in secrets_out) and \
-                not (spec.chart_key and findings.get(values, spec.chart_key)):
-            lines.append(f"  - Secret {ns}/{name}: the chart made it once at install (a Helm hook, which upgrades "
-                         f"never delete) and the new release reads it under the same name: keep it, never replace it"
-                         + (" (it encrypts the connections and variables in the database)"
-                            if setting == "fernetKey" else ""))
-    if left_credentials:
-        lines.append(f"  - left out of every written file: {', '.join(left_credentials)}")
-    renamed = [f"{ns}/{name}" for spec, name in credentials.required(config, [overlay])
+        if setting in required and name not in printed and not (spec.chart_key and
+                                                                  findings.get(given.values, spec.chart_key)):
+            lines.append(f"  - Secret {config.namespace}/{name}: the chart made it once at install (a Helm hook, which "
+                         f"upgrades never delete) and the new release reads it under the same name: keep it, never "
+                         f"replace it" + (" (it encrypts the connections and variables in the database)"
+                                          if setting == "fernetKey" else ""))
+    return lines
+
+
+def _credentials(given: PlanInput) -> list[str]:
+    config = given.config
+    lines = ["5. Credentials (printed on standard output as Secrets, in no written file)"]
+    for secret, source in given.secrets_out:
+        lines.append(f"  - Secret {secret['metadata']['namespace']}/{secret['metadata']['name']} "
+                     f"({', '.join(sorted(secret['stringData']))}): from {source}")
+    lines += _hook_secrets(given)
+    if given.split.credentials:
+        lines.append(f"  - left out of every written file: {', '.join(given.split.credentials)}")
+    renamed = [f"{config.namespace}/{name}" for spec, name in credentials.required(config, [given.overlay])
                if spec.setting in secrets.RELEASE_OWNED and name.endswith(f"-{secrets.RENAMED_SUFFIX}")]
     if renamed:
         lines.append(f"  - New names ({', '.join(renamed)}): the chart's own Secrets of the default names belong to "
                      f"the release, and Helm deletes them in the upgrade once gen names Secrets instead.")
-    lines.append("  - Rotate these credentials once the release runs under Flux: they were in plain text.")
-    lines += ["", "6. Not mapped"]
-    if passed:
-        lines.append(f"  - passed through unchanged to charts/airflow/values.yaml: {', '.join(passed)}")
-    if mapped:
-        lines.append(f"  - values gen generates itself, read for their meaning and left out: {', '.join(mapped)}")
+    return lines + ["  - Rotate these credentials once the release runs under Flux: they were in plain text."]
+
+
+def _not_mapped(given: PlanInput, used: set[str]) -> list[str]:
+    split, found = given.split, given.found
+    lines = ["6. Not mapped"]
+    if split.passed:
+        lines.append(f"  - passed through unchanged to charts/airflow/values.yaml: {', '.join(split.passed)}")
+    if split.moved:
+        lines.append(f"  - kept for the {given.overlay} overlay only (overlays.{given.overlay}.values in gen.yaml), "
+                     f"since another overlay generates them: {', '.join(split.moved)}")
+    if split.owned:
+        lines.append(f"  - values gen generates itself, read for their meaning and left out: {', '.join(split.owned)}")
     lines += [f"  - {line}" for line in found.left_out]
-    for where, doc in objects:
-        if where not in used:
-            lines.append(f"  - {where}: not mapped; gen writes no object of this kind, keep applying it by hand")
-    lines += [f"  - note: {line}" for line in found.notes]
-    return lines
+    lines += [f"  - {where}: not mapped; gen writes no object of this kind, keep applying it by hand"
+              for where, _doc in given.objects if where not in used]
+    return lines + [f"  - note: {line}" for line in found.notes]
+
+
+def plan(given: PlanInput) -> list[str]:
+    """The adoption plan, section by section."""
+    config = given.config
+    class_lines, class_used = _classes(config, given.objects)
+    head = [f"gen: adoption plan for Helm release {config.release} in namespace {config.namespace}: overlay "
+            f"{given.overlay}, chart {config.chart.name} {config.chart.version}"]
+    sections = [_takeover(config, given.overlay), _volumes(given, class_lines), _changes(given), _cannot(given),
+                _credentials(given), _not_mapped(given, set(given.used) | class_used)]
+    return head + [line for section in sections for line in ["", *section]]

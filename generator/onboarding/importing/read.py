@@ -25,6 +25,7 @@ def _list(items: dict[str, Any]) -> dict[str, Any]:
 
 _TEXT = {"type": "string"}
 _SCALAR = {"type": ["string", "integer", "number", "boolean"]}
+_OPTIONAL = {"type": ["string", "integer", "number", "boolean", "null"]}  # null: the chart's default
 _LABELS = {"type": "object", "additionalProperties": _TEXT}
 _METADATA = _obj(name=_TEXT, namespace=_TEXT, labels=_LABELS)
 _REFERENCE = _obj(name=_TEXT)
@@ -54,7 +55,7 @@ VALUES_SHAPE = _obj(
                                                      period=_SCALAR)),
     logs=_obj(persistence=_PERSISTENCE), workers=_obj(replicas={"type": "integer"},
                                                       celery=_obj(replicas={"type": "integer"})),
-    redis={"type": "object"}, config={"type": "object"}, images=_obj(airflow=_obj(tag=_SCALAR)),
+    redis={"type": "object"}, config={"type": "object"}, images=_obj(airflow=_obj(tag=_OPTIONAL)),
     airflowVersion=_SCALAR, defaultAirflowTag=_SCALAR, defaultAirflowRepository=_TEXT,
 )
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from generator import schema
 from generator.knowledge import names
 from generator.onboarding.importing import findings
 
@@ -134,7 +135,13 @@ def _unclaimed(volume: str, values: Mapping[str, Any], release: str, namespace: 
         sync_values = findings.get(values, "dags.gitSync") or {}
         spec: dict[str, Any] = {"type": "gitSync", "gitSync": {"repository": sync_values.get("repo")}}
         found.origins["storage.dags.gitSync.repository"] = "values: dags.gitSync.repo"
-        branch = sync_values.get("ref") or sync_values.get("branch")
+        # git-sync v4 reads `ref`; v3 reads `branch`, pinned by a `rev` other than HEAD. gen writes one ref for
+        # both, so a pin (a tag, a commit) becomes that ref and the DAGs stay where the install had them.
+        pinned = sync_values.get("rev") if sync_values.get("rev") not in (None, "", "HEAD") else None
+        branch = sync_values.get("ref") or pinned or sync_values.get("branch")
+        if pinned and not sync_values.get("ref"):
+            found.notes.append(f"dags.gitSync.rev {schema.show(pinned)} pins the DAGs: gen.yaml "
+                               f"storage.dags.gitSync.branch gets it, and gen writes it as the chart's ref and branch")
         if branch:
             spec["gitSync"]["branch"] = branch
         for key, target in (("subPath", "subPath"), ("credentialsSecret", "credentialsSecret")):
