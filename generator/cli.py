@@ -388,8 +388,9 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
               metavar="FILE", help="The Helm values file the release was installed with (helm install -f FILE).")
 @click.option("--manifests", "manifest_paths", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
               metavar="FILE", help="Manifests applied by hand (repeatable): PersistentVolumes and claims, "
-                                   "StorageClasses, the Traefik IngressRoute and Middlewares.")
-@click.option("--release", metavar="NAME", help="The Helm release name. Default: from the IngressRoute's service, "
+                                   "StorageClasses, the route (a Traefik IngressRoute and Middlewares, an "
+                                   "Ingress or an HTTPRoute).")
+@click.option("--release", metavar="NAME", help="The Helm release name. Default: from the route's service, "
                                                 "else airflow.")
 @click.option("--namespace", metavar="NS", help="The release namespace. Default: the manifests' namespace, "
                                                 "else airflow.")

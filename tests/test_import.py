@@ -246,7 +246,6 @@ HOSTILE = {
                   "anchors and aliases"),
     "a list instead of values": ("values", None, "- a\n- b\n", "must be a mapping of Helm values"),
     "an object without a kind": ("storage", "kind: StorageClass\n", "", "is not a Kubernetes object"),
-    "no route at all": ("traefik", None, "", "no Traefik IngressRoute found"),
     "routes that are text": ("traefik", "  routes:\n", "  routes: oops\n  x:\n", "spec.routes: must be a list"),
     "a connection that is text": ("values", "  metadataConnection:\n", "  metadataConnection: oops\n  x:\n",
                                   "data.metadataConnection: must be a mapping"),

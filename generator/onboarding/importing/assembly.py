@@ -13,6 +13,7 @@ Facts: AIRFLOW-CHART.md §2, §3, §5, §6 (chart names, Secret keys, hooks); GI
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -24,7 +25,15 @@ from generator import schema
 from generator.knowledge import airflow, credentials, sync
 from generator.model import Version
 from generator.onboarding import scaffold
-from generator.onboarding.importing import findings, passthrough, plan, read, routes, secrets, volumes
+from generator.onboarding.importing import (
+    findings,
+    ingresses,
+    passthrough,
+    plan,
+    read,
+    secrets,
+    volumes,
+)
 from generator.plumbing.errors import ConfigError
 from generator.plumbing.output import refuse_existing
 from generator.plumbing.yamlio import dump_documents
@@ -159,6 +168,7 @@ class _Mapped:
     executor: Any
     used: frozenset[str]
     version_text: str | None
+    chart_route: bool  # the route came from the chart's ingress.* values, which gen's Ingress replaces
 
 
 def _map(values: dict[str, Any], objects: list[tuple[str, dict]], found: findings.Found, *, values_label: str,
@@ -166,14 +176,15 @@ def _map(values: dict[str, Any], objects: list[tuple[str, dict]], found: finding
          flux_cluster: str | None, flux_url: str | None) -> _Mapped:
     """The gen.yaml settings the inputs give, section by section."""
     namespace = _namespace(objects, namespace, found)
-    ingress, implied_release, used, stripped = routes.ingress(objects, release, found)
-    release = release or implied_release or "airflow"
+    route = ingresses.route(objects, values, release, found)
+    ingress, stripped = route.settings, route.stripped
+    release = release or route.implied_release or "airflow"
     overlay, executor = _overlay(values, values_label, found)
     version_text, _key = _airflow_version(values)
     major = (Version.parse(version_text) if version_text else PIN_AIRFLOW).major
     data: dict[str, Any] = {"namespace": namespace, "release": release}
     found.origins["namespace"] = "--namespace or the manifests' metadata.namespace"
-    found.origins["release"] = "--release or the IngressRoute's service"
+    found.origins["release"] = "--release or the route's service"
     providers = {d.get("provisioner") for _, d in objects if d["kind"] == "StorageClass"}
     if distribution is None:
         distribution = "kubeadm" if "rancher.io/local-path" in providers else "k3s"
@@ -185,13 +196,14 @@ def _map(values: dict[str, Any], objects: list[tuple[str, dict]], found: finding
         data["storage"] = storage
     if stripped:
         _stripped_prefix(ingress, major, found)
-    if ingress:
-        data["ingress"] = ingress
+    # An unreadable route is already one problem; `false` keeps the schema from saying it a second time.
+    data["ingress"] = ingress if ingress != {} else False
     data.update(_executor_settings(values, overlay, executor, major, found))
     if flux_cluster is not None:
         data["flux"] = _flux(project_dir, overlay, flux_cluster, flux_url)
     data["secrets"] = _secret_names(values, release)
-    return _Mapped(data, overlay, executor, frozenset(used + storage_used), version_text)
+    return _Mapped(data, overlay, executor, frozenset(route.used + tuple(storage_used)), version_text,
+                   route.chart_values)
 
 
 def _files(mapped: _Mapped, values_label: str, base: Mapping[str, Any]) -> dict[str, str]:
@@ -225,9 +237,9 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
     # The keys gen owns depend on the settings (git-sync, remote logs, the database): load the project once
     # without the installed values to learn them, then again with the values that pass through.
     settings_only = scaffold.check(project_dir, _files(mapped, values_label, {}))
-    split = passthrough.split_values(values, settings_only, mapped.overlay, found)
-    mapped = _Mapped(_with_overlay_values(mapped.data, mapped.overlay, split.overlay), mapped.overlay,
-                     mapped.executor, mapped.used, mapped.version_text)
+    split = passthrough.split_values(values, settings_only, mapped.overlay, found,
+                                     {"ingress": "ingress (gen's Ingress)"} if mapped.chart_route else None)
+    mapped = dataclasses.replace(mapped, data=_with_overlay_values(mapped.data, mapped.overlay, split.overlay))
     files = _files(mapped, values_label, split.base)
     config = scaffold.check(project_dir, files)
     secrets_out = tuple(secrets.secret_manifests(values, config, mapped.overlay, mapped.data["secrets"]))

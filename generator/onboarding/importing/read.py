@@ -42,6 +42,13 @@ SHAPES = {
     "PersistentVolumeClaim": _obj(metadata=_METADATA, spec=_obj(
         volumeName=_TEXT, storageClassName=_TEXT, accessModes=_list(_TEXT), selector=_obj(matchLabels=_LABELS))),
     "StorageClass": _obj(metadata=_METADATA, provisioner=_TEXT),
+    "Ingress": _obj(metadata=_obj(name=_TEXT, namespace=_TEXT, annotations=_LABELS), spec=_obj(
+        ingressClassName=_TEXT, rules=_list(_obj(host=_TEXT, http=_obj(paths=_list(_obj(
+            path=_TEXT, backend=_obj(service=_obj(name=_TEXT))))))),
+        tls=_list(_obj(hosts=_list(_TEXT), secretName=_TEXT)))),
+    "HTTPRoute": _obj(metadata=_METADATA, spec=_obj(
+        hostnames=_list(_TEXT), parentRefs=_list(_obj(name=_TEXT, namespace=_TEXT, sectionName=_TEXT)),
+        rules=_list(_obj(matches=_list(_obj(path=_obj(value=_TEXT))), backendRefs=_list(_REFERENCE))))),
 }
 _PERSISTENCE = _obj(enabled={"type": "boolean"}, existingClaim={"type": ["string", "null"]})
 VALUES_SHAPE = _obj(

@@ -1,4 +1,4 @@
-"""gen import, routing: gen.yaml `ingress` from the install's Traefik IngressRoute (and its stripPrefix
+"""gen import, Traefik routing: gen.yaml `ingress` from the install's IngressRoute (and its stripPrefix
 Middleware).
 """
 
@@ -16,8 +16,6 @@ _LITERAL = r"(?:`([^`]*)`|\"((?:[^\"\\]|\\.)*)\")"
 _HOST = re.compile(rf"Host\(\s*{_LITERAL}\s*\)")
 _PREFIX = re.compile(rf"PathPrefix\(\s*{_LITERAL}\s*\)")
 
-# --- ingress --------------------------------------------------------------------------------------
-
 def _literal(match: re.Match[str]) -> str:
     raw, quoted = match.group(1), match.group(2)
     return raw if raw is not None else re.sub(r"\\(.)", r"\1", quoted)
@@ -32,17 +30,11 @@ def parse_match(rule: str) -> tuple[str | None, str | None]:
     return _literal(hosts[0]), (_literal(prefixes[0]) if prefixes else None)
 
 
-def ingress(objects: list[tuple[str, dict]], release: str | None, found: findings.Found) -> tuple[dict[str, Any], str | None,
-                                                                                           list[str], bool]:
-    """gen.yaml `ingress` from the IngressRoute; also the release its service implies, the objects used,
+def traefik(routes: list[tuple[str, dict]], objects: list[tuple[str, dict]], release: str | None,
+            found: findings.Found) -> tuple[dict[str, Any], str | None, list[str], bool]:
+    """gen.yaml `ingress` from the IngressRoutes; also the release its service implies, the objects used,
     and whether a stripPrefix Middleware removed the prefix."""
-    routes = [(where, doc) for where, doc in objects if doc["kind"] == "IngressRoute"
-              and doc["apiVersion"].split("/")[0] in ("traefik.io", "traefik.containo.us")]
     used: list[str] = []
-    if not routes:
-        found.problems.append("--manifests: no Traefik IngressRoute found; gen routes the UI through Traefik and takes "
-                              "the host, path prefix and TLS from it: pass the file that holds it with --manifests")
-        return {}, None, used, False
 
     def ui(service: Mapping[str, Any]) -> bool:
         name = str(service.get("name", ""))
@@ -74,12 +66,8 @@ def ingress(objects: list[tuple[str, dict]], release: str | None, found: finding
     else:
         ingress["host"] = host
         found.origins["ingress.host"] = f"{where}: spec.routes.match"
-        ingress["pathPrefix"] = prefix.rstrip("/") if prefix and prefix != "/" else prefix
+        ingress["pathPrefix"] = (prefix or "/").rstrip("/") or "/"  # no PathPrefix: the root of the host
         found.origins["ingress.pathPrefix"] = f"{where}: spec.routes.match"
-        if prefix is None:
-            found.problems.append(f"{where}: spec.routes.match: the route serves Airflow at the root of {host}; gen "
-                                  f"serves it under a path such as /airflow: add && PathPrefix(`/airflow`) to the rule "
-                                  f"(and set base_url to match) before importing")
     if spec.get("entryPoints"):
         ingress["entryPoints"] = spec["entryPoints"]
         found.origins["ingress.entryPoints"] = f"{where}: spec.entryPoints"
@@ -121,7 +109,7 @@ def ingress(objects: list[tuple[str, dict]], release: str | None, found: finding
             continue
         m_where, middleware = middlewares[name]
         prefixes = ((middleware.get("spec") or {}).get("stripPrefix") or {}).get("prefixes")
-        if isinstance(prefixes, list) and prefix and [p.rstrip("/") for p in prefixes if isinstance(p, str)] == \
+        if isinstance(prefixes, list) and prefix not in (None, "/") and [p.rstrip("/") for p in prefixes if isinstance(p, str)] == \
                 [prefix.rstrip("/")]:
             stripped = True
             used.append(m_where)

@@ -1,0 +1,78 @@
+"""gen import on installs shaped like the public ones people run: chart Ingress values, a plain Ingress,
+a Gateway API HTTPRoute, no route at all. The inputs under fixtures/imports/ are written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support import CHART_REFERENCE, CRDS, FIXTURES, documents
+
+from generator import config
+from generator.cli import cli
+
+INSTALLS = FIXTURES / "imports"
+
+
+def gen(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def _import(case: str, project: Path):
+    manifests = [arg for path in sorted((INSTALLS / case).glob("*.yaml")) if path.name != "values.yaml"
+                 for arg in ("--manifests", str(path))]
+    result = gen("import", "--values", str(INSTALLS / case / "values.yaml"), *manifests, str(project))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+# case -> (kind, host, path prefix, the route's own settings as gen.yaml has them)
+ROUTES = {
+    "chart-ingress": ("Ingress", "airflow.data.example.com", "/", {"class_name": "nginx"}),
+    "plain-ingress": ("Ingress", "airflow.ops.example.org", "/", {"class_name": "nginx"}),
+    "gateway": ("HTTPRoute", "tools.example.net", "/airflow", {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ROUTES))
+def test_the_route_keeps_its_kind_host_and_path_and_the_project_validates(case, tmp_path):
+    project = tmp_path / "p"
+    result = _import(case, project)
+    loaded = config.load(project / "gen.yaml")
+    kind, host, prefix, own = ROUTES[case]
+    assert (loaded.ingress.kind, loaded.ingress.host, loaded.ingress.path_prefix) == (kind, host, prefix)
+    assert all(getattr(loaded.ingress, key) == value for key, value in own.items())
+    overlay = result.stderr.rsplit("--overlay ", 1)[1].split(",")[0]
+    assert gen("synth", "--config", str(project / "gen.yaml"), "--overlay", overlay).exit_code == 0
+    route = next(d for d in documents((project / "dist" / "base" / "route.yaml").read_text()))
+    assert route["kind"] == kind
+    checked = gen("validate", "--config", str(project / "gen.yaml"), "--overlay", overlay, "--crds", str(CRDS),
+                  "--chart-schema", str(CHART_REFERENCE / "values.schema.json"))
+    assert checked.exit_code == 0, checked.stdout
+
+
+def test_the_gateway_install_keeps_its_parent_gateway(tmp_path):
+    _import("gateway", tmp_path / "p")
+    loaded = config.load(tmp_path / "p" / "gen.yaml")
+    assert [(r.name, r.namespace, r.section_name) for r in loaded.ingress.parent_refs] == [
+        ("shared", "gateway-system", "https")]
+
+
+def test_an_install_without_a_route_gets_no_route_and_no_invented_host(tmp_path):
+    result = _import("no-route", tmp_path / "p")
+    assert config.load(tmp_path / "p" / "gen.yaml").ingress is None
+    assert "ingress: false" in (tmp_path / "p" / "gen.yaml").read_text()
+    assert "no route found" in result.stderr and "example.com" not in (tmp_path / "p" / "gen.yaml").read_text()
+
+
+def test_the_chart_ingress_install_keeps_every_setting_gen_does_not_set(tmp_path):
+    result = _import("chart-ingress", tmp_path / "p")
+    base = config.load(tmp_path / "p" / "gen.yaml").base_values
+    assert base["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert base["webserver"]["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/airflow-web"}
+    assert base["dags"]["gitSync"]["rev"] == "refs/tags/dags-v1.3.18" and base["dags"]["gitSync"]["wait"] == 60
+    assert base["workers"]["persistence"] == {"enabled": True, "size": "20Gi", "storageClassName": "gp3"}
+    assert "ingress" not in base  # gen's Ingress replaces the chart's: the plan says which keys and why
+    assert "ingress.web.hosts" in result.stderr and "the chart's own Ingress becomes gen's" in result.stderr
