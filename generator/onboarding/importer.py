@@ -32,7 +32,6 @@ from generator.plumbing.output import refuse_existing
 from generator.plumbing.yamlio import dump_documents, load_documents, load_file
 from generator.review import render, rendered_diff
 from generator.review.chart_source import ChartUnavailable
-from generator.synth import overlays
 
 PIN = Version(1, 19, 0)  # the chart version of scaffold.CHART_PIN
 PIN_AIRFLOW = Version(3, 1, 7)
@@ -789,13 +788,6 @@ def _values_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def release_values(config: Config, overlay: str) -> dict[str, Any]:
-    """The values the overlay's HelmRelease gives the chart: base values, gen's, then the overlay's delta."""
-    generated = {key: value for key, (value, _origin) in chart_values.base_values(config).items()}
-    base = helm_values.deep_merge(config.base_values, helm_values.unflatten(generated))
-    return helm_values.deep_merge(base, overlays.patch_values(overlay, config))
-
-
 _SECRET_PART = re.compile(r"pass|secret|key|token|cert", re.I)
 
 
@@ -883,7 +875,7 @@ def _plan(config: Config, overlay: str, values: Mapping[str, Any], objects: list
         lines.append(f"  - The route now sends requests to Service {service} (it sent them to "
                      f"{found.route_service}): on Airflow {config.airflow_version.major} the chart serves the UI "
                      f"from it.")
-    new = release_values(config, overlay)
+    new = chart_values.release_values(config, overlay)
     lines += _values_diff(values, new) or ["  (no value changes)"]
     lines += rendered
     lines += ["", "4. What cannot carry over, and the way through"]

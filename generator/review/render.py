@@ -100,10 +100,7 @@ def _set_at(target_path: str, value: str, literal: bool) -> dict[str, Any]:
     A plain dotted path with a placeholder (a string, whichever parser) nests without asking Helm.
     """
     if _PLAIN_PATH.fullmatch(target_path) and (literal or value.startswith("<")):
-        nested: Any = value
-        for part in reversed(target_path.split(".")):
-            nested = {part: nested}
-        return nested
+        return values.unflatten({target_path: value})
     helm_python = _helm()
     expression = f"{target_path}={value}"
     try:
