@@ -28,6 +28,7 @@ from generator.model import Config, Version
 from generator.onboarding import scaffold
 from generator.plumbing import values as helm_values
 from generator.plumbing.errors import ConfigError
+from generator.plumbing.objects import UNSET, changed_leaves
 from generator.plumbing.output import refuse_existing
 from generator.plumbing.yamlio import dump_documents, load_documents, load_file
 from generator.review import render, rendered_diff
@@ -775,16 +776,15 @@ def _show_value(path: str, value: Any) -> str:
 
 
 def _values_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    old_leaves = {".".join(p): v for p, v in helm_values.leaves(old)}
-    new_leaves = {".".join(p): v for p, v in helm_values.leaves(new)}
     lines = []
-    for key in sorted(set(old_leaves) | set(new_leaves)):
-        if key not in new_leaves:
-            lines.append(f"  - {key}: {_show_value(key, old_leaves[key])} (removed)")
-        elif key not in old_leaves:
-            lines.append(f"  + {key}: {_show_value(key, new_leaves[key])}")
-        elif old_leaves[key] != new_leaves[key]:
-            lines.append(f"  ~ {key}: {_show_value(key, old_leaves[key])} -> {_show_value(key, new_leaves[key])}")
+    for path, was, now in changed_leaves(old, new, leaves=True):
+        key = ".".join(path)
+        if now is UNSET:
+            lines.append(f"  - {key}: {_show_value(key, was)} (removed)")
+        elif was is UNSET:
+            lines.append(f"  + {key}: {_show_value(key, now)}")
+        else:
+            lines.append(f"  ~ {key}: {_show_value(key, was)} -> {_show_value(key, now)}")
     return lines
 
 
