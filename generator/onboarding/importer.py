@@ -713,7 +713,7 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
         str(config_module.BASE_VALUES): scaffold.VALUES_HEADER + (dump_documents([base]) if base else ""),
     }
     config = scaffold.check(project_dir, files)
-    secrets_out = _secrets(values, config, overlay, secret_names)
+    secrets_out = _secrets(values, config, overlay)
     plan = _plan(config, overlay, values, objects, used, passed, left_credentials, mapped, found, secrets_out,
                  version_text, values_label, _rendered_change(config, overlay, values, chart_path))
     return Imported(files=files, secrets=[s for s, _ in secrets_out], plan=plan, overlay=overlay, config=config)
@@ -744,8 +744,7 @@ def _gen_yaml(data: dict[str, Any], values_label: str, overlay: str, executor: A
     return head + body
 
 
-def _secrets(values: Mapping[str, Any], config: Config, overlay: str, names_given: Mapping[str, str]
-             ) -> list[tuple[dict[str, Any], str]]:
+def _secrets(values: Mapping[str, Any], config: Config, overlay: str) -> list[tuple[dict[str, Any], str]]:
     """The Secret manifests the new release reads that this import can fill, each with where its values came from."""
     contents = _secret_contents(values, config.release, config.namespace)
     out = []

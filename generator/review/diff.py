@@ -161,23 +161,12 @@ def _configs(config_path: Path, ref: str, label: str | None, scratch: Path) -> t
     return config, config_module.load(old_path, f"{ref}:{config.source.label}") if old_path else None
 
 
-def sides(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> Sides:
-    with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
-        root = Path(scratch)
-        config, old = _configs(config_path, ref, label, root)
-        generated = _generated([config] + ([old] if old else []), root, selected)
-    return Sides(old, config, generated[1] if old else None, generated[0])
-
 
 def _compare_sides(both: Sides, selected: Sequence[str]) -> list[Section]:
     previous, current = _sections(both.before, selected), _sections(both.after, selected)
     return [compare(name, previous[name], current[name], both.old, both.new) for name in current
             if name not in (WIRING, DATABASE) or previous[name] or current[name]]
 
-
-def diff(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> list[Section]:
-    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` and the working tree."""
-    return _compare_sides(sides(config_path, ref, selected, label), selected)
 
 
 @dataclass(frozen=True)
@@ -203,7 +192,8 @@ def _chart_for(config: Config, given: render.Chart | None) -> render.Chart:
 def review(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None, *,
            rendered: bool = True, chart_path: Path | None = None,
            kube_version: str = render.DEFAULT_KUBE_VERSION) -> Review:
-    """diff(), and the chart's objects of both sides rendered and compared (unless `rendered` is False).
+    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` and the working tree,
+    and the chart's objects of both sides rendered and compared (unless `rendered` is False).
 
     A chart given with --chart that is not the working tree's pin raises ChartError; a chart that
     cannot be had (not given, not cached, repository out of reach) gives a values-only review. Each

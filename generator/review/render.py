@@ -426,19 +426,3 @@ def load_chart(config: Config, chart_path: Path | None = None) -> Chart:
     """The pinned chart: --chart PATH, else the cache, else the pinned repository (ChartUnavailable)."""
     return Chart.load(chart_source.find(config.chart, chart_path), config.chart)
 
-
-def rendered_objects(config: Config, selected: Sequence[str], chart_path: Path | None = None,
-                     kube_version: str | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Per overlay, every object Flux ends up applying for `config` (gen's, then the chart's), as dicts.
-
-    Raises chart_source.ChartUnavailable when the chart cannot be had, ChartError for a wrong chart.
-    """
-    renders = config_renders(config, selected, load_chart(config, chart_path), kube_version_or_default(kube_version))
-    return {name: [obj.body for obj in render.objects] for name, render in renders.items()}
-
-
-def kube_version_or_default(text: str | None) -> str:
-    try:
-        return kube_version(text)
-    except ValueError as exc:
-        raise RenderError(f"--kube-version: {exc}") from None
