@@ -242,7 +242,7 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
     mapped = dataclasses.replace(mapped, data=_with_overlay_values(mapped.data, mapped.overlay, split.overlay))
     files = _files(mapped, values_label, split.base)
     config = scaffold.check(project_dir, files)
-    secrets_out = tuple(secrets.secret_manifests(values, config, mapped.overlay, mapped.data["secrets"]))
+    secrets_out = tuple(secrets.secret_manifests(values, config, mapped.overlay))
     rendered = tuple(plan.rendered_change(config, mapped.overlay, values, chart_path))
     plan_lines = plan.plan(plan.PlanInput(config, mapped.overlay, values, tuple(objects), mapped.used, split, found,
                                           secrets_out, mapped.version_text, rendered))

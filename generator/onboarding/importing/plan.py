@@ -15,10 +15,9 @@ from generator import schema
 from generator.knowledge import airflow, chart_values, cluster, credentials, database, names
 from generator.model import Config
 from generator.onboarding.importing import findings, passthrough, secrets
-from generator.plumbing import values as helm_values
+from generator.plumbing.objects import UNSET, changed_leaves
 from generator.review import render, rendered_diff
 from generator.review.chart_source import ChartUnavailable
-from generator.synth import overlays
 
 
 @dataclass(frozen=True)
@@ -39,26 +38,17 @@ class PlanInput:
 
 def _values_diff(old: Mapping[str, Any], new: Mapping[str, Any], owned: Mapping[str, str]) -> list[str]:
     """Leaf by leaf; a key gen now generates says what generates it (why it changed)."""
-    old_leaves = {".".join(p): v for p, v in helm_values.leaves(old)}
-    new_leaves = {".".join(p): v for p, v in helm_values.leaves(new)}
     lines = []
-    for key in sorted(set(old_leaves) | set(new_leaves)):
+    for path, was, now in changed_leaves(old, new, leaves=True):
+        key = ".".join(path)
         why = f" (gen generates it, from {owned[key]})" if key in owned else ""
-        before, after = old_leaves.get(key), new_leaves.get(key)
-        if key not in new_leaves:
-            lines.append(f"  - {key}: {secrets.show_value(key, before)} (removed){why}")
-        elif key not in old_leaves:
-            lines.append(f"  + {key}: {secrets.show_value(key, after)}")
-        elif before != after:
-            lines.append(f"  ~ {key}: {secrets.show_value(key, before)} -> {secrets.show_value(key, after)}{why}")
+        if now is UNSET:
+            lines.append(f"  - {key}: {secrets.show_value(key, was)} (removed){why}")
+        elif was is UNSET:
+            lines.append(f"  + {key}: {secrets.show_value(key, now)}")
+        else:
+            lines.append(f"  ~ {key}: {secrets.show_value(key, was)} -> {secrets.show_value(key, now)}{why}")
     return lines
-
-
-def release_values(config: Config, overlay: str) -> dict[str, Any]:
-    """The values the overlay's HelmRelease gives the chart: base values, gen's, then the overlay's delta."""
-    generated = {key: value for key, (value, _origin) in chart_values.base_values(config).items()}
-    base = helm_values.deep_merge(config.base_values, helm_values.unflatten(generated))
-    return helm_values.deep_merge(base, overlays.patch_values(overlay, config))
 
 
 def rendered_change(config: Config, overlay: str, values: Mapping[str, Any], chart_path: Path | None) -> list[str]:
@@ -144,7 +134,7 @@ def _changes(given: PlanInput) -> list[str]:
         lines.append(f"  - The route now sends requests to Service {service} (it sent them to "
                      f"{found.route_service}): on Airflow {config.airflow_version.major} the chart serves the UI "
                      f"from it.")
-    new = release_values(config, given.overlay)
+    new = chart_values.release_values(config, given.overlay)
     return lines + (_values_diff(given.values, new, given.split.owned) or ["  (no value changes)"]) + \
         list(given.rendered)
 

@@ -96,8 +96,7 @@ def _secret_contents(values: Mapping[str, Any], release: str, namespace: str) ->
     return out
 
 
-def secret_manifests(values: Mapping[str, Any], config: Config, overlay: str, names_given: Mapping[str, str]
-             ) -> list[tuple[dict[str, Any], str]]:
+def secret_manifests(values: Mapping[str, Any], config: Config, overlay: str) -> list[tuple[dict[str, Any], str]]:
     """The Secret manifests the new release reads that this import can fill, each with where its values came from."""
     contents = _secret_contents(values, config.release, config.namespace)
     out = []
