@@ -73,6 +73,23 @@ def test_the_chart_ingress_install_keeps_every_setting_gen_does_not_set(tmp_path
     assert base["webserver"]["serviceAccount"]["annotations"] == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/airflow-web"}
     assert base["dags"]["gitSync"]["rev"] == "refs/tags/dags-v1.3.18" and base["dags"]["gitSync"]["wait"] == 60
-    assert base["workers"]["persistence"] == {"enabled": True, "size": "20Gi", "storageClassName": "gp3"}
+    assert base["workers"]["persistence"] == {"size": "20Gi", "storageClassName": "gp3"}  # enabled: gen's now
+    loaded = config.load(tmp_path / "p" / "gen.yaml")
+    assert loaded.storage.logs.type == "workers"  # the workers' volumeClaimTemplates stay as they are
     assert "ingress" not in base  # gen's Ingress replaces the chart's: the plan says which keys and why
     assert "ingress.web.hosts" in result.stderr and "the chart's own Ingress becomes gen's" in result.stderr
+
+
+def test_dags_in_the_image_get_no_volume_and_nothing_mounted_over_them(tmp_path):
+    (tmp_path / "values.yaml").write_text("executor: KubernetesExecutor\nairflowVersion: 3.1.7\n"
+                                          "defaultAirflowRepository: registry.example.com/team/airflow\n"
+                                          "defaultAirflowTag: 3.1.7-dags.41\n")
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), str(tmp_path / "q"))
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "q"
+    assert config.load(project / "gen.yaml").storage.dags.type == "image"
+    assert gen("synth", "--config", str(project / "gen.yaml"), "--overlay", "kubernetes-executor").exit_code == 0
+    values = (project / "dist" / "base" / "airflow.yaml").read_text()
+    release = next(d for d in documents(values) if d["kind"] == "HelmRelease")["spec"]["values"]
+    assert release["dags"]["persistence"]["enabled"] is False and release["dags"]["gitSync"]["enabled"] is False
+    assert "dags-claim" not in (project / "dist" / "base" / "storage.yaml").read_text()

@@ -70,6 +70,10 @@ def _volume_values(config: Config, volume: str) -> Generated:
     if claim is not None:
         return {f"{volume}.persistence.enabled": (True, origin), f"{volume}.persistence.existingClaim": (claim, origin)}
     values: Generated = {f"{volume}.persistence.enabled": (False, f"{origin}.type")}
+    if spec.type == "image":  # nothing mounted over the DAG folder the image holds
+        values["dags.gitSync.enabled"] = (False, f"{origin}.type")
+    if spec.type == "workers":  # the StatefulSet keeps its volumeClaimTemplates: an API server refuses to change them
+        values["workers.persistence.enabled"] = (True, f"{origin}.type")
     if getattr(spec, "git_sync", None) is not None:
         sync, origin = spec.git_sync, f"{origin}.gitSync"
         values.update({

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from generator import schema
-from generator.knowledge import names
+from generator.knowledge import airflow, names
 from generator.onboarding.importing import findings
 
 # --- storage --------------------------------------------------------------------------------------
@@ -169,10 +169,22 @@ def _unclaimed(volume: str, values: Mapping[str, Any], release: str, namespace: 
             f"(kubectl annotate pvc {claim} -n {namespace} helm.sh/resource-policy=keep); gen.yaml mounts it as "
             f"storage.{volume}.existingClaim.")
         return {"type": "existingClaim", "existingClaim": claim}
-    if volume == "logs" and persistence.get("enabled") is False:
-        found.notes.append("logs: the values keep task logs in no volume; gen.yaml gets gen's default, a hostPath at "
-                           "/srv/airflow/logs: change storage.logs (or use type none with remote logging)")
-    elif volume == "dags":
-        found.notes.append("dags: no claim or git-sync found for the DAG folder; gen.yaml gets gen's default, a hostPath "
-                           "at /srv/airflow/dags: change storage.dags to where your DAGs are")
+    return _volumeless(volume, values, found)
+
+
+def _volumeless(volume: str, values: Mapping[str, Any], found: findings.Found) -> dict[str, Any]:
+    """No claim and no git-sync: the DAGs are the image's, and Celery workers keep logs in their own claims."""
+    if volume == "dags":
+        found.notes.append("dags: no claim or git-sync for the DAG folder, so the DAGs are the image's: gen.yaml gets "
+                           "storage.dags.type image (no volume, nothing mounted over the DAG folder)")
+        return {"type": "image"}
+    executor = str(values.get("executor", airflow.CELERY))
+    if "Celery" in executor and findings.get(values, "workers.persistence.enabled") is not False:
+        found.plan_volumes.append("logs: the Celery workers keep their task logs in the claims of their StatefulSet's "
+                                  "volumeClaimTemplates (workers.persistence, on by default): gen.yaml keeps them "
+                                  "(storage.logs.type workers), so the StatefulSet's claims stay as the API server "
+                                  "requires and no logs-* claim is orphaned.")
+        return {"type": "workers"}
+    found.notes.append("logs: the values keep task logs in no volume; gen.yaml gets gen's default, a hostPath at "
+                       "/srv/airflow/logs: change storage.logs (or use type none with remote logging)")
     return {}
