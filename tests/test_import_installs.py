@@ -93,3 +93,34 @@ def test_dags_in_the_image_get_no_volume_and_nothing_mounted_over_them(tmp_path)
     release = next(d for d in documents(values) if d["kind"] == "HelmRelease")["spec"]["values"]
     assert release["dags"]["persistence"]["enabled"] is False and release["dags"]["gitSync"]["enabled"] is False
     assert "dags-claim" not in (project / "dist" / "base" / "storage.yaml").read_text()
+
+
+EXTERNAL_DATABASE = """\
+executor: KubernetesExecutor
+airflowVersion: 3.1.7
+postgresql:
+  enabled: false
+data:
+  metadataConnection:
+    user: airflow_app
+    pass: s3cret-Db-pass
+    protocol: postgresql
+    host: db.internal.example.com
+    port: 5432
+    db: airflow
+    sslmode: require
+"""
+
+
+def test_an_external_database_is_kept_external_and_no_bundled_postgresql_is_claimed(tmp_path):
+    (tmp_path / "values.yaml").write_text(EXTERNAL_DATABASE)
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), "--distribution", "kubeadm",
+                 str(tmp_path / "p"))
+    assert result.exit_code == 0, result.output
+    loaded = config.load(tmp_path / "p" / "gen.yaml")
+    assert (loaded.database.type, loaded.database.external.host, loaded.database.user) == \
+        ("external", "db.internal.example.com", "airflow_app")
+    assert "bundled PostgreSQL keeps its claim" not in result.stderr and "Neither --distribution" not in result.stderr
+    secret = next(d for d in documents(result.stdout) if d["metadata"]["name"].endswith("metadata-gitops"))
+    assert "@db.internal.example.com:5432/airflow" in secret["stringData"]["connection"]
+    assert all("s3cret-Db-pass" not in p.read_text() for p in (tmp_path / "p").rglob("*") if p.is_file())

@@ -159,6 +159,48 @@ def _secret_names(values: Mapping[str, Any], release: str) -> dict[str, str]:
     return names
 
 
+def _distribution(objects: list[tuple[str, dict]], given: str | None, found: findings.Found) -> str:
+    """--distribution, else what the manifests show (a local-path class applied by hand: kubeadm), else k3s, said
+    aloud: the distribution decides the trusted proxies and Traefik's namespace."""
+    if given is not None:
+        return given
+    if "rancher.io/local-path" in {d.get("provisioner") for _, d in objects if d["kind"] == "StorageClass"}:
+        return "kubeadm"
+    found.cannot.append("Neither --distribution nor the manifests say which Kubernetes distribution runs the release: "
+                        "gen.yaml gets gen's default, cluster.distribution k3s, which trusts forwarded headers from "
+                        "k3s's pod network (10.42.0.0/16) and looks for Traefik in kube-system. Way through: import "
+                        "again with --distribution (k3s, kubeadm, kind or minikube), or set cluster.distribution "
+                        "and ingress.trustedProxies before the first reconcile.")
+    return "k3s"
+
+
+def _database(values: Mapping[str, Any], values_label: str, found: findings.Found) -> dict[str, Any]:
+    """gen.yaml `database`: external when the chart's PostgreSQL is off and the values name another server."""
+    if findings.get(values, "postgresql.enabled") is not False:
+        return {}
+    connection = findings.get(values, "data.metadataConnection")
+    host = connection.get("host") if isinstance(connection, Mapping) else None
+    if not host:
+        if not findings.get(values, "data.metadataSecretName"):
+            found.problems.append(f"{values_label}: postgresql.enabled: is false but the values name no database "
+                                  f"(data.metadataConnection or data.metadataSecretName); name the one Airflow uses")
+            return {}
+        found.problems.append(f"{values_label}: data.metadataSecretName: the external database's connection is only "
+                              f"in that Secret, and gen.yaml needs its server: add data.metadataConnection.host (and "
+                              f"port) to the values file and import again")
+        return {}
+    external: dict[str, Any] = {"host": str(host)}
+    for key in ("port", "sslmode"):
+        if connection.get(key) is not None:
+            external[key] = connection[key]
+    found.origins["database.external"] = f"{values_label}: data.metadataConnection"
+    found.notes.append("postgresql.enabled false with data.metadataConnection: the database is external, so gen.yaml "
+                       "gets database.type external and starts no PostgreSQL of the chart's")
+    names = {key: connection.get(source) for key, source in (("name", "db"), ("user", "user"))}
+    return {"type": "external", **{k: v for k, v in names.items() if isinstance(v, str) and v != "postgres"},
+            "external": external}
+
+
 @dataclass(frozen=True)
 class _Mapped:
     """gen.yaml's settings as read from the inputs, before the values are split."""
@@ -185,10 +227,9 @@ def _map(values: dict[str, Any], objects: list[tuple[str, dict]], found: finding
     data: dict[str, Any] = {"namespace": namespace, "release": release}
     found.origins["namespace"] = "--namespace or the manifests' metadata.namespace"
     found.origins["release"] = "--release or the route's service"
-    providers = {d.get("provisioner") for _, d in objects if d["kind"] == "StorageClass"}
-    if distribution is None:
-        distribution = "kubeadm" if "rancher.io/local-path" in providers else "k3s"
-    data["cluster"] = {"distribution": distribution}
+    data["cluster"] = {"distribution": _distribution(objects, distribution, found)}
+    if database := _database(values, values_label, found):
+        data["database"] = database
     if section := _airflow(values, values_label, found):
         data["airflow"] = section
     storage, storage_used = volumes.storage(objects, values, release, namespace, found)
@@ -261,8 +302,8 @@ def _schema_problems(data: dict[str, Any], found: findings.Found) -> list[str]:
     return lines
 
 
-SECTION_ORDER = ("namespace", "release", "cluster", "airflow", "storage", "ingress", "flux", "workers", "overlays",
-                 "secrets")
+SECTION_ORDER = ("namespace", "release", "cluster", "airflow", "storage", "ingress", "database", "flux", "workers",
+                 "overlays", "secrets")
 
 
 def _gen_yaml(data: dict[str, Any], values_label: str, overlay: str, executor: Any) -> str:
