@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import hashlib
 import math
 import os
 import re
@@ -241,10 +242,13 @@ def read_text(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within: Pat
         raise ConfigError(f"{label}: not UTF-8 text (invalid byte at offset {exc.start})") from None
 
 
-def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within: Path | None = None) -> list[Any]:
+def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within: Path | None = None,
+                   digests: dict[str, str] | None = None) -> list[Any]:
     """Every non-empty YAML document in a file, parsed strictly. `label` names the file in every message;
-    `within`: see read_text."""
+    `within`: see read_text. `digests` receives the sha256 of exactly the bytes parsed, under `path`."""
     text = read_text(path, label, max_bytes=max_bytes, within=within)
+    if digests is not None:
+        digests[path.as_posix()] = hashlib.sha256(text.encode("utf-8")).hexdigest()
     try:
         docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - strict SafeLoader subclass
     except _Refused as exc:
@@ -256,9 +260,11 @@ def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within
     return [d for d in docs if d is not None]
 
 
-def load_file(path: Path, label: str, *, empty_ok: bool = False, within: Path | None = None) -> Any:
-    """Parse one YAML document strictly. `label` names the file in every message; `within`: see read_text."""
-    docs = load_documents(path, label, within=within)
+def load_file(path: Path, label: str, *, empty_ok: bool = False, within: Path | None = None,
+              digests: dict[str, str] | None = None) -> Any:
+    """Parse one YAML document strictly. `label` names the file in every message; `within`, `digests`: see
+    load_documents."""
+    docs = load_documents(path, label, within=within, digests=digests)
     if not docs:
         if empty_ok:
             return {}

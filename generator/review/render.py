@@ -243,8 +243,7 @@ class Chart:
         return f"{self.name} {self.version}"
 
     def _key(self, rel: Release, kube: str) -> str:
-        inputs = [CACHE_FORMAT, helm_version(), self.archive.digest, rel.name, rel.namespace, kube, rel.values]
-        return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+        return cache.key(CACHE_FORMAT, helm_version(), self.archive.digest, rel.name, rel.namespace, kube, rel.values)
 
     def _render(self, rel: Release, kube: str) -> dict[str, str]:
         helm_python = _helm()
