@@ -12,6 +12,7 @@ import ctypes.util
 import errno
 import fcntl
 import functools
+import json
 import os
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -19,8 +20,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from generator.plumbing.errors import OutputError
-from generator.plumbing.output import TREES, temporary_beside
+from generator.plumbing.errors import ConfigError, OutputError
+from generator.plumbing.output import STAGING_PREFIX, TREES, temporary_beside, write_atomically
+from generator.plumbing.yamlio import read_text
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -259,9 +261,36 @@ def _exchange_or_fail(new: Path, current: Path) -> None:
         raise OSError(errno.ENOTSUP, os.strerror(errno.ENOTSUP), str(current))
 
 
+# --- the journal: a run stopped between two renames is finished by the next ------------------------------
+
+JOURNAL = ".gen-journal"
+
+
+def _journal(project_dir: Path, stage: Path, prepared: PreparedFiles | None) -> dict:
+    """What this run's renames in `project_dir` will be, in names relative to it; the trees by inode."""
+    trees = {name: os.lstat(stage / name).st_ino for name in TREES if (stage / name).exists()}
+    def inside(path: Path) -> str:
+        return Path(os.path.relpath(os.path.abspath(path), os.path.abspath(project_dir))).as_posix()
+
+    writes = [[inside(t), inside(g)] for t, g in (prepared.writes if prepared else [])]
+    removals = [inside(r) for r in (prepared.removals if prepared else [])]
+    return {"pid": os.getpid(), "stage": stage.name, "trees": trees, "writes": writes, "removals": removals}
+
+
+def _write_journal(project_dir: Path, entry: dict) -> None:
+    try:
+        write_atomically(project_dir / JOURNAL, json.dumps(entry, sort_keys=True))
+    except OutputError as exc:
+        raise OutputError(f"{JOURNAL}: {exc.problems[0]}; nothing was replaced") from None
+
+
 def replace_all(trees: Sequence[tuple[Path, Path]], files: Sequence[PreparedFiles]) -> None:
     """Swap in every project's trees, then every single file, as one step: if any rename fails, each one
-    already made is put back, and the OutputError names the one that failed."""
+    already made is put back, and the OutputError names the one that failed. Each project's renames are
+    written to its journal first, so a run killed between two renames is finished by the next (recover)."""
+    by_project = {prepared.project_dir: prepared for prepared in files}
+    for project_dir, stage in trees:
+        _write_journal(project_dir, _journal(project_dir, stage, by_project.get(project_dir)))
     swap = Swap()
     try:
         for project_dir, stage in trees:
@@ -270,7 +299,102 @@ def replace_all(trees: Sequence[tuple[Path, Path]], files: Sequence[PreparedFile
             swap.files(prepared)
     except BaseException as exc:  # Ctrl-C between two renames too
         failed = swap.undo()
+        if not failed:
+            _forget_journals(trees)
         if isinstance(exc, OutputError):
             raise OutputError([*exc.problems, *failed]) from None
         raise
+    _forget_journals(trees)
     swap.forget_backups()
+
+
+def _forget_journals(trees: Sequence[tuple[Path, Path]]) -> None:
+    for project_dir, _stage in trees:
+        with contextlib.suppress(OSError):
+            (project_dir / JOURNAL).unlink()
+
+
+def interrupted(project_dir: Path) -> bool:
+    """Whether a run was stopped while it replaced this project's trees (its journal is still there)."""
+    return os.path.lexists(project_dir / JOURNAL)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.lstat(path).st_ino
+    except OSError:
+        return None
+
+
+def _finish_tree(project_dir: Path, stage: Path, name: str, inode: int) -> str | None:
+    """Put the new tree (known by its inode) in place if it is not yet; a line when that is impossible."""
+    current, new = project_dir / name, stage / name
+    if _inode(current) == inode:
+        return None
+    if _inode(new) != inode:
+        return f"{name}/: the new tree is gone from {stage.name}; run gen synth again"
+    try:
+        if not os.path.lexists(current):
+            new.rename(current)
+        elif not _exchange(new, current):
+            current.rename(stage / f"{name}.old")
+            new.rename(current)
+    except OSError as exc:
+        return f"{name}/: cannot be put in place ({exc.strerror}); run gen synth again"
+    return None
+
+
+def _finish_files(project_dir: Path, entry: dict) -> None:
+    for temporary, target in entry["writes"]:
+        if os.path.lexists(project_dir / temporary):
+            os.replace(project_dir / temporary, project_dir / target)
+    for target in entry["removals"]:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(project_dir / target)
+    for target in [target for _temporary, target in entry["writes"]] + entry["removals"]:
+        backup = (project_dir / target).with_name(f".{Path(target).name}.gen-old-{entry['pid']}")
+        with contextlib.suppress(OSError):
+            backup.unlink()
+
+
+def _read_journal(project_dir: Path) -> dict | None:
+    try:
+        entry = json.loads(read_text(Path(JOURNAL), JOURNAL, within=project_dir))
+    except (ConfigError, ValueError):
+        return None
+    shape = {"pid": int, "stage": str, "trees": dict, "writes": list, "removals": list}
+    if not isinstance(entry, dict) or any(not isinstance(entry.get(k), t) for k, t in shape.items()):
+        return None
+    names = [entry["stage"], *entry["removals"], *(p for pair in entry["writes"] for p in pair)]
+    plain = all(isinstance(n, str) and n and not n.startswith("/") and ".." not in n.split("/") for n in names)
+    if not plain or not entry["stage"].startswith(STAGING_PREFIX) or "/" in entry["stage"]:
+        return None
+    return entry
+
+
+def recover(project_dir: Path) -> list[str]:
+    """Finish the renames of a run that was stopped between two of them (under the project's lock, before
+    anything else); one line saying what was done. What cannot be finished is named, and the journal goes:
+    the next gen synth writes both trees afresh."""
+    if not interrupted(project_dir):
+        return []
+    entry = _read_journal(project_dir)
+    if entry is None:
+        problems = [f"{JOURNAL} is not a journal gen wrote"]
+    else:
+        stage = project_dir / entry["stage"]
+        problems = [p for name, inode in sorted(entry["trees"].items()) if name in TREES
+                    for p in [_finish_tree(project_dir, stage, name, inode)] if p]
+        if not problems:
+            try:
+                _finish_files(project_dir, entry)
+            except OSError as exc:
+                problems.append(f"the wiring files cannot be put in place ({exc.strerror})")
+            shutil.rmtree(stage, ignore_errors=True)
+    with contextlib.suppress(OSError):
+        (project_dir / JOURNAL).unlink()
+    if problems:
+        return [f"an earlier gen run was stopped while it replaced dist/ and overlays/, and gen could not finish "
+                f"it: {'; '.join(problems)}; gen synth writes both trees afresh"]
+    return [f"an earlier gen run (pid {entry['pid']}) was stopped while it replaced dist/ and overlays/; gen "
+            f"finished it: both trees and the wiring files are now entirely that run's output"]

@@ -23,7 +23,7 @@ from pathlib import Path
 from generator.config import BASE_VALUES, CHART_PIN, CONFIG_DIGEST
 from generator.knowledge import sync
 from generator.model import Config
-from generator.plumbing import cache, output
+from generator.plumbing import cache, output, swap
 from generator.plumbing.yamlio import GENERATED_MAX_BYTES, open_within
 
 CHART_FILES = (CHART_PIN.as_posix(), BASE_VALUES.as_posix())
@@ -121,10 +121,10 @@ def _paths_on_disk(project_dir: Path, kept: Iterable[str], config_name: str, rec
 
 def is_current(config_path: Path, key: str | None, kept: Iterable[str]) -> bool:
     """True only when inputs `key` were recorded and every file on disk is exactly what they generated."""
-    recorded = _recorded(key) if key else None
+    project_dir = config_path.parent
+    recorded = _recorded(key) if key and not swap.interrupted(project_dir) else None
     if recorded is None:
         return False
-    project_dir = config_path.parent
     if _paths_on_disk(project_dir, kept, config_path.name, recorded) != recorded.keys():
         return False
     for relative, expected in recorded.items():

@@ -23,7 +23,7 @@ from generator import config as config_module
 from generator.knowledge import changes, sync
 from generator.knowledge.airflow import OVERLAYS
 from generator.model import Config
-from generator.plumbing import cache, lock, output, swap
+from generator.plumbing import cache, interrupts, lock, notices, output, swap
 from generator.plumbing.errors import ConfigError, OutputError
 from generator.plumbing.yamlio import GENERATED_MAX_BYTES, dump_documents, read_text
 from generator.synth import app, freshness, kustomize, overlays
@@ -248,9 +248,11 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
     if problems:
         raise OutputError(problems)
     with ExitStack() as stack:
+        finishing = stack.enter_context(interrupts.Finishing())  # exits last: after the staging is removed
         # One run at a time per project: a second run would remove this one's staging or swap in between.
         for project_dir in dict.fromkeys(config.source.project_dir for config in configs):
             stack.enter_context(lock.project_lock(project_dir))
+            _recover(project_dir)
         stages = [stack.enter_context(output.staging(c.source.project_dir)) for c in configs]
         rendered = generate_many(list(zip(configs, stages, strict=True)), names)
         syncs = [render_sync(config) for config in configs]
@@ -276,6 +278,7 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
                 problems += exc.problems
         if problems:
             raise OutputError(problems)
+        finishing.hold()  # from the first rename on, a Ctrl-C waits until the output and its record are in place
         swap.replace_all([(config.source.project_dir, stage) for config, stage in zip(configs, stages, strict=True)],
                            prepared)
         for config, files, sync_files in zip(configs, rendered, syncs, strict=True):
@@ -322,10 +325,20 @@ def synth(config_path: Path, selected: Sequence[str] | None = None, label: str |
     return synth_many([config_module.load(config_path, label)], selected)[0]
 
 
+def _recover(project_dir: Path) -> None:
+    """A run stopped between two renames is finished first (see swap.recover), and the user is told."""
+    for line in swap.recover(project_dir):
+        notices.note(line)
+
+
 def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
-    """Compare the project's files with what `gen synth` would write for `selected`; write nothing there."""
+    """Compare the project's files with what `gen synth` would write for `selected`; write nothing there but
+    to finish a run that was stopped between two renames."""
     names = tuple(selected) if selected else OVERLAYS
     project_dir = config.source.project_dir
+    if swap.interrupted(project_dir):
+        with lock.project_lock(project_dir):
+            _recover(project_dir)
     output.check_trees(project_dir)
     with tempfile.TemporaryDirectory(prefix="gen-check-") as scratch:
         expected = {**generate(config, Path(scratch), names), **render_sync(config)}
