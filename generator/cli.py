@@ -461,6 +461,8 @@ def main() -> None:
     finally:
         if signal.getsignal(signal.SIGINT) is interrupts.on_signal:
             signal.signal(signal.SIGINT, previous)
+    # The command is complete; a Ctrl-C while the process ends (jsii stops Node.js) would only hide that.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(code if isinstance(code, int) else 0)
 
 

@@ -3,7 +3,7 @@
 gen's SIGINT handler raises Interrupted, except while a run is putting its output in place (the swap,
 the record for --check, the removal of the staging directory): there the signal waits until that step
 is complete, and the run then ends as Interrupted(written=True), so the message can say that dist/ and
-overlays/ were fully written.
+overlays/ were fully written. A Ctrl-C after that (while gen prints its summary) says the same.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ class Interrupted(BaseException):
         return WRITTEN if self.written else UNTOUCHED
 
 
-_state = {"holding": 0, "pending": False}
+_state = {"holding": 0, "pending": False, "written": False}
 
 
 def on_signal(_signum, _frame) -> None:
     if _state["holding"]:
         _state["pending"] = True
         return
-    raise Interrupted()
+    raise Interrupted(written=_state["written"])
 
 
 class Finishing:
@@ -57,5 +57,7 @@ class Finishing:
         self.held = False
         _state["holding"] -= 1
         pending, _state["pending"] = _state["pending"], False
-        if pending and exc_type is None:
-            raise Interrupted(written=True)
+        if exc_type is None:
+            _state["written"] = True  # a Ctrl-C from now on comes after the output is complete
+            if pending:
+                raise Interrupted(written=True)

@@ -91,7 +91,7 @@ def _kind(mode: int) -> str | None:
 
 
 def _not_a_lock(path: Path, what: str) -> OutputError:
-    return OutputError(f"{LOCK_FILE}: {path} is {what}, not gen's lock file; gen takes this project's lock on a "
+    return OutputError(f"{LOCK_FILE}: is {what}, not gen's lock file; gen takes this project's lock on a "
                        f"regular file of that name and follows nothing else: remove it (rm -r {path}) and run again")
 
 

@@ -225,6 +225,10 @@ def _temp_dir_problem() -> str | None:
 
 def _start_problem(node: str, exc: BaseException) -> str:
     """One line naming why the cdk8s runtime did not start (with the last thing Node.js said), and the fix."""
+    for started in _processes:  # Node.js has ended: its stderr reaches its end soon
+        sink = getattr(started, "sink_thread", None)
+        if sink is not None:
+            sink.join(timeout=2)
     said = " ".join(" ".join(_node_said).split())[:300]
     return _start_reason(node, exc) + (f" (Node.js said: {said})" if said else "")
 

@@ -47,6 +47,7 @@ _INT64 = 2**63
 _CORE = "tag:yaml.org,2002:"
 # JSON's types, which are all Kubernetes, Helm and cdk8s can hold; any other tag is refused.
 _ALLOWED_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
+_NODE_KINDS = {"map": yaml.MappingNode, "seq": yaml.SequenceNode}  # every other tag goes on a single value
 
 
 # Escapes such as "\x8d" in a double-quoted string can make characters the YAML reader refuses raw;
@@ -122,6 +123,11 @@ class _StrictLoader(yaml.SafeLoader):
         if node.tag not in _ALLOWED_TAGS:
             name = "!!" + node.tag.removeprefix(_CORE) if node.tag.startswith(_CORE) else node.tag
             raise _Refused(self._path, f"the tag '{name}' is not allowed; use plain YAML values", node.start_mark)
+        kind = _NODE_KINDS.get(node.tag.removeprefix(_CORE), yaml.ScalarNode)
+        if not isinstance(node, kind):  # `!!str [a, b]`: an explicit tag on the wrong kind of node
+            what = {yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}.get(type(node), "a single value")
+            raise _Refused(self._path, f"the tag '!!{node.tag.removeprefix(_CORE)}' cannot be put on {what}; remove "
+                           "the tag", node.start_mark)
         if node.tag == f"{_CORE}str":
             bad = _FORBIDDEN_CHARS.search(node.value)
             if bad:
