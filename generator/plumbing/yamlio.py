@@ -255,6 +255,11 @@ def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within
     text = read_text(path, label, max_bytes=max_bytes, within=within)
     if digests is not None:
         digests[path.as_posix()] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return parse_documents(text, label)
+
+
+def parse_documents(text: str, label: str) -> list[Any]:
+    """Every non-empty YAML document of `text`, parsed strictly (see _StrictLoader); ConfigError otherwise."""
     try:
         docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - strict SafeLoader subclass
     except _Refused as exc:
