@@ -31,7 +31,10 @@ _MAX_DEPTH = 4  # text inside text inside text: deeper than any real value
 _depth = [0]
 
 
-def url_problem(url: str, rules: Rules) -> str | None:
+Found = tuple[str, list[str]]  # why, and the secret texts themselves (for masking, never for showing)
+
+
+def url_problem(url: str, rules: Rules) -> Found | None:
     """Why a URL carries a credential: a password in its user part (a '/' in it too, as SQLAlchemy takes),
     a token as the user alone of an http(s) URL, or a credential in its query (?password=)."""
     scheme, _, rest = url.partition("://")
@@ -42,13 +45,13 @@ def url_problem(url: str, rules: Rules) -> str | None:
             password = userinfo.split(":", 1)[1]
             port_then_path = "/" in password and password.split("/", 1)[0].isdigit()  # host:8080/a@b: no user part
             if password and not port_then_path:
-                return "holds a URL with a password in its user part (user:password@)"
+                return "holds a URL with a password in its user part (user:password@)", [password]
         elif "/" not in userinfo and userinfo and scheme.lower() in ("http", "https"):
-            return "holds an http(s) URL whose user part is a token (token@host)"
+            return "holds an http(s) URL whose user part is a token (token@host)", [userinfo]
     query = rest.split("?", 1)[1].split("#", 1)[0] if "?" in rest else ""
     for key, value in parse_qsl(query, keep_blank_values=False):
         if rules({key: value}):
-            return f"holds a URL with a credential in its query ({key}=)"
+            return f"holds a URL with a credential in its query ({key}=)", [value]
     return None
 
 
@@ -70,43 +73,70 @@ def _parsed(text: str) -> Any:
     return None
 
 
-def _inside(found: list[tuple[tuple[str | int, ...], str]], kind: str) -> str:
+def _leaf(node: Any, path: tuple[str | int, ...]) -> Any:
+    for step in path:
+        try:
+            node = node[step]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _structured(parsed: Any, kind: str, rules: Rules) -> Found | None:
+    found = rules(parsed)
+    if not found:
+        return None
     path, why = found[0]
-    return f"holds {kind} in which {dotted(list(path)) if path else 'the value'} {why}"
+    values = [leaf for at, _why in found for leaf in [_leaf(parsed, at)] if isinstance(leaf, str)]
+    inner = [secret for leaf in values for secret in secrets(leaf, rules)]
+    return f"holds {kind} in which {dotted(list(path)) if path else 'the value'} {why}", values + inner
 
 
-def _line_problems(text: str, rules: Rules) -> str | None:
+def _lines(text: str, rules: Rules) -> Found | None:
     """airflow.cfg and Python assignments, and environment entries the YAML reader could not take."""
     python = "import " in text or "def " in text
     for key, value in _ASSIGNMENT.findall(text):
         literal = _PYTHON_STRING.match(value)
         if python and not literal:
             continue  # code (os.environ[...]), not a literal credential
-        if rules({key.rsplit(".", 1)[-1]: literal.group(2) if literal else value}):
-            return f"holds a line `{key} = ...` that sets a credential"
+        value = literal.group(2) if literal else value
+        if rules({key.rsplit(".", 1)[-1]: value}):
+            return f"holds a line `{key} = ...` that sets a credential", [value]
     for name, value in _ENV_ENTRY.findall(text):
-        if rules({"name": name, "value": value.strip("'\"")}):
-            return f"holds an environment entry {name} whose value is a credential"
+        value = value.strip("'\"")
+        if rules({"name": name, "value": value}):
+            return f"holds an environment entry {name} whose value is a credential", [value]
     return None
 
 
-def problem(text: str, rules: Rules) -> str | None:
-    """Why `text` carries a credential inside it, by the same rules as the values around it; None if not."""
+def _scan(text: str, rules: Rules) -> Found | None:
     if _depth[0] >= _MAX_DEPTH:
         return None
     _depth[0] += 1
     try:
         for url in _URL.findall(text):
-            why = url_problem(url, rules)
-            if why:
-                return why
+            found = url_problem(url, rules)
+            if found:
+                return found
         parsed = _parsed(text)
         if isinstance(parsed, (dict, list)):
-            found = rules(parsed)
-            return _inside(found, "JSON" if text.strip()[:1] in "{[" else "YAML text") if found else None
-        return _line_problems(text, rules) if "\n" in text or "=" in text else None
+            return _structured(parsed, "JSON" if text.strip()[:1] in "{[" else "YAML text", rules)
+        return _lines(text, rules) if "\n" in text or "=" in text else None
     finally:
         _depth[0] -= 1
+
+
+def problem(text: str, rules: Rules) -> str | None:
+    """Why `text` carries a credential inside it, by the same rules as the values around it; None if not."""
+    found = _scan(text, rules)
+    return found[0] if found else None
+
+
+def secrets(text: str, rules: Rules) -> list[str]:
+    """The credentials inside `text` themselves, so that a message quoting what the chart made of it can
+    mask them (gen import's plan); empty when it holds none."""
+    found = _scan(text, rules)
+    return [secret for secret in found[1] if secret] if found else []
 
 
 def instead(path: tuple[str | int, ...]) -> str | None:

@@ -252,6 +252,11 @@ def setting_url_problems(raw: Any, label: str) -> list[str]:
     return found
 
 
+def secrets_inside(text: str) -> list[str]:
+    """The credentials inside a text the chart parses (see credential_text), to mask them in messages."""
+    return credential_text.secrets(text, credential_paths)
+
+
 def is_credential(dotted_path: str, value: Any) -> bool:
     """Whether `value` at the dotted values key `dotted_path` holds a credential, by the rules above."""
     node: Any = value
