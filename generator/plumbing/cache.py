@@ -90,17 +90,16 @@ def read(kind: str, entry_key: str) -> str | None:
     except FileNotFoundError:
         return None
     except OSError as exc:
-        if exc.errno in (errno.ELOOP, errno.EISDIR):
-            _drop(path, "is a symbolic link or a directory, not an entry gen wrote")
+        if exc.errno == errno.ELOOP:
+            _drop(path, "is a symbolic link, not an entry gen wrote")
         return None  # an unreadable cache only costs speed
+    info = os.fstat(handle)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+        os.close(handle)
+        _drop(path, "is not a regular file (a directory, pipe, socket or device)" if not stat.S_ISREG(info.st_mode)
+              else f"is {info.st_size} bytes, over the {MAX_ENTRY_BYTES} an entry may hold")
+        return None
     with os.fdopen(handle, "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode):
-            _drop(path, "is not a regular file (a pipe, socket or device)")
-            return None
-        if info.st_size > MAX_ENTRY_BYTES:
-            _drop(path, f"is {info.st_size} bytes, over the {MAX_ENTRY_BYTES} an entry may hold")
-            return None
         try:
             data = stream.read(MAX_ENTRY_BYTES + 1)
         except OSError:

@@ -59,11 +59,12 @@ def _read_regular(path: Path, within: Path | None = None) -> bytes | None:
             handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
+    info = os.fstat(handle)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > GENERATED_MAX_BYTES:
+        os.close(handle)
+        return None
     with os.fdopen(handle, "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > GENERATED_MAX_BYTES:
-            return None
-        return stream.read()
+        return stream.read(GENERATED_MAX_BYTES + 1)
 
 
 def _digests_on_disk(config_path: Path) -> dict[str, str] | None:
