@@ -284,7 +284,7 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
     files = _files(mapped, values_label, split.base)
     config = scaffold.check(project_dir, files)
     secrets_out = tuple(secrets.secret_manifests(values, config, mapped.overlay))
-    rendered = tuple(plan.rendered_change(config, mapped.overlay, values, chart_path))
+    rendered = plan.rendered_change(config, mapped.overlay, values, chart_path)
     plan_lines = plan.plan(plan.PlanInput(config, mapped.overlay, values, tuple(objects), mapped.used, split, found,
                                           secrets_out, mapped.version_text, rendered))
     return findings.Imported(files=files, secrets=[s for s, _ in secrets_out], plan=plan_lines,

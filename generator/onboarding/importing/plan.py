@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import schema
-from generator.knowledge import airflow, chart_values, cluster, credentials, database, names
+from generator.knowledge import airflow, changes, chart_values, cluster, credentials, database, names
 from generator.model import Config
 from generator.onboarding.importing import findings, passthrough, secrets
 from generator.plumbing.objects import UNSET, changed_leaves
@@ -33,7 +33,7 @@ class PlanInput:
     found: findings.Found
     secrets_out: tuple[tuple[dict[str, Any], str], ...]  # the Secrets for standard output, with their source
     version_text: str | None  # the Airflow version the values name, if any
-    rendered: tuple[str, ...]  # the rendered change, already as plan lines
+    rendered: Rendered  # the rendered change and the danger rules' findings on it
 
 
 def _values_diff(old: Mapping[str, Any], new: Mapping[str, Any], owned: Mapping[str, str]) -> list[str]:
@@ -51,25 +51,48 @@ def _values_diff(old: Mapping[str, Any], new: Mapping[str, Any], owned: Mapping[
     return lines
 
 
-def rendered_change(config: Config, overlay: str, values: Mapping[str, Any], chart_path: Path | None) -> list[str]:
-    """The chart's objects as installed (the values file) against what the new release renders, field by field."""
+@dataclass(frozen=True)
+class Rendered:
+    """The rendered change as plan lines, and the danger rules' findings on it."""
+
+    lines: tuple[str, ...]
+    dangers: tuple[str, ...] | None  # None: not checked (the chart's objects were not rendered)
+
+
+def rendered_change(config: Config, overlay: str, values: Mapping[str, Any], chart_path: Path | None) -> Rendered:
+    """The chart's objects as installed (the values file) against what the new release renders, field by field,
+    and what gen diff's danger rules say about that change."""
     try:
         chart = render.load_chart(config, chart_path)
     except ChartUnavailable as exc:
-        return [f"  The chart's objects were not rendered ({exc.problems[0]}); give --chart PATH (the chart's "
-                f".tgz) to see which objects change, or run `gen diff` / `gen render` later."]
+        return Rendered((f"  The chart's objects were not rendered ({exc.problems[0]}); give --chart PATH (the "
+                         f"chart's .tgz) to see which objects change, or run `gen diff` / `gen render` later.",), None)
     installed = render.Release(config.release, config.namespace, dict(values))
     try:
         before = render.OverlayRender(overlay, [
             render.RenderedObject(overlay, source, obj, config.namespace)
             for source, obj in chart.objects(installed, render.DEFAULT_KUBE_VERSION, cached=False)], installed)
     except render.RenderError as exc:
-        return [f"  The installed values do not render with chart {config.chart.version}: {exc.problems[0]}"]
+        return Rendered((f"  The installed values do not render with chart {config.chart.version}: "
+                         f"{exc.problems[0]}",), None)
     after = render.config_renders(config, [overlay], chart)[overlay]
     section = rendered_diff.compare(overlay, before, after)
-    title = f"  The chart's objects, rendered by chart {config.chart.version} from the installed values and from the new:"
+    # The old side is the installed values rendered by the pinned chart: a stand-in for the chart installed.
+    stand_in = f" [stand-in: the installed values rendered by chart {config.chart.version}, not the chart installed]"
+    title = (f"  The chart's objects, rendered by chart {config.chart.version} from the installed values and from "
+             f"the new{stand_in}:")
     summary = [f"    {secrets.masked(line, values)}" for line in rendered_diff.summary_lines(section)]
-    return [title] + (summary or ["    (no object changes)"])
+    dangers = [f"  - {secrets.masked(finding.line, values)}{stand_in}"
+               for finding in changes.classify(overlay, before.chart_objects, after.chart_objects, None, config)]
+    return Rendered(tuple([title] + (summary or ["    (no object changes)"])), tuple(dangers))
+
+
+def _dangers(given: PlanInput) -> list[str]:
+    """gen diff's danger rules on the rendered change, first: what the API server refuses, what risks data."""
+    lines = ["0. Danger: changes the API server refuses or that risk data (gen diff's rules on the rendered change)"]
+    if given.rendered.dangers is None:
+        return lines + ["  (not checked: the chart's objects were not rendered; give --chart PATH)"]
+    return lines + (list(given.rendered.dangers) or ["  (none)"])
 
 
 def _takeover(config: Config, overlay: str) -> list[str]:
@@ -136,7 +159,7 @@ def _changes(given: PlanInput) -> list[str]:
                      f"from it.")
     new = chart_values.release_values(config, given.overlay)
     return lines + (_values_diff(given.values, new, given.split.owned) or ["  (no value changes)"]) + \
-        list(given.rendered)
+        list(given.rendered.lines)
 
 
 def _postgresql_pin(given: PlanInput) -> list[str]:
@@ -222,6 +245,6 @@ def plan(given: PlanInput) -> list[str]:
     class_lines, class_used = _classes(config, given.objects)
     head = [f"gen: adoption plan for Helm release {config.release} in namespace {config.namespace}: overlay "
             f"{given.overlay}, chart {config.chart.name} {config.chart.version}"]
-    sections = [_takeover(config, given.overlay), _volumes(given, class_lines), _changes(given), _cannot(given),
+    sections = [_dangers(given), _takeover(config, given.overlay), _volumes(given, class_lines), _changes(given), _cannot(given),
                 _credentials(given), _not_mapped(given, set(given.used) | class_used)]
     return head + [line for section in sections for line in ["", *section]]
