@@ -23,20 +23,13 @@ from typing import Any
 from generator import config as config_module
 from generator import schema
 from generator.knowledge import airflow, credentials, sync
-from generator.model import Version
+from generator.model import ChartPin, Version
 from generator.onboarding import scaffold
-from generator.onboarding.importing import (
-    findings,
-    ingresses,
-    passthrough,
-    plan,
-    read,
-    secrets,
-    volumes,
-)
+from generator.onboarding.importing import findings, ingresses, installed, passthrough, plan, read, secrets
+from generator.onboarding.importing import volumes
 from generator.plumbing.errors import ConfigError
 from generator.plumbing.output import refuse_existing
-from generator.plumbing.yamlio import dump_documents
+from generator.plumbing.yamlio import dump_documents, load_generated
 
 PIN = Version(1, 19, 0)  # the chart version of scaffold.CHART_PIN
 PIN_AIRFLOW = Version(3, 1, 7)
@@ -77,6 +70,13 @@ def _namespace(objects: list[tuple[str, dict]], given: str | None, found: findin
     return seen[0] if seen else "airflow"
 
 
+def _pinned() -> ChartPin:
+    """The chart pin gen writes (scaffold.CHART_PIN), as the model has it."""
+    pin = load_generated(scaffold.CHART_PIN)[0]
+    return ChartPin(pin["repository"], pin["name"], Version.parse(str(pin["version"])),
+                    Version.parse(str(pin["airflowVersion"])))
+
+
 def _overlay(values: Mapping[str, Any], values_label: str, found: findings.Found) -> tuple[str, Any]:
     """The overlay the install's executor maps to, and that executor."""
     executor = values.get("executor", airflow.CELERY)
@@ -92,13 +92,28 @@ def _overlay(values: Mapping[str, Any], values_label: str, found: findings.Found
     return overlay, executor
 
 
-def _airflow(values: Mapping[str, Any], values_label: str, found: findings.Found) -> dict[str, Any]:
-    """gen.yaml `airflow`: the version and image the values name."""
-    section: dict[str, Any] = {}
+def _version(values: Mapping[str, Any], values_label: str, chart: installed.Installed,
+             found: findings.Found) -> str | None:
+    """The Airflow the install runs: the values' version, else the installed chart's default (its appVersion)."""
     version_text, version_key = _airflow_version(values)
     if version_text:
-        section["version"] = version_text
         found.origins["airflow.version"] = f"{values_label}: {version_key}"
+        return version_text
+    if chart.pin is not None:
+        found.origins["airflow.version"] = f"chart {chart.pin.name} {chart.pin.version}: appVersion"
+        found.notes.append(f"{values_label} names no Airflow version: the installed chart {chart.pin.version}'s "
+                           f"default, Airflow {chart.pin.airflow_version}, runs, and gen.yaml keeps it "
+                           f"(airflow.version)")
+        return str(chart.pin.airflow_version)
+    return None
+
+
+def _airflow(values: Mapping[str, Any], version_text: str | None, found: findings.Found,
+             values_label: str) -> dict[str, Any]:
+    """gen.yaml `airflow`: the version the install runs and the image the values name."""
+    section: dict[str, Any] = {}
+    if version_text:
+        section["version"] = version_text
     image = {"repository": values.get("defaultAirflowRepository"), "tag": values.get("defaultAirflowTag")}
     image = {k: str(v) for k, v in image.items() if v not in (None, "")}
     if image:
@@ -215,14 +230,14 @@ class _Mapped:
 
 def _map(values: dict[str, Any], objects: list[tuple[str, dict]], found: findings.Found, *, values_label: str,
          project_dir: Path, release: str | None, namespace: str | None, distribution: str | None,
-         flux_cluster: str | None, flux_url: str | None) -> _Mapped:
+         flux_cluster: str | None, flux_url: str | None, chart: installed.Installed) -> _Mapped:
     """The gen.yaml settings the inputs give, section by section."""
     namespace = _namespace(objects, namespace, found)
     route = ingresses.route(objects, values, release, found)
     ingress, stripped = route.settings, route.stripped
     release = release or route.implied_release or "airflow"
     overlay, executor = _overlay(values, values_label, found)
-    version_text, _key = _airflow_version(values)
+    version_text = _version(values, values_label, chart, found)
     major = (Version.parse(version_text) if version_text else PIN_AIRFLOW).major
     data: dict[str, Any] = {"namespace": namespace, "release": release}
     found.origins["namespace"] = "--namespace or the manifests' metadata.namespace"
@@ -230,7 +245,7 @@ def _map(values: dict[str, Any], objects: list[tuple[str, dict]], found: finding
     data["cluster"] = {"distribution": _distribution(objects, distribution, found)}
     if database := _database(values, values_label, found):
         data["database"] = database
-    if section := _airflow(values, values_label, found):
+    if section := _airflow(values, version_text, found, values_label):
         data["airflow"] = section
     storage, storage_used = volumes.storage(objects, values, release, namespace, found)
     if storage:
@@ -266,12 +281,14 @@ def _with_overlay_values(data: dict[str, Any], overlay: str, kept: Mapping[str, 
 
 def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_label: str, project_dir: Path,
           release: str | None = None, namespace: str | None = None, distribution: str | None = None,
-          flux_cluster: str | None = None, flux_url: str | None = None,
-          chart_path: Path | None = None) -> findings.Imported:
+          flux_cluster: str | None = None, flux_url: str | None = None, chart_path: Path | None = None,
+          installed_chart: Path | None = None, installed_version: str | None = None) -> findings.Imported:
     """Map the inputs onto a gen project; raise ConfigError with every problem at once."""
     found = findings.Found()
+    chart = installed.find(installed_chart, installed_version, _pinned())
     mapped = _map(values, objects, found, values_label=values_label, project_dir=project_dir, release=release,
-                  namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url)
+                  namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url,
+                  chart=chart)
     problems = _schema_problems(mapped.data, found)
     if found.problems or problems:
         raise ConfigError(found.problems + problems)
@@ -284,7 +301,7 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
     files = _files(mapped, values_label, split.base)
     config = scaffold.check(project_dir, files)
     secrets_out = tuple(secrets.secret_manifests(values, config, mapped.overlay))
-    rendered = plan.rendered_change(config, mapped.overlay, values, chart_path)
+    rendered = plan.rendered_change(config, mapped.overlay, values, chart_path, chart)
     plan_lines = plan.plan(plan.PlanInput(config, mapped.overlay, values, tuple(objects), mapped.used, split, found,
                                           secrets_out, mapped.version_text, rendered))
     return findings.Imported(files=files, secrets=[s for s, _ in secrets_out], plan=plan_lines,
@@ -322,11 +339,12 @@ def write(project_dir: Path, imported: findings.Imported) -> list[Path]:
 
 def run(values_path: Path, manifest_paths: Sequence[Path], project_dir: Path, *, release: str | None = None,
         namespace: str | None = None, distribution: str | None = None, flux_cluster: str | None = None,
-        flux_url: str | None = None, chart_path: Path | None = None) -> tuple[findings.Imported, list[Path]]:
+        flux_url: str | None = None, chart_path: Path | None = None, installed_chart: Path | None = None,
+        installed_version: str | None = None) -> tuple[findings.Imported, list[Path]]:
     """gen import end to end: read, map, check, then write the project (all or nothing)."""
     refuse_existing(project_dir, [scaffold.GEN_YAML, str(config_module.CHART_PIN), str(config_module.BASE_VALUES)])
     values, objects = read.read(values_path, manifest_paths)
     imported = build(values, objects, values_label=str(values_path), project_dir=project_dir, release=release,
                      namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url,
-                     chart_path=chart_path)
+                     chart_path=chart_path, installed_chart=installed_chart, installed_version=installed_version)
     return imported, write(project_dir, imported)

@@ -14,7 +14,7 @@ from typing import Any
 from generator import schema
 from generator.knowledge import airflow, changes, chart_values, cluster, credentials, database, names
 from generator.model import Config
-from generator.onboarding.importing import findings, passthrough, secrets
+from generator.onboarding.importing import findings, installed, passthrough, secrets
 from generator.plumbing.objects import UNSET, changed_leaves
 from generator.review import render, rendered_diff
 from generator.review.chart_source import ChartUnavailable
@@ -59,28 +59,31 @@ class Rendered:
     dangers: tuple[str, ...] | None  # None: not checked (the chart's objects were not rendered)
 
 
-def rendered_change(config: Config, overlay: str, values: Mapping[str, Any], chart_path: Path | None) -> Rendered:
-    """The chart's objects as installed (the values file) against what the new release renders, field by field,
-    and what gen diff's danger rules say about that change."""
+def rendered_change(config: Config, overlay: str, values: Mapping[str, Any], chart_path: Path | None,
+                    installed_chart: installed.Installed) -> Rendered:
+    """The chart's objects as installed (the values file, rendered by the installed chart) against what the new
+    release renders, field by field, and what gen diff's danger rules say about that change."""
     try:
         chart = render.load_chart(config, chart_path)
     except ChartUnavailable as exc:
         return Rendered((f"  The chart's objects were not rendered ({exc.problems[0]}); give --chart PATH (the "
                          f"chart's .tgz) to see which objects change, or run `gen diff` / `gen render` later.",), None)
-    installed = render.Release(config.release, config.namespace, dict(values))
+    old_chart = installed_chart.chart or chart
+    release = render.Release(config.release, config.namespace, dict(values))
     try:
         before = render.OverlayRender(overlay, [
             render.RenderedObject(overlay, source, obj, config.namespace)
-            for source, obj in chart.objects(installed, render.DEFAULT_KUBE_VERSION, cached=False)], installed)
+            for source, obj in old_chart.objects(release, render.DEFAULT_KUBE_VERSION, cached=False)], release)
     except render.RenderError as exc:
-        return Rendered((f"  The installed values do not render with chart {config.chart.version}: "
+        return Rendered((f"  The installed values do not render with chart {old_chart.version}: "
                          f"{exc.problems[0]}",), None)
     after = render.config_renders(config, [overlay], chart)[overlay]
     section = rendered_diff.compare(overlay, before, after)
-    # The old side is the installed values rendered by the pinned chart: a stand-in for the chart installed.
-    stand_in = f" [stand-in: the installed values rendered by chart {config.chart.version}, not the chart installed]"
-    title = (f"  The chart's objects, rendered by chart {config.chart.version} from the installed values and from "
-             f"the new{stand_in}:")
+    # Without the installed chart the pinned one stands in for it: every finding says so, never hides it.
+    stand_in = "" if installed_chart.chart else (f" [stand-in: {installed_chart.missing}; the installed values "
+                                                 f"rendered by the pinned chart {config.chart.version}]")
+    title = (f"  The chart's objects, rendered from the installed values by chart {old_chart.version} and from the "
+             f"new by chart {config.chart.version}{stand_in}:")
     summary = [f"    {secrets.masked(line, values)}" for line in rendered_diff.summary_lines(section)]
     dangers = [f"  - {secrets.masked(finding.line, values)}{stand_in}"
                for finding in changes.classify(overlay, before.chart_objects, after.chart_objects, None, config)]
@@ -179,8 +182,10 @@ def _cannot(given: PlanInput) -> list[str]:
     config = given.config
     cannot = []
     if given.version_text is None:
-        cannot.append(f"The values name no Airflow version, so the running one is the default of the chart you "
-                      f"installed (`helm list -n {config.namespace}` shows it as APP VERSION); gen pins chart "
+        cannot.append(f"The values name no Airflow version and the installed chart is not at hand "
+                      f"(--installed-chart PATH or --installed-version X), so gen cannot be certain which Airflow "
+                      f"runs: the default of the chart you installed (`helm list -n {config.namespace}` shows it as "
+                      f"APP VERSION); gen pins chart "
                       f"{config.chart.version}, whose default is Airflow {config.chart.airflow_version}. Adopting as "
                       f"written may upgrade Airflow, migrating the database with no way back. Way through: to keep your "
                       f"version, set airflow.version in gen.yaml to that APP VERSION (chart {config.chart.version} "
