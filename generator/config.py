@@ -17,7 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from generator import schema
-from generator.knowledge import airflow, chart_values, cluster, credentials, database, hardening, rules, sync
+from generator.knowledge import (
+    airflow,
+    chart_values,
+    cluster,
+    credentials,
+    database,
+    hardening,
+    operations,
+    rules,
+    sync,
+)
 from generator.model import ChartPin, Config, Source, Version
 from generator.plumbing import values
 from generator.plumbing.errors import ConfigError
@@ -230,6 +240,7 @@ def load(path: Path, label: str | None = None) -> Config:
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)
     found += _chart_rules(config)
     found += rules.problems(config)
+    found += operations.problems(config)
     found += hardening.problems(config)
     if not found:  # conflicts are only meaningful for a coherent config
         found += _generated_conflicts(config)

@@ -213,12 +213,31 @@ class ExternalDatabaseConfig:
 
 
 @dataclass(frozen=True)
+class ObjectStoreConfig:
+    """The S3-compatible bucket a CloudNativePG Cluster's backups and WAL files go to."""
+
+    destination_path: str
+    secret: str
+    endpoint_url: str | None = field(default=None, metadata={"key": "endpointURL"})
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    """Backups of the CloudNativePG Cluster through the Barman Cloud plugin. Defaults match the schema's."""
+
+    object_store: ObjectStoreConfig
+    schedule: str = "0 0 2 * * *"
+    retention: str = "30d"
+
+
+@dataclass(frozen=True)
 class CloudNativePGConfig:
     """The CloudNativePG Cluster gen emits (database.type cloudnativepg). Defaults match the schema's."""
 
     instances: int = 1
     size: str = "10Gi"
     storage_class_name: str | None = None
+    backup: BackupConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +249,15 @@ class DatabaseConfig:
     user: str = "airflow"
     external: ExternalDatabaseConfig | None = None
     cloudnativepg: CloudNativePGConfig | None = None
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """Prometheus scraping of the chart's StatsD exporter."""
+
+    service_monitor: bool = False
+    service_monitor_labels: dict[str, str] = field(default_factory=dict)
+    interval: str = "30s"
 
 
 @dataclass(frozen=True)
@@ -277,6 +305,7 @@ class Config:
     network_policies: NetworkPoliciesConfig
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
     # Not from gen.yaml: read from the files beside it.
     chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
     base_values: dict[str, Any] = field(default_factory=dict, metadata={"derived": True})
