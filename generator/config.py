@@ -83,8 +83,8 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
             pass
         elif "mapping" in f.metadata:
             value = {k: _build(f.metadata["mapping"], v) for k, v in value.items()}
-        elif is_dataclass(hint):
-            value = _build(hint, value)
+        elif is_dataclass(hint):  # `false` turns a block off: the same as leaving it out
+            value = _build(hint, value) if isinstance(value, dict) else None
         elif typing.get_origin(hint) is tuple:
             item = typing.get_args(hint)[0]
             value = tuple(_build(item, v) if is_dataclass(item) else v for v in value)

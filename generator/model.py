@@ -160,10 +160,19 @@ class KindConfig:
 
 
 @dataclass(frozen=True)
+class NodeCapacity:
+    """What one node can give Airflow's pods (its Allocatable)."""
+
+    cpu: str | int
+    memory: str
+
+
+@dataclass(frozen=True)
 class ClusterConfig:
     kind: KindConfig
     distribution: str = "k3s"
     nodes: int = 1
+    capacity: NodeCapacity | None = None
 
 
 @dataclass(frozen=True)
@@ -172,8 +181,17 @@ class GitOpsConfig:
 
 
 @dataclass(frozen=True)
+class AutoscalingConfig:
+    """KEDA scaling of the Celery workers (workers.celery.autoscaling)."""
+
+    max: int
+    min: int = 0
+
+
+@dataclass(frozen=True)
 class CeleryWorkersConfig:
     replicas: int
+    autoscaling: AutoscalingConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -252,6 +270,14 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class AvailabilityConfig:
+    """Surviving a node drain; None: decided by cluster.nodes (see knowledge/operations.py)."""
+
+    api_server_replicas: int | None = None
+    disruption_budgets: bool | None = None
+
+
+@dataclass(frozen=True)
 class MetricsConfig:
     """Prometheus scraping of the chart's StatsD exporter."""
 
@@ -306,6 +332,8 @@ class Config:
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    availability: AvailabilityConfig = field(default_factory=AvailabilityConfig)
+    size: str | None = None
     # Not from gen.yaml: read from the files beside it.
     chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
     base_values: dict[str, Any] = field(default_factory=dict, metadata={"derived": True})
