@@ -181,10 +181,9 @@ def _generated_anywhere(per_overlay: dict[str, airflow.Generated]) -> airflow.Ge
     return merged
 
 
-def _generated_conflicts(config: Config) -> list[str]:
+def _generated_conflicts(config: Config, base: airflow.Generated,
+                         per_overlay: dict[str, airflow.Generated]) -> list[str]:
     """User values (the base values file, per-overlay values) may not change what gen generates."""
-    base = chart_values.base_values(config)
-    per_overlay = {name: chart_values.overlay_values(name, config) for name in airflow.OVERLAYS}
     found = values.conflicts(config.base_values, {**_generated_anywhere(per_overlay), **base}, str(BASE_VALUES))
     for name, generated in per_overlay.items():
         label = f"{config.source.label}: overlays.{name}.values"
@@ -192,7 +191,14 @@ def _generated_conflicts(config: Config) -> list[str]:
     return found
 
 
-def _chart_rules(config: Config) -> list[str]:
+def _generated(config: Config) -> tuple[airflow.Generated, dict[str, airflow.Generated]]:
+    """The chart values gen generates: the shared ones, and each overlay's delta."""
+    return (chart_values.base_values(config),
+            {name: chart_values.overlay_values(name, config) for name in airflow.OVERLAYS})
+
+
+def _chart_rules(config: Config,
+                 generated: tuple[airflow.Generated, dict[str, airflow.Generated]] | None) -> list[str]:
     """User values whose base_url or keys the route or the pinned chart contradict; keys gen needs but the chart lacks."""
     found = []
     sources = [(config.base_values, str(BASE_VALUES))]
@@ -201,11 +207,12 @@ def _chart_rules(config: Config) -> list[str]:
     for user, where in sources:
         found += airflow.base_url_problems(user, where, config)
         found += airflow.unknown_chart_keys(user, where, config.chart.version)
-    if config.airflow_version.major in (2, 3):
-        generated = dict(chart_values.base_values(config))
-        for name in airflow.OVERLAYS:
-            generated.update(chart_values.overlay_values(name, config))
-        found += sorted(set(airflow.generated_key_problems(config, generated)))
+    if generated is not None:
+        base, per_overlay = generated
+        keys = dict(base)
+        for overlay in per_overlay.values():
+            keys.update(overlay)
+        found += sorted(set(airflow.generated_key_problems(config, keys)))
     return found
 
 
@@ -238,12 +245,15 @@ def load(path: Path, label: str | None = None) -> Config:
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)
-    found += _chart_rules(config)
+    # The values gen generates, computed once: the chart rules need them for Airflow 2 and 3, the
+    # conflict check for a coherent config; neither asks for them otherwise.
+    generated = _generated(config) if config.airflow_version.major in (2, 3) else None
+    found += _chart_rules(config, generated)
     found += rules.problems(config)
     found += operations.problems(config)
     found += hardening.problems(config)
     if not found:  # conflicts are only meaningful for a coherent config
-        found += _generated_conflicts(config)
+        found += _generated_conflicts(config, *(generated or _generated(config)))
     if found:
         raise ConfigError(found)
     return config

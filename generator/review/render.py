@@ -35,6 +35,7 @@ from generator.knowledge import airflow, credentials
 from generator.model import ChartPin, Config
 from generator.plumbing import cache, values
 from generator.plumbing.errors import GenError
+from generator.plumbing.objects import ObjectKey, object_key, object_title
 from generator.plumbing.yamlio import dump_documents, generated_objects
 from generator.review import chart_source
 from generator.review.chart_source import ChartArchive, ChartError
@@ -74,7 +75,7 @@ class Release:
 
 def placeholder(kind: str, namespace: str, name: str, key: str) -> str:
     """The fixed stand-in for a value Flux reads from a Secret at reconcile time."""
-    return f"<{kind} {namespace}/{name} key {key}>"
+    return f"<{object_title((kind, namespace, name))} key {key}>"
 
 
 def _helm() -> Any:
@@ -100,10 +101,7 @@ def _set_at(target_path: str, value: str, literal: bool) -> dict[str, Any]:
     A plain dotted path with a placeholder (a string, whichever parser) nests without asking Helm.
     """
     if _PLAIN_PATH.fullmatch(target_path) and (literal or value.startswith("<")):
-        nested: Any = value
-        for part in reversed(target_path.split(".")):
-            nested = {part: nested}
-        return nested
+        return values.unflatten({target_path: value})
     helm_python = _helm()
     expression = f"{target_path}={value}"
     try:
@@ -138,7 +136,7 @@ def _helm_release(obj: dict[str, Any], objects: Sequence[dict[str, Any]]) -> Rel
         else:
             text = placeholder(kind, own_namespace, ref_name, key)
             if not ref.get("targetPath"):
-                notes.append(f"values file {kind} {own_namespace}/{ref_name} key {key} is read by Flux at "
+                notes.append(f"values file {object_title((kind, own_namespace, ref_name))} key {key} is read by Flux at "
                              f"reconcile time and not rendered here")
                 continue
         if ref.get("targetPath"):
@@ -163,7 +161,8 @@ def _helm_chart(obj: dict[str, Any], config: Config | None) -> Release:
                 path = airflow.chart_key(credentials.ADMIN_PASSWORD_PATH, config.chart.version)
                 composed = values.deep_merge(composed, _set_at(path, placeholder("Secret", namespace, admin, key), True))
             else:
-                notes.append(f"values file Secret {namespace}/{secret.get('name')} key {key} is read by k3s at "
+                notes.append(f"values file {object_title(('Secret', namespace, str(secret.get('name'))))} key {key} "
+                             f"is read by k3s at "
                              f"install time and not rendered here")
     return Release(str(meta.get("name")), str(spec.get("targetNamespace") or namespace), composed, tuple(notes))
 
@@ -291,21 +290,6 @@ def split(manifests: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
     return sorted(found, key=lambda item: (*object_key(item[1]), item[0]))
 
 
-CLUSTER_SCOPED = frozenset({
-    "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "CSINode", "VolumeAttachment",
-    "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "IngressClass",
-    "RuntimeClass", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "PodSecurityPolicy"})
-
-
-def object_key(obj: Mapping[str, Any], default_namespace: str = "") -> tuple[str, str, str]:
-    """kind, namespace, name; a namespaced object without a namespace is where Helm applies it: the release's."""
-    meta = obj.get("metadata") or {}
-    kind = str(obj.get("kind"))
-    namespace = str(meta.get("namespace") or ("" if kind in CLUSTER_SCOPED else default_namespace))
-    return kind, namespace, str(meta.get("name"))
-
-
 # --- the cache -------------------------------------------------------------------------------------
 
 def _cache_get(key: str) -> list[tuple[str, dict[str, Any]]] | None:
@@ -337,7 +321,8 @@ class RenderedObject:
     namespace: str = ""  # where Helm applies a namespaced object that names none: the release namespace
 
     @property
-    def key(self) -> tuple[str, str, str]:
+    def key(self) -> ObjectKey:
+        """kind, namespace, name; a namespaced object without a namespace is where Helm applies it: the release's."""
         return object_key(self.body, self.namespace)
 
 
@@ -441,19 +426,3 @@ def load_chart(config: Config, chart_path: Path | None = None) -> Chart:
     """The pinned chart: --chart PATH, else the cache, else the pinned repository (ChartUnavailable)."""
     return Chart.load(chart_source.find(config.chart, chart_path), config.chart)
 
-
-def rendered_objects(config: Config, selected: Sequence[str], chart_path: Path | None = None,
-                     kube_version: str | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Per overlay, every object Flux ends up applying for `config` (gen's, then the chart's), as dicts.
-
-    Raises chart_source.ChartUnavailable when the chart cannot be had, ChartError for a wrong chart.
-    """
-    renders = config_renders(config, selected, load_chart(config, chart_path), kube_version_or_default(kube_version))
-    return {name: [obj.body for obj in render.objects] for name, render in renders.items()}
-
-
-def kube_version_or_default(text: str | None) -> str:
-    try:
-        return kube_version(text)
-    except ValueError as exc:
-        raise RenderError(f"--kube-version: {exc}") from None

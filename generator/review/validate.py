@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from generator import config as config_module
 from generator.knowledge import database, sync
 from generator.plumbing.errors import ConfigError, GenError
+from generator.plumbing.objects import RELEASE_KINDS, object_key, object_slug
 from generator.plumbing.values import deep_merge
 from generator.plumbing.yamlio import MAX_BYTES, load_documents
 from generator.schema import dotted, show, with_ecma_patterns
@@ -271,10 +272,6 @@ def _core_problems(obj: dict[str, Any], version: str) -> tuple[str, list[tuple[s
     return (INVALID if found else VALID), found
 
 
-# Flux's HelmRelease and k3s's HelmChart both carry the chart's values in spec.values.
-CHART_RELEASE_KINDS = ("HelmRelease", "HelmChart")
-
-
 def check_object(obj: Any, validators: Validators) -> tuple[str, list[tuple[str, str]]]:
     """(verdict, [(path, message)]) for one object: valid, invalid, or not checked."""
     if not isinstance(obj, dict) or not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str):
@@ -288,7 +285,7 @@ def check_object(obj: Any, validators: Validators) -> tuple[str, list[tuple[str,
                                                     "it with --crds")]
     else:
         verdict, found = _core_problems(obj, validators.kube_version)
-    if obj["kind"] in CHART_RELEASE_KINDS and validators.chart is not None:
+    if obj["kind"] in RELEASE_KINDS and validators.chart is not None:
         # The values are checked even when the object itself is not: the chart schema is enough.
         spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
         release_values = spec.get("values") if isinstance(spec.get("values"), dict) else {}
@@ -304,9 +301,7 @@ def object_name(obj: Any) -> str:
     """Kind/namespace/name, or Kind/name for a cluster-scoped object."""
     if not isinstance(obj, dict):
         return "(not an object)"
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    parts = [str(obj.get("kind")), metadata.get("namespace"), str(metadata.get("name"))]
-    return "/".join(p for p in parts if p)
+    return object_slug(object_key(obj))
 
 
 # --- a whole run ---------------------------------------------------------------------------------
