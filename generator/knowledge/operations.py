@@ -12,19 +12,11 @@ from generator.knowledge import airflow, cluster, credentials, database
 from generator.knowledge.airflow import Generated
 from generator.knowledge.quantities import quantity
 from generator.model import Config
-
-
-def _chart_value(values: dict[str, Any], path: str, default: Any) -> Any:
-    node: Any = values
-    for key in path.split("."):
-        if not isinstance(node, dict) or key not in node:
-            return default
-        node = node[key]
-    return node
+from generator.plumbing.values import value_at
 
 
 def _metrics_problems(config: Config) -> list[str]:
-    if config.metrics.service_monitor and _chart_value(config.base_values, "statsd.enabled", True) is False:
+    if config.metrics.service_monitor and value_at(config.base_values, "statsd.enabled", True) is False:
         return [f"{config.source.label}: metrics.serviceMonitor: needs the chart's StatsD exporter, but "
                 f"charts/airflow/values.yaml sets statsd.enabled: false; remove that line, or set "
                 f"metrics.serviceMonitor: false"]
@@ -64,7 +56,7 @@ def _autoscaling_problems(config: Config) -> list[str]:
                      f"replicas, or set autoscaling: false")
     for source, values in _user_values(config):
         for key in ("workers.replicas", "workers.celery.replicas"):
-            if _chart_value(values, key, None) is not None:
+            if value_at(values, key, None) is not None:
                 found.append(f"{config.source.label}: {source}: {key}: KEDA sets the worker count with "
                              f"workers.celery.autoscaling; remove {key}")
     deployed = config.flux.cluster.overlay if config.flux.cluster else None
@@ -95,8 +87,8 @@ def _budget_problems(config: Config) -> list[str]:
     components = [*BUDGETED, "webserver", "workers", "workers.celery"]
     for source, values in _user_values(config):
         for component in components:
-            budget = _chart_value(values, f"{component}.podDisruptionBudget", None)
-            replicas = _chart_value(values, f"{component}.replicas", None)
+            budget = value_at(values, f"{component}.podDisruptionBudget", None)
+            replicas = value_at(values, f"{component}.replicas", None)
             if replicas is None:
                 replicas = api_server_replicas(config) if component in ("apiServer", "webserver") else 1
             why = _budget_blocks(budget, replicas) if isinstance(replicas, int) else None
@@ -203,7 +195,7 @@ def _user_sets_resources(config: Config, key: str, overlay: str | None) -> bool:
     component every overlay runs, whose resources live in the base HelmRelease)."""
     chosen = [overlay] if overlay else list(config.overlays)
     sources = [config.base_values, *(config.overlays[name].values for name in chosen if name in config.overlays)]
-    return any(_chart_value(values, f"{key}.resources", None) is not None for values in sources)
+    return any(value_at(values, f"{key}.resources", None) is not None for values in sources)
 
 
 def _sized(config: Config, components: tuple[str, ...], overlay: str | None) -> Generated:
