@@ -15,13 +15,14 @@ import kubernetes_validate
 import pytest
 import yaml
 from click.testing import CliRunner
-from support import CRDS, FIXTURES, documents, make_project, object_problems
+from support import CRDS, FIXTURES, documents, make_project, object_problems, validators
 
 from generator import config as config_module
 from generator.cli import cli
 from generator.knowledge import airflow, credentials, secret_providers
 from generator.plumbing import sops
 from generator.plumbing.errors import ConfigError, ToolError
+from generator.review import validate
 from generator.synth import app, pipeline, secret_files
 
 AGE_KEY = FIXTURES / "age-test-key.txt"
@@ -179,6 +180,7 @@ def test_synth_check_and_validate_want_every_secret_encrypted(written, tmp_path)
     root, _output = written
     config = config_module.load(root / "gen.yaml")
     assert not pipeline.check(config)
+    assert not pipeline.known_current([root / "gen.yaml"])  # digests do not cover secrets/: always in full
     fernet = root / "secrets/airflow-fernet-key.sops.yaml"
     encrypted = fernet.read_text()
     try:
@@ -298,3 +300,28 @@ def test_write_needs_the_sops_provider(tmp_path):
     assert result.exit_code == 2 and "--write needs secrets.provider: sops" in result.output
     assert not (tmp_path / "secrets").exists()
     assert secret_files.problems(config_module.load(tmp_path / "gen.yaml"), airflow.OVERLAYS) == []
+
+
+def test_ctrl_c_while_writing_leaves_none_of_the_run_s_files(tmp_path, monkeypatch):
+    config = _project(tmp_path, SOPS, overlay="kubernetes-executor")
+    real = secret_files.output.create_files
+
+    def interrupted(project_dir, files):
+        first = dict([next(iter(files.items()))])
+        real(project_dir, first)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(secret_files.output, "create_files", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        secret_files.write(config_module.load(config), ["kubernetes-executor"])
+    assert sorted(p.name for p in (tmp_path / "secrets").iterdir()) == []  # no file, no temporary file
+
+
+def test_validate_checks_the_external_secrets_against_the_crd(tmp_path):
+    config = _project(tmp_path, EXTERNAL, fixture="database-cloudnativepg")
+    pipeline.synth(config)
+    report = validate.run(config, airflow.OVERLAYS, validators())
+    assert report.problems == 0 and report.unchecked == 0, report.lines
+    objects = documents((tmp_path / "dist/secrets/secrets.yaml").read_text())
+    assert report.objects >= len(objects) > 1
+    assert not pipeline.check(config_module.load(config))

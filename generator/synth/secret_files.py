@@ -9,7 +9,9 @@ value. Values are generated in memory and reach sops through a pipe only (plumbi
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +20,7 @@ from generator.knowledge import credentials, database, secret_providers
 from generator.knowledge.credentials import SecretSpec
 from generator.model import Config
 from generator.plumbing import output, sops
-from generator.plumbing.errors import ConfigError, GenError
+from generator.plumbing.errors import ConfigError, GenError, OutputError
 from generator.plumbing.yamlio import GENERATED_MAX_BYTES, dump_documents, load_file, load_generated, read_text
 from generator.synth.constructs.api import MANAGED_BY, PRUNE_DISABLED
 
@@ -65,21 +67,31 @@ def _exists(config: Config, relative: str) -> bool:
 def write(config: Config, overlays: Sequence[str]) -> Written:
     """Create every missing Secret file (and the Namespace file); leave every existing one as it is."""
     project_dir = config.source.project_dir
-    fresh = credentials.fill(config, overlays)
-    files, existing = {}, []
-    for (spec, name), secret in zip(credentials.required(config, overlays), fresh, strict=True):
-        relative = secret_providers.sops_file(config, name)
-        if _exists(config, relative):
-            existing.append(relative)
-        else:
-            files[relative] = _encrypt(config, secret)
+    missing = [secret for (_spec, name), secret in zip(credentials.required(config, overlays),
+                                                      credentials.fill(config, overlays), strict=True)
+               if not _exists(config, secret_providers.sops_file(config, name))]
+    existing = tuple(secret_providers.sops_file(config, name) for _spec, name in credentials.required(config, overlays)
+                     if _exists(config, secret_providers.sops_file(config, name)))
+    # One sops process per Secret, side by side: each waits mostly on process start.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        encrypted = list(pool.map(lambda secret: _encrypt(config, secret), missing))
+    files = {secret_providers.sops_file(config, s["metadata"]["name"]): text
+             for s, text in zip(missing, encrypted, strict=True)}
     namespace = secret_providers.namespace_file(config)
     if not _exists(config, namespace):
         files[namespace] = namespace_document(config)
     with output.project_lock(project_dir):
-        output.create_files(project_dir, files)
-    return Written(written=tuple(files), existing=tuple(existing), warnings=tuple(_disagreeing(config, overlays,
-                                                                                                files)))
+        try:
+            output.create_files(project_dir, files)
+        except OutputError:
+            raise  # create_files has removed what it created, and nothing else is this run's
+        except BaseException:
+            # Interrupted (Ctrl-C) between two files: none of this run's stays, so a rerun makes the Secrets
+            # whose values agree (a URL and its password) together again. The lock keeps others out.
+            for relative in files:
+                (project_dir / relative).unlink(missing_ok=True)
+            raise
+    return Written(written=tuple(files), existing=existing, warnings=tuple(_disagreeing(config, overlays, files)))
 
 
 def _disagreeing(config: Config, overlays: Sequence[str], written: dict[str, str]) -> list[str]:
