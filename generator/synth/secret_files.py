@@ -19,7 +19,7 @@ from typing import Any
 from generator.knowledge import credentials, database, secret_providers
 from generator.knowledge.credentials import SecretSpec
 from generator.model import Config
-from generator.plumbing import output, sops
+from generator.plumbing import lock, output, sops
 from generator.plumbing.errors import ConfigError, GenError, OutputError
 from generator.plumbing.yamlio import GENERATED_MAX_BYTES, dump_documents, load_file, load_generated, read_text
 from generator.synth.constructs.api import MANAGED_BY, PRUNE_DISABLED
@@ -80,7 +80,7 @@ def write(config: Config, overlays: Sequence[str]) -> Written:
     namespace = secret_providers.namespace_file(config)
     if not _exists(config, namespace):
         files[namespace] = namespace_document(config)
-    with output.project_lock(project_dir):
+    with lock.project_lock(project_dir):
         try:
             output.create_files(project_dir, files)
         except OutputError:
@@ -143,7 +143,7 @@ def rotate(config: Config, overlays: Sequence[str], secret_name: str) -> Written
         fresh["fernetKey"]["stringData"]["fernet-key"] = f"{new},{current}" if current else new
     files = {secret_providers.sops_file(config, fresh[s]["metadata"]["name"]): _encrypt(config, fresh[s])
              for s in group if s in fresh}
-    with output.project_lock(config.source.project_dir):
+    with lock.project_lock(config.source.project_dir):
         for path, text in files.items():
             target = config.source.project_dir / path
             target.parent.mkdir(parents=True, exist_ok=True)
