@@ -194,8 +194,11 @@ def _report_drift(configs: list, selected: list[str] | None) -> None:
                    "overwrite one.")
 @click.option("--rotate", "rotate_name", metavar="NAME",
               help="secrets.provider sops: replace the Secret NAME (and those that must agree with it) on purpose.")
+@click.option("--from", "source", type=click.File("r"), metavar="FILE",
+              help="With --write: take the values of the Secrets in FILE (- for standard input, such as "
+                   "`kubectl get secret -o yaml ...`) instead of fresh ones, to keep an install's credentials.")
 def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool, secret_name: str | None, write: bool,
-            rotate_name: str | None) -> None:
+            rotate_name: str | None, source) -> None:
     """Print the Secrets the generated release reads, filled with fresh random values.
 
     Output goes to standard output only, ready for `kubectl apply -f -` or a store; gen never writes it
@@ -207,29 +210,28 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool, secr
                                     ("--rotate", rotate_name)) if on]
     if len(chosen) > 1:
         raise click.UsageError(f"{' and '.join(chosen)} cannot be combined; give one of them")
+    if source is not None and not write:
+        raise click.UsageError("--from goes with --write")
     config = config_module.load(config_path, str(config_path))
     selected = _selected(overlays)
     if write or rotate_name:
-        _sops_files(config, selected, rotate_name)
+        _sops_files(config, selected, rotate_name, source)
     elif names_only:
         click.echo("\n".join(secret_providers.names_lines(config, selected)))
     else:
         click.echo(secret_providers.printout(config, str(config_path), selected, secret_name), nl=False)
 
 
-def _sops_files(config, selected: list[str], rotate_name: str | None) -> None:
+def _sops_files(config, selected: list[str], rotate_name: str | None, source) -> None:
     if secret_providers.provider(config) != secret_providers.SOPS:
         raise click.UsageError(f"--{'rotate' if rotate_name else 'write'} needs secrets.provider: sops in "
                                f"{config.source.label}; see docs/credentials.md")
-    done = secret_files.rotate(config, selected, rotate_name) if rotate_name else secret_files.write(config, selected)
-    if done.existing:
-        click.echo(f"gen: {len(done.existing)} exist, kept as they are: {', '.join(done.existing)}", err=True)
-    for line in done.warnings:
-        click.echo(f"warning: {line}", err=True)
-    verb = "replaced" if rotate_name else "wrote"
-    count = f"{len(done.written)} file{'' if len(done.written) == 1 else 's'}"
-    click.echo(f"gen: {verb} {count}{': ' if done.written else ''}{', '.join(done.written)}")
-
+    given = secret_files.given_secrets(config, selected, source.read(), source.name) if source else None
+    done = secret_files.rotate(config, selected, rotate_name) if rotate_name else \
+        secret_files.write(config, selected, given)
+    for line in done.notes():
+        click.echo(line, err=True)
+    click.echo(done.summary("replaced" if rotate_name else "wrote"))
 
 @cli.command()
 @_config_option

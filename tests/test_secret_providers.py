@@ -325,3 +325,21 @@ def test_validate_checks_the_external_secrets_against_the_crd(tmp_path):
     objects = documents((tmp_path / "dist/secrets/secrets.yaml").read_text())
     assert report.objects >= len(objects) > 1
     assert not pipeline.check(config_module.load(config))
+
+
+def test_write_from_keeps_an_install_s_own_credentials(tmp_path):
+    config = _project(tmp_path, SOPS, overlay="kubernetes-executor")
+    installed = ("apiVersion: v1\nkind: List\nitems:\n"
+                 "- {apiVersion: v1, kind: Secret, metadata: {name: airflow-fernet-key, namespace: airflow},\n"
+                 "   data: {fernet-key: S2VlcFRoaXNGZXJuZXRLZXk=}}\n"  # base64, as kubectl prints it
+                 "- {apiVersion: v1, kind: Secret, metadata: {name: airflow-jwt-secret}, stringData: {jwt-secret: j}}\n")
+    result = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--write", "--from", "-",
+                                      "--overlay", "kubernetes-executor"], input=installed)
+    assert result.exit_code == 0, result.output
+    assert _decrypt(tmp_path / "secrets/airflow-fernet-key.sops.yaml")["stringData"] == {"fernet-key": "KeepThisFernetKey"}
+    assert _decrypt(tmp_path / "secrets/airflow-jwt-secret.sops.yaml")["stringData"] == {"jwt-secret": "j"}
+    assert len(_decrypt(tmp_path / "secrets/airflow-api-secret-key.sops.yaml")["stringData"]["api-secret-key"]) > 20
+    result = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--write", "--from", "-"],
+                                input="kind: Secret\nmetadata: {name: airflow-metadata}\nstringData: {url: x}\n")
+    assert result.exit_code == 1
+    assert "<stdin>: Secret airflow-metadata: has keys url, but the release reads connection" in result.output

@@ -9,6 +9,7 @@ value. Values are generated in memory and reach sops through a pipe only (plumbi
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +33,15 @@ class Written:
     written: tuple[str, ...]  # relative paths, in the order of the credentials table
     existing: tuple[str, ...]
     warnings: tuple[str, ...] = ()
+
+    def notes(self) -> list[str]:
+        """The lines for standard error: the files kept, then the warnings."""
+        kept = [f"gen: {len(self.existing)} exist, kept as they are: {', '.join(self.existing)}"] if self.existing else []
+        return kept + [f"warning: {line}" for line in self.warnings]
+
+    def summary(self, verb: str) -> str:
+        count = f"{len(self.written)} file{'' if len(self.written) == 1 else 's'}"
+        return f"gen: {verb} {count}{': ' if self.written else ''}{', '.join(self.written)}"
 
 
 def namespace_document(config: Config) -> str:
@@ -64,11 +74,44 @@ def _exists(config: Config, relative: str) -> bool:
     return (config.source.project_dir / relative).exists() or (config.source.project_dir / relative).is_symlink()
 
 
-def write(config: Config, overlays: Sequence[str]) -> Written:
-    """Create every missing Secret file (and the Namespace file); leave every existing one as it is."""
+def given_secrets(config: Config, overlays: Sequence[str], text: str, label: str) -> dict[str, dict[str, Any]]:
+    """The Secrets the release reads, from `text` (Secrets or a List of them, as `kubectl get -o yaml` prints
+    them): name -> Secret of the release's type with the same values. Values are never echoed."""
+    documents = [d for d in load_generated(text) if isinstance(d, dict)]
+    items = [i for d in documents for i in (d.get("items") or [] if d.get("kind") == "List" else [d])]
+    by_name = {i["metadata"]["name"]: i for i in items if isinstance(i, dict) and i.get("kind") == "Secret"
+               and isinstance(i.get("metadata"), dict)}
+    taken, found = {}, []
+    for spec, name in credentials.required(config, overlays):
+        if name not in by_name:
+            continue
+        given = by_name[name]
+        try:
+            values = {**{k: base64.b64decode(v).decode("utf-8") for k, v in (given.get("data") or {}).items()},
+                      **{k: str(v) for k, v in (given.get("stringData") or {}).items()}}
+        except (ValueError, TypeError, AttributeError):
+            found.append(f"{label}: Secret {name}: data is not base64 of UTF-8 text")
+            continue
+        keys = credentials.secret_keys(config, spec)
+        if set(values) != set(keys):
+            found.append(f"{label}: Secret {name}: has keys {', '.join(sorted(values)) or 'none'}, but the release "
+                         f"reads {', '.join(sorted(keys))}")
+            continue
+        taken[name] = {"apiVersion": "v1", "kind": "Secret", "type": credentials.secret_type(config, spec),
+                       "metadata": {"name": name, "namespace": credentials.secret_namespace(config, spec)},
+                       "stringData": values}
+    if found:
+        raise ConfigError(found)
+    return taken
+
+
+def write(config: Config, overlays: Sequence[str], given: dict[str, dict[str, Any]] | None = None) -> Written:
+    """Create every missing Secret file (and the Namespace file); leave every existing one as it is.
+
+    `given` Secrets (an install's own, to keep its fernet key and passwords) are written instead of fresh ones."""
     project_dir = config.source.project_dir
-    missing = [secret for (_spec, name), secret in zip(credentials.required(config, overlays),
-                                                      credentials.fill(config, overlays), strict=True)
+    missing = [(given or {}).get(name, secret) for (_spec, name), secret in
+               zip(credentials.required(config, overlays), credentials.fill(config, overlays), strict=True)
                if not _exists(config, secret_providers.sops_file(config, name))]
     existing = tuple(secret_providers.sops_file(config, name) for _spec, name in credentials.required(config, overlays)
                      if _exists(config, secret_providers.sops_file(config, name)))
