@@ -109,12 +109,27 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
         ReleaseNamespace(charts.get("database", charts["airflow"]), "namespace", namespace=ns)
     if config.database.type == database.CLOUDNATIVEPG:
         # constructs start Node.js (jsii) on import: only when objects are built
-        from generator.synth.constructs.database import MetadataCluster
+        from generator.synth.constructs.database import ClusterBackups, MetadataCluster
 
+        backup = database.backup(config)
+        store = database.object_store_name(config) if backup else None
         MetadataCluster(charts["database"], "cluster", name=database.cluster_name(config), namespace=ns,
                         settings=database.cnpg_settings(config), database_name=config.database.name,
-                        owner=config.database.user, secret=credentials.name(config, credentials.spec("metadata")))
+                        owner=config.database.user, secret=credentials.name(config, credentials.spec("metadata")),
+                        object_store=store)
+        if backup and store:
+            ClusterBackups(charts["database"], "backups", namespace=ns, cluster=database.cluster_name(config),
+                           object_store=store, scheduled_backup=database.scheduled_backup_name(config),
+                           settings=backup)
     _release(charts["airflow"], config)
+
+    if config.metrics.service_monitor:
+        # constructs start Node.js (jsii) on import: only when objects are built
+        from generator.synth.constructs.monitoring import StatsdServiceMonitor
+
+        charts["monitoring"] = chart("monitoring")
+        StatsdServiceMonitor(charts["monitoring"], "statsd", namespace=ns, release=release,
+                             labels=config.metrics.service_monitor_labels, interval=config.metrics.interval)
 
     if cluster.profile(config).gen_installs_provisioner:
         charts["provisioner"] = chart("provisioner")
