@@ -42,7 +42,7 @@ def test_cloudnativepg_emits_one_cluster_that_passes_the_real_crd(synthesized):
     root = synthesized["database-cloudnativepg"]
     objects = documents((root / "dist" / "database" / "database.yaml").read_text())
     clusters = [o for o in objects if o["kind"] == "Cluster"]
-    assert [o["kind"] for o in objects] == ["Namespace", "Cluster"]
+    assert [o["kind"] for o in objects] == ["Namespace", "Cluster", "ObjectStore", "ScheduledBackup"]  # backups on
     assert len(clusters) == 1
     cluster = clusters[0]
     assert (cluster["apiVersion"], cluster["metadata"]["name"], cluster["metadata"]["namespace"]) == \
@@ -51,6 +51,8 @@ def test_cloudnativepg_emits_one_cluster_that_passes_the_real_crd(synthesized):
         "instances": 3,
         "storage": {"size": "20Gi", "storageClass": "longhorn"},
         "bootstrap": {"initdb": {"database": "airflow", "owner": "airflow", "secret": {"name": "airflow-metadata"}}},
+        "plugins": [{"name": "barman-cloud.cloudnative-pg.io", "isWALArchiver": True,
+                     "parameters": {"barmanObjectName": "airflow-db-backups"}}],
     }
     assert cluster["metadata"]["annotations"] == {"kustomize.toolkit.fluxcd.io/prune": "disabled"}
     for kube in ("1.30.0", "1.37.0"):
@@ -261,7 +263,7 @@ def test_gen_validate_knows_the_cluster_kind_only_through_crds(synthesized):
     without = validate.run(config, airflow.OVERLAYS, validate.Validators(
         kube_version=validate.kube_version("1.37"), crds=validate.load_crds(others), chart=None))
     assert with_crd.objects == without.objects
-    assert (with_crd.unchecked, without.unchecked) == (0, 1)
+    assert (with_crd.unchecked, without.unchecked) == (0, 2)  # the Cluster and its ScheduledBackup
     assert any("database Cluster/airflow/airflow-db" in line for line in without.lines), without.lines
 
 
