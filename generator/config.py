@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from generator import schema
-from generator.knowledge import airflow, chart_values, cluster, credentials, database, hardening, rules, sync
+from generator.knowledge import airflow, chart_values, charts, cluster, credentials, database, hardening, rules, sync
 from generator.model import ChartPin, Config, Source, Version
 from generator.plumbing import values
 from generator.plumbing.errors import ConfigError
@@ -139,8 +139,9 @@ def _load_chart_pin(project_dir: Path) -> tuple[ChartPin | None, list[str]]:
     found = schema.problems(schema.load("chart-pin"), raw, label)
     if found:
         return None, found
-    return ChartPin(raw["repository"], raw["name"], Version.parse(raw["version"]),
-                    Version.parse(raw["airflowVersion"])), []
+    pin = ChartPin(raw["repository"], raw["name"], Version.parse(raw["version"]), Version.parse(raw["airflowVersion"]))
+    found = charts.pin_problems(pin.version, pin.airflow_version, label)
+    return (None, found) if found else (pin, [])
 
 
 def _load_base_values(project_dir: Path) -> tuple[dict[str, Any], list[str]]:
@@ -183,7 +184,7 @@ def _generated_conflicts(config: Config) -> list[str]:
 
 
 def _chart_rules(config: Config) -> list[str]:
-    """User values whose base_url or keys the route or the pinned chart contradict; keys gen needs but the chart lacks."""
+    """User values whose base_url the route contradicts, or whose keys the pinned chart does not know or deprecated."""
     found = []
     sources = [(config.base_values, str(BASE_VALUES))]
     sources += [(config.overlays[name].values, f"{config.source.label}: overlays.{name}.values")
@@ -191,11 +192,7 @@ def _chart_rules(config: Config) -> list[str]:
     for user, where in sources:
         found += airflow.base_url_problems(user, where, config)
         found += airflow.unknown_chart_keys(user, where, config.chart.version)
-    if config.airflow_version.major in (2, 3):
-        generated = dict(chart_values.base_values(config))
-        for name in airflow.OVERLAYS:
-            generated.update(chart_values.overlay_values(name, config))
-        found += sorted(set(airflow.generated_key_problems(config, generated)))
+        found += airflow.deprecated_keys(user, where, config.chart.version)
     return found
 
 

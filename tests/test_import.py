@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 import yaml
 from click.testing import CliRunner
-from support import CHART_REFERENCE, CRDS, SHARED, documents
+from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, SHARED, documents
 
 from generator import config
 from generator.cli import cli
@@ -357,10 +357,10 @@ def test_a_claim_with_gens_own_name_is_mounted_as_it_is(post, tmp_path):
 
 
 def test_with_the_chart_the_plan_shows_the_rendered_change_and_no_credential(post, tmp_path):
-    result = gen_import(post, tmp_path / "project", "--chart", str(CHART_REFERENCE / "airflow-1.19.0.tgz"))
+    result = gen_import(post, tmp_path / "project", "--chart", str(CHART_ARCHIVE))
     assert result.exit_code == 0, result.stderr
     plan = result.stderr
-    assert "The chart's objects, rendered by chart 1.19.0 from the installed values and from the new:" in plan
+    assert "The chart's objects, rendered by chart 1.22.0 from the installed values and from the new:" in plan
     # gen names the Secrets, so the chart stops making its own; the workloads read the renamed ones.
     assert "    removed: Secret airflow/airflow-fernet-key\n" in plan
     assert "valueFrom.secretKeyRef.name: airflow-metadata -> airflow-metadata-gitops" in plan

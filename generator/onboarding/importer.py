@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 from generator import config as config_module
 from generator import schema
-from generator.knowledge import airflow, chart_values, cluster, credentials, names, sync
+from generator.knowledge import airflow, chart_values, charts, cluster, credentials, names, sync
 from generator.model import Config, Version
 from generator.onboarding import scaffold
 from generator.plumbing import values as helm_values
@@ -34,8 +34,8 @@ from generator.review import render, rendered_diff
 from generator.review.chart_source import ChartUnavailable
 from generator.synth import overlays
 
-PIN = Version(1, 19, 0)  # the chart version of scaffold.CHART_PIN
-PIN_AIRFLOW = Version(3, 1, 7)
+PIN = charts.CURRENT.version  # the chart version of scaffold.CHART_PIN
+PIN_AIRFLOW = charts.CURRENT_AIRFLOW
 
 EXECUTOR_OVERLAYS = {
     airflow.CELERY: airflow.CELERY_EXECUTOR,
@@ -709,7 +709,7 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
         raise ConfigError(found.problems + problems)
     files = {
         scaffold.GEN_YAML: _gen_yaml(data, values_label, overlay, executor),
-        str(config_module.CHART_PIN): scaffold.CHART_PIN,
+        str(config_module.CHART_PIN): scaffold.chart_pin(version),
         str(config_module.BASE_VALUES): scaffold.VALUES_HEADER + (dump_documents([base]) if base else ""),
     }
     config = scaffold.check(project_dir, files)
