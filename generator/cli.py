@@ -443,7 +443,8 @@ def _version(_ctx, _param, value: str | None) -> Version | None:
               help="The Airflow version to move to. Default: the project's, when the target chart runs it.")
 @click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
 @_chart_option
-@click.option("--no-render", is_flag=True, help="Review gen's objects and the HelmRelease values only; render no chart.")
+@click.option("--no-render", is_flag=True, help="Review gen's objects and the HelmRelease values only; render no "
+              "chart.")
 def upgrade(config_path: Path, chart_version: Version | None, airflow_version: Version | None, dry_run: bool,
             chart_path: Path | None, no_render: bool) -> None:
     """Move the project to another chart release (and Airflow version), all or nothing.

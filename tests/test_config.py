@@ -365,6 +365,9 @@ def test_keys_a_newer_pin_deprecated_fail_in_one_line_naming_gen_upgrade(tmp_pat
     assert caught.value.problems == [
         "charts/airflow/values.yaml: workers.resources: deprecated in chart 1.20.0 (moved to workers.celery.resources "
         "and workers.kubernetes.resources); run gen upgrade --chart-version 1.22.0 to move it"]
+    (tmp_path / "charts/airflow/values.yaml").write_text("workers:\n  celery:\n    resources: {requests: {cpu: 500m}}\n")
+    _pin_chart(tmp_path, "1.22.0", "3.1.7")  # only the version bumped, as Renovate does: loads as it is
+    assert str(load(path, "gen.yaml").chart.version) == "1.22.0"
 
 
 @pytest.mark.parametrize(("extra", "expected"), [

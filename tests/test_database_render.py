@@ -1,5 +1,5 @@
-"""The real chart 1.19.0, rendered with each overlay's HelmRelease values, makes no Secret and no PostgreSQL
-StatefulSet it should not.
+"""The real chart the example pins (1.22.0), rendered with each overlay's HelmRelease values, makes no Secret
+and no PostgreSQL StatefulSet it should not.
 
 What it asserts, for every fixture (all three database types) and every executor overlay:
 - the chart renders no Secret at all: every credential comes from a Secret gen names (before the

@@ -1,4 +1,5 @@
-"""gen render and the rendered review, on the real chart 1.22.0 archive rendered by Helm's Go SDK."""
+"""gen render and the rendered review, on the real archive of the chart the example pins (1.22.0), rendered by
+Helm's Go SDK."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from support import CHART_ARCHIVE, CHART_REFERENCE, documents, make_project
+from support import CHART_ARCHIVE, documents, make_project
 
 from generator import config as config_module
 from generator.cli import cli

@@ -8,14 +8,13 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import FIXTURES, chart_archive, make_project, tree
+from support import chart_archive, make_project, tree
 
 from generator.cli import cli
 from generator.config import load
 from generator.knowledge import airflow, changes, upgrade_rules
 from generator.model import Version
 from generator.onboarding import upgrade
-from generator.plumbing.errors import GenError
 from generator.plumbing.yamlio import generated_objects
 from generator.review import render
 from generator.synth import pipeline

@@ -120,7 +120,7 @@ def _behaviour(old: Side, new: Side, crossed: Sequence[charts.Release]) -> list[
         for path in change.when_set:
             value = _get(old.values, path)
             if value:
-                found.append(Danger(f"values.{path}", value, value, False, change.what,
+                found.append(Danger(f"values.{path}", value, f"chart {change.since}", False, change.what,
                                     f"{change.remedy}, then check a task on the new release"))
     return found
 
