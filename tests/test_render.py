@@ -21,6 +21,7 @@ from support import CHART_ARCHIVE, documents, make_project
 from generator import config as config_module
 from generator.cli import cli
 from generator.knowledge import credentials
+from generator.plumbing.objects import object_key
 from generator.review import chart_source, diff, render
 from generator.review.rendered_diff import field_changes
 
@@ -312,8 +313,8 @@ def test_render_matches_helm_template_object_by_object(rendered, overlay, tmp_pa
     out = subprocess.run([HELM, "template", release.name, str(ARCHIVE), "--namespace", release.namespace,
                           "-f", str(values), "--kube-version", render.DEFAULT_KUBE_VERSION],
                          capture_output=True, text=True, check=True).stdout
-    theirs = {render.object_key(d): d for d in documents(out)}
-    ours = {render.object_key(o): o for n, s, o in objects if n == overlay and s != render.GEN}
+    theirs = {object_key(d): d for d in documents(out)}
+    ours = {object_key(o): o for n, s, o in objects if n == overlay and s != render.GEN}
     assert ours == theirs
 
 

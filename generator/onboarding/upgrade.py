@@ -27,7 +27,7 @@ from generator import config as config_module
 from generator import schema
 from generator.knowledge import airflow, charts, config_renames
 from generator.model import Version
-from generator.plumbing import output
+from generator.plumbing import lock, swap
 from generator.plumbing.errors import ConfigError, GenError
 from generator.plumbing.yamlio import load_file, read_text
 from generator.review import diff
@@ -295,7 +295,7 @@ def review(config_path: Path, upgrade: Upgrade, chart_path: Path | None, *,
 
 def write(project_dir: Path, upgrade: Upgrade) -> None:
     """Every changed file replaced together, or none (each rename undone if a later one fails)."""
-    with output.project_lock(project_dir), \
-            output.prepared_files(project_dir, {name: after for name, (_before, after) in upgrade.files.items()}) \
+    with lock.project_lock(project_dir), \
+            swap.prepared_files(project_dir, {name: after for name, (_before, after) in upgrade.files.items()}) \
             as prepared:
-        output.replace_all([], [prepared])
+        swap.replace_all([], [prepared])

@@ -9,111 +9,48 @@ alone, even when dist/ is stale.
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import hashlib
 import json
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from generator import config as config_module
 from generator.config import BASE_VALUES, CHART_PIN
-from generator.knowledge.changes import WIRING, Finding, classify, release_values
+from generator.knowledge.changes import WIRING, Finding, classify
 from generator.model import Config
-from generator.plumbing import cache, values
+from generator.plumbing import cache
 from generator.plumbing.errors import ConfigError, GenError
-from generator.plumbing.yamlio import dump_documents, generated_objects
+from generator.plumbing.objects import ObjectKey, object_key
+from generator.plumbing.yamlio import generated_objects
 from generator.review import render, rendered_diff
 from generator.review.chart_source import ChartUnavailable
-from generator.review.rendered_diff import RenderedSection
+from generator.review.changeset import Change, Section
 from generator.synth import freshness, pipeline
 
 DATABASE = "database"  # the section for dist/database (the CloudNativePG Cluster)
-ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
 
 class GitError(GenError):
     """The Git revision or repository cannot be read."""
 
 
-@dataclass(frozen=True)
-class ObjectChange:
-    key: ObjectKey
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-    @property
-    def status(self) -> str:
-        return "added" if self.before is None else "removed" if self.after is None else "changed"
-
-    @property
-    def title(self) -> str:
-        kind, namespace, name = self.key
-        return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-
-    def yaml_diff(self, base_label: str) -> str:
-        def lines(obj: dict[str, Any] | None) -> list[str]:
-            return dump_documents([obj]).splitlines(keepends=True) if obj is not None else []
-
-        name = "/".join(part for part in self.key if part)
-        return "".join(difflib.unified_diff(lines(self.before), lines(self.after),
-                                            f"a/{name} ({base_label})", f"b/{name} (working tree)"))
-
-    def value_changes(self) -> list[str]:
-        """HelmRelease (or HelmChart) values that differ, as `values.a.b: old -> new`."""
-        before, after = _values_of(self.before), _values_of(self.after)
-        if before is None and after is None:
-            return []
-        old, new = dict(values.leaves(before or {})), dict(values.leaves(after or {}))
-        return [f"values.{'.'.join(path)}: {_show(old, path)} -> {_show(new, path)}"
-                for path in sorted(old.keys() | new.keys()) if old.get(path, _UNSET) != new.get(path, _UNSET)]
-
-
-@dataclass(frozen=True)
-class SectionDiff:
-    """One overlay (or the cluster wiring): its object changes, sorted by kind, namespace, name."""
-
-    name: str
-    changes: list[ObjectChange] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)  # what the cluster refuses or what loses data
-
-    def count(self, status: str) -> int:
-        return sum(1 for change in self.changes if change.status == status)
-
-
-_UNSET = object()
-
-
-def _show(leaves: dict[tuple[str, ...], Any], path: tuple[str, ...]) -> str:
-    value = leaves.get(path, _UNSET)
-    return "(unset)" if value is _UNSET else json.dumps(value, sort_keys=True)
-
-
-def _values_of(obj: dict[str, Any] | None) -> dict[str, Any] | None:
-    if obj is None or obj.get("kind") not in ("HelmRelease", "HelmChart"):
-        return None
-    return release_values(obj)
 
 
 def _objects(text: str | None) -> dict[ObjectKey, dict[str, Any]]:
-    found = {}
-    for doc in generated_objects(text):
-        meta = doc.get("metadata") or {}
-        found[(str(doc.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))] = doc
-    return found
+    return {object_key(doc): doc for doc in generated_objects(text)}
 
 
 def compare(name: str, before: str | None, after: str | None, old_config: Config | None = None,
-            new_config: Config | None = None) -> SectionDiff:
+            new_config: Config | None = None) -> Section:
     old, new = _objects(before), _objects(after)
-    changed = [ObjectChange(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
+    changed = [Change(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
                if old.get(key) != new.get(key)]
     found = classify(name, list(old.values()), list(new.values()), old_config, new_config)
-    return SectionDiff(name, changed, found)
+    return Section(name, changed, found)
 
 
 # --- the two sides -------------------------------------------------------------------------------
@@ -180,16 +117,10 @@ class Sides:
     after: dict[str, str]
 
 
-def _inputs_key(config: Config, selected: Sequence[str]) -> str | None:
-    """The digest of everything a config's generated files come from; None when an input cannot be read."""
-    project_dir = config.source.project_dir
-    sha = hashlib.sha256(f"generated-1 {freshness.generator_digest()} {config.source.name} {list(selected)}".encode())
-    try:
-        for path in (config.source.path, project_dir / CHART_PIN, project_dir / BASE_VALUES):
-            sha.update(path.read_bytes() + b"\0" if path.is_file() else b"-\0")
-    except OSError:
-        return None
-    return sha.hexdigest()
+def _inputs_key(config: Config, selected: Sequence[str]) -> str:
+    """The digest of everything a config's generated files come from: the bytes its load parsed."""
+    return cache.key("generated-1", freshness.generator_digest(), config.source.name, list(selected),
+                     config.source.digests)
 
 
 def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -> list[dict[str, str]]:
@@ -200,7 +131,7 @@ def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -
     keys = [_inputs_key(config, selected) for config in configs]
     found: list[dict[str, str] | None] = []
     for key in keys:
-        text = cache.read("generated", key) if key else None
+        text = cache.read("generated", key)
         try:
             found.append(json.loads(text) if text else None)
         except ValueError:
@@ -210,8 +141,7 @@ def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -
         jobs = [(configs[index], root / f"side-{index}") for index in missing]
         for index, files in zip(missing, pipeline.generate_many(jobs, selected), strict=True):
             found[index] = {**files, **pipeline.render_sync(configs[index])}
-            if keys[index]:
-                cache.write("generated", keys[index], json.dumps(found[index], sort_keys=True))
+            cache.write("generated", keys[index], json.dumps(found[index], sort_keys=True))
     return [files for files in found if isinstance(files, dict)]
 
 
@@ -230,31 +160,20 @@ def _configs(config_path: Path, ref: str, label: str | None, scratch: Path,
     return config, config_module.load(old_path, f"{ref}:{config.source.label}") if old_path else None
 
 
-def sides(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> Sides:
-    with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
-        root = Path(scratch)
-        config, old = _configs(config_path, ref, label, root)
-        generated = _generated([config] + ([old] if old else []), root, selected)
-    return Sides(old, config, generated[1] if old else None, generated[0])
 
-
-def _compare_sides(both: Sides, selected: Sequence[str]) -> list[SectionDiff]:
+def _compare_sides(both: Sides, selected: Sequence[str]) -> list[Section]:
     previous, current = _sections(both.before, selected), _sections(both.after, selected)
     return [compare(name, previous[name], current[name], both.old, both.new) for name in current
             if name not in (WIRING, DATABASE) or previous[name] or current[name]]
 
-
-def diff(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None) -> list[SectionDiff]:
-    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` and the working tree."""
-    return _compare_sides(sides(config_path, ref, selected, label), selected)
 
 
 @dataclass(frozen=True)
 class Review:
     """gen's objects per overlay, and, when the chart could be had, the chart's rendered objects too."""
 
-    sections: list[SectionDiff]
-    rendered: list[RenderedSection] | None
+    sections: list[Section]
+    rendered: list[Section] | None
     note: str  # one line: the chart that rendered both sides, or why nothing was rendered
 
 
@@ -272,7 +191,9 @@ def _chart_for(config: Config, given: render.Chart | None) -> render.Chart:
 def review(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None, *,
            rendered: bool = True, chart_path: Path | None = None,
            kube_version: str = render.DEFAULT_KUBE_VERSION, base: Path | None = None) -> Review:
-    """diff(), and the chart's objects of both sides rendered and compared (unless `rendered` is False).
+    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` (or the project at
+    `base`) and the working tree, and the chart's objects of both sides rendered and compared (unless
+    `rendered` is False).
 
     A chart given with --chart that is not the working tree's pin raises ChartError; a chart that
     cannot be had (not given, not cached, repository out of reach) gives a values-only review. Each
@@ -324,9 +245,9 @@ def _placed(render_of: render.OverlayRender | None) -> list[dict[str, Any]]:
     return placed
 
 
-def _with_chart_findings(sections: list[SectionDiff], rendered_old: dict[str, render.OverlayRender] | None,
+def _with_chart_findings(sections: list[Section], rendered_old: dict[str, render.OverlayRender] | None,
                          rendered_new: dict[str, render.OverlayRender], old: Config | None,
-                         new: Config) -> list[SectionDiff]:
+                         new: Config) -> list[Section]:
     """The chart's objects go through the same classifier as gen's: its StatefulSets, Jobs and Services too."""
     if rendered_old is None:
         return sections
@@ -345,30 +266,25 @@ def _with_chart_findings(sections: list[SectionDiff], rendered_old: dict[str, re
 
 # --- reports -------------------------------------------------------------------------------------
 
-def has_changes(sections: Sequence[SectionDiff]) -> bool:
+def has_changes(sections: Sequence[Section]) -> bool:
     return any(section.changes for section in sections)
 
 
-def findings(sections: Sequence[SectionDiff]) -> list[Finding]:
+def findings(sections: Sequence[Section]) -> list[Finding]:
     """Every change that needs care before merging, in section order."""
     return [finding for section in sections for finding in section.findings]
 
 
-def _counts(section: SectionDiff) -> str:
-    return ", ".join(f"{section.count(s)} {s}" for s in ("added", "removed", "changed"))
+def _rendered_header(section: Section) -> str:
+    return f"== {section.name}, chart objects: " + (section.counts() if section.changes else "no change")
 
 
-def _rendered_header(section: RenderedSection) -> str:
-    counts = ", ".join(f"{section.count(s)} {s}" for s in ("added", "removed", "changed"))
-    return f"== {section.name}, chart objects: " + (counts if section.changes else "no change")
-
-
-def text(sections: Sequence[SectionDiff], base_label: str, rendered: Sequence[RenderedSection] | None = None) -> str:
+def text(sections: Sequence[Section], base_label: str, rendered: Sequence[Section] | None = None) -> str:
     """A terminal report: per section the objects, their value changes, then their YAML diffs; then the
     chart's rendered objects per overlay (field summary, rolls, then YAML diffs) when they were rendered."""
     out = [finding.line for finding in findings(sections)]  # before anything else
     for section in sections:
-        out.append(f"== {section.name}: " + (_counts(section) if section.changes else "no change"))
+        out.append(f"== {section.name}: " + (section.counts() if section.changes else "no change"))
         for change in section.changes:
             out.append(f"{change.status}: {change.title}")
             out.extend(f"  {line}" for line in change.value_changes())
@@ -429,7 +345,7 @@ def _needs_care(dangers: Sequence[Finding], limit: int) -> list[str]:
     return lines + [""]
 
 
-def markdown(sections: Sequence[SectionDiff], base_label: str, rendered: Sequence[RenderedSection] | None = None,
+def markdown(sections: Sequence[Section], base_label: str, rendered: Sequence[Section] | None = None,
              note: str | None = None, limit: int = COMMENT_LIMIT) -> str:
     """A pull-request comment under GitHub's size limit: the summary table first, then folded details.
 
