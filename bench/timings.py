@@ -63,7 +63,7 @@ def many_projects(scratch: Path, count: int) -> list[str]:
     return configs
 
 
-CHART = Path(os.environ.get("GEN_SHARED_DIR", REPO.parent / "shared")) / "reference/airflow-chart-1.19.0/airflow-1.19.0.tgz"
+CHART = Path(os.environ.get("GEN_SHARED_DIR", REPO.parent / "shared")) / "reference/airflow-chart-1.22.0/airflow-1.22.0.tgz"
 
 
 def one_render() -> float:
@@ -98,7 +98,7 @@ def render_review() -> None:
         for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "base"]):
             subprocess.run(git + args, check=True, stdout=subprocess.DEVNULL)
         text = (project / "gen.yaml").read_text()
-        (project / "gen.yaml").write_text(text.replace("  version: 3.1.7", "  version: 3.1.7\n  image:\n    tag: 3.1.7-python3.12", 1))
+        (project / "gen.yaml").write_text(text.replace("  version: 3.3.2", "  version: 3.3.2\n  image:\n    tag: 3.3.2-python3.12", 1))
         argv = [str(BIN / "gen"), "diff", "--chart", str(CHART)]
         single = one_render()
         cold = statistics.median(median_seconds(argv, project, 1, str(Path(scratch) / f"cold-{i}"), runs=1)

@@ -31,9 +31,12 @@ def _check_in(home: str, filename: str) -> int:
     executor, dag_id = EXAMPLES[filename]
     os.environ.update({"AIRFLOW_HOME": home, "AIRFLOW__CORE__EXECUTOR": executor,
                        "AIRFLOW__CORE__LOAD_EXAMPLES": "False", "AIRFLOW__LOGGING__LOGGING_LEVEL": "ERROR"})
-    from airflow.models.dagbag import DagBag
+    try:  # Airflow 3.3 moved DagBag and dropped include_examples (LOAD_EXAMPLES above covers both)
+        from airflow.dag_processing.dagbag import DagBag
+    except ImportError:
+        from airflow.models.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(DAGS / filename), include_examples=False)
+    bag = DagBag(dag_folder=str(DAGS / filename))
     problems = [f"{filename}: {error.strip().splitlines()[-1]}" for error in bag.import_errors.values()]
     if dag_id not in bag.dag_ids:
         problems.append(f"{filename}: DAG {dag_id!r} not found")

@@ -16,15 +16,23 @@ import click
 
 from generator import __version__
 from generator import config as config_module
-from generator.knowledge import credentials, database, hardening, operations, secret_providers
+from generator.knowledge import (
+    airflow,
+    charts,
+    database,
+    hardening,
+    operations,
+    secret_providers,
+)
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.cluster import PROFILES
+from generator.model import Version
 from generator.onboarding import kindconfig, scaffold
+from generator.onboarding import upgrade as upgrade_module
 from generator.onboarding.importing import assembly as importing
 from generator.onboarding.importing.secrets import secrets_text as imported_secrets_text
 from generator.plumbing import interrupts, notices, output, runtime
 from generator.plumbing.errors import GenError
-from generator.plumbing.yamlio import dump_documents
 from generator.review import chart_source
 from generator.review import diff as diff_module
 from generator.review import render as render_module
@@ -151,7 +159,8 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
 
 def _warn(configs: list) -> None:
     for config in configs:
-        for line in database.warnings(config) + hardening.warnings(config) + operations.warnings(config):
+        for line in (database.warnings(config) + hardening.warnings(config) + airflow.warnings(config)
+                     + operations.warnings(config)):
             click.echo(f"warning: {line}", err=True)
 
 
@@ -338,10 +347,12 @@ def _kube_version(_ctx, _param, value: str | None) -> str:
               help="CRD file or directory (repeatable), e.g. Flux's gotk-components.yaml; other objects in it "
                    "are skipped. Custom resources without a CRD are reported as not checked.")
 @click.option("--chart-schema", type=click.Path(path_type=Path), metavar="PATH",
-              help="The chart's values.schema.json; HelmRelease values are checked against it, merged over "
-                   "values.yaml from the same directory when there is one.")
+              help="A values.schema.json to check HelmRelease values against, merged over values.yaml from the same "
+                   "directory when there is one. Default: the pinned chart's own (from --chart, the cache, or the "
+                   "repository).")
+@_chart_option
 def validate(config_path: Path, overlays: tuple[str, ...], kube_version: str, crd_paths: tuple[Path, ...],
-             chart_schema: Path | None) -> None:
+             chart_schema: Path | None, chart_path: Path | None) -> None:
     """Check the config rules and dist/<overlay>/manifests.yaml against the real schemas.
 
     Prints one line per problem as `overlay Kind/namespace/name: path: problem`, then a summary.
@@ -350,7 +361,7 @@ def validate(config_path: Path, overlays: tuple[str, ...], kube_version: str, cr
     validators = checks.Validators(
         kube_version=kube_version, crds=checks.load_crds(crd_paths),
         chart=checks.ChartSchema.load(chart_schema) if chart_schema else None)
-    report = checks.run(config_path, _selected(overlays), validators, label=str(config_path))
+    report = checks.run(config_path, _selected(overlays), validators, label=str(config_path), chart_path=chart_path)
     for line in report.lines:
         click.echo(output.printable(line))
     click.echo(report.summary())
@@ -461,6 +472,48 @@ def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | 
         click.echo(line, err=True)
     command = "gen synth" if directory == Path(".") else f"gen synth --config {directory / 'gen.yaml'}"
     click.echo(f"gen: next: {command} --overlay {imported.overlay}, review, commit", err=True)
+
+
+def _version(_ctx, _param, value: str | None) -> Version | None:
+    try:
+        return Version.parse(value) if value is not None else None
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
+@cli.command()
+@_config_option
+@click.option("--chart-version", callback=_version, metavar="X.Y.Z",
+              help=f"The chart release to move to. Default: the newest gen knows ({charts.CURRENT.version}).")
+@click.option("--airflow-version", callback=_version, metavar="X.Y.Z",
+              help="The Airflow version to move to. Default: the project's, when the target chart runs it.")
+@click.option("--dry-run", is_flag=True, help="Show what would change; write nothing.")
+@_chart_option
+@click.option("--no-render", is_flag=True, help="Review gen's objects and the HelmRelease values only; render no "
+              "chart.")
+def upgrade(config_path: Path, chart_version: Version | None, airflow_version: Version | None, dry_run: bool,
+            chart_path: Path | None, no_render: bool) -> None:
+    """Move the project to another chart release (and Airflow version), all or nothing.
+
+    Rewrites the pin in charts/airflow/chart.yaml (and airflow.version in gen.yaml when set), moves
+    the values the target release deprecated to their new homes (charts/airflow/values.yaml and each
+    overlay's values), and on Airflow 3 rewrites the config: options Airflow 3 renamed or removed.
+    Downgrades are refused: database migrations only go forward. Prints the file changes, then the
+    review and the danger: lines as gen diff shows them. Run gen synth afterwards.
+    """
+    plan = upgrade_module.plan(config_path, chart_version, airflow_version)
+    click.echo(upgrade_module.changes_text(plan), nl=False)
+    note, review = upgrade_module.review(config_path, plan, chart_path, rendered=not no_render)
+    for line in note:
+        click.echo(f"gen: {line}", err=True)
+    click.echo(diff_module.text(review.sections, "the project before the upgrade", review.rendered), nl=False)
+    (old_chart, new_chart), (old_airflow, new_airflow) = plan.chart, plan.airflow
+    done = "would move" if dry_run else "moved"
+    if not dry_run and plan.files:
+        upgrade_module.write(config_path.parent, plan)
+    click.echo(f"gen: {done} chart {old_chart} -> {new_chart}, Airflow {old_airflow} -> {new_airflow} "
+               f"({len(plan.files)} files{', nothing written' if dry_run else ''}); "
+               f"{'run without --dry-run, then ' if dry_run else ''}run gen synth and review gen diff", err=True)
 
 
 @cli.command()

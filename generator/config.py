@@ -20,6 +20,7 @@ from generator import schema
 from generator.knowledge import (
     airflow,
     chart_values,
+    charts,
     cluster,
     credentials,
     database,
@@ -151,8 +152,9 @@ def _load_chart_pin(project_dir: Path, digests: dict[str, str]) -> tuple[ChartPi
     found = schema.problems(schema.load("chart-pin"), raw, label)
     if found:
         return None, found
-    return ChartPin(raw["repository"], raw["name"], Version.parse(raw["version"]),
-                    Version.parse(raw["airflowVersion"])), []
+    pin = ChartPin(raw["repository"], raw["name"], Version.parse(raw["version"]), Version.parse(raw["airflowVersion"]))
+    found = charts.pin_problems(pin.version, pin.airflow_version, label)
+    return (None, found) if found else (pin, [])
 
 
 def _load_base_values(project_dir: Path, digests: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
@@ -199,9 +201,8 @@ def _generated(config: Config) -> tuple[airflow.Generated, dict[str, airflow.Gen
             {name: chart_values.overlay_values(name, config) for name in airflow.OVERLAYS})
 
 
-def _chart_rules(config: Config,
-                 generated: tuple[airflow.Generated, dict[str, airflow.Generated]] | None) -> list[str]:
-    """User values whose base_url or keys the route or the pinned chart contradict; keys gen needs but the chart lacks."""
+def _chart_rules(config: Config) -> list[str]:
+    """User values whose base_url the route contradicts, or whose keys the pinned chart does not know or deprecated."""
     found = []
     sources = [(config.base_values, str(BASE_VALUES))]
     sources += [(config.overlays[name].values, f"{config.source.label}: overlays.{name}.values")
@@ -209,12 +210,7 @@ def _chart_rules(config: Config,
     for user, where in sources:
         found += airflow.base_url_problems(user, where, config)
         found += airflow.unknown_chart_keys(user, where, config.chart.version)
-    if generated is not None:
-        base, per_overlay = generated
-        keys = dict(base)
-        for overlay in per_overlay.values():
-            keys.update(overlay)
-        found += sorted(set(airflow.generated_key_problems(config, keys)))
+        found += airflow.deprecated_keys(user, where, config.chart.version)
     return found
 
 
@@ -251,15 +247,12 @@ def load(path: Path, label: str | None = None) -> Config:
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)
-    # The values gen generates, computed once: the chart rules need them for Airflow 2 and 3, the
-    # conflict check for a coherent config; neither asks for them otherwise.
-    generated = _generated(config) if config.airflow_version.major in (2, 3) else None
-    found += _chart_rules(config, generated)
+    found += _chart_rules(config)
     found += rules.problems(config)
     found += operations.problems(config)
     found += hardening.problems(config)
     if not found:  # conflicts are only meaningful for a coherent config
-        found += _generated_conflicts(config, *(generated or _generated(config)))
+        found += _generated_conflicts(config, *_generated(config))
     if found:
         raise ConfigError(found)
     return config

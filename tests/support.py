@@ -10,13 +10,28 @@ from typing import Any
 
 import yaml
 
+from generator.knowledge import charts
 from generator.review import validate
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = Path(os.environ.get("GEN_SHARED_DIR", REPO.parent / "shared"))
 CRDS = SHARED / "crds"
-CHART_REFERENCE = SHARED / "reference" / "airflow-chart-1.19.0"
+CHART_VERSIONS = tuple(str(row.version) for row in charts.RELEASES)
+
+
+def chart_reference(version: str) -> Path:
+    """The reference directory of one chart release: its archive, values.yaml and values.schema.json."""
+    return SHARED / "reference" / f"airflow-chart-{version}"
+
+
+def chart_archive(version: str) -> Path:
+    return chart_reference(version) / f"airflow-{version}.tgz"
+
+
+# The release the example (and so every fixture project) pins.
+CHART_REFERENCE = chart_reference(str(charts.CURRENT.version))
+CHART_ARCHIVE = chart_archive(str(charts.CURRENT.version))
 
 # The checked-in example and the fixture configs every output test runs over.
 CONFIGS = ("example", "airflow2-strip", "tls-secret", "kubeadm-legacy", "k3s-helmchart", "kind-workers",
@@ -61,7 +76,7 @@ def documents(text: str) -> list[dict[str, Any]]:
 
 @cache
 def validators(kube_version: str = "1.37") -> validate.Validators:
-    """kubernetes-validate strict, the CRDs in shared/crds, the chart 1.19.0 values schema."""
+    """kubernetes-validate strict, the CRDs in shared/crds, the values schema of the chart the example pins."""
     return validate.Validators(kube_version=validate.kube_version(kube_version),
                                crds=validate.load_crds([CRDS]),
                                chart=validate.ChartSchema.load(CHART_REFERENCE / "values.schema.json"))

@@ -242,7 +242,7 @@ def test_the_helm_chart_gets_the_same_values_as_the_flux_release(synthesized, fl
     assert chart["spec"]["values"] == release["spec"]["values"]
     assert chart["spec"]["values"]["executor"] == release["spec"]["values"]["executor"]
     assert chart["metadata"]["namespace"] == "kube-system" and chart["spec"]["targetNamespace"] == "airflow"
-    assert chart["spec"]["version"] == "1.19.0" and chart["spec"]["failurePolicy"] == "abort"
+    assert chart["spec"]["version"] == "1.22.0" and chart["spec"]["failurePolicy"] == "abort"
 
 
 def test_the_k3s_admin_password_secret_is_a_values_file_beside_the_helm_chart(tmp_path):

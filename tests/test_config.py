@@ -44,7 +44,7 @@ def _objects(schema, path="(top)"):
 def test_the_checked_in_config_is_valid():
     config = load(REPO / "gen.yaml")
     assert config.ingress.host == "airflow.example.com"
-    assert str(config.chart.version) == "1.19.0" and str(config.airflow_version) == "3.1.7"
+    assert str(config.chart.version) == "1.22.0" and str(config.airflow_version) == "3.3.2"
 
 
 def test_every_schema_property_has_a_description_a_type_and_a_default():
@@ -98,7 +98,7 @@ def test_defaults_fill_every_unset_setting(tmp_path):
     assert config.ingress.prefix_mode == "keep"
     assert (config.flux.interval, config.flux.timeout) == ("30m", "15m")
     assert config.workers.celery.replicas == 1
-    assert str(config.airflow_version) == "3.1.7"  # from charts/airflow/chart.yaml
+    assert str(config.airflow_version) == "3.3.2"  # from charts/airflow/chart.yaml
 
 
 def test_host_paths_are_normalised(tmp_path):
@@ -223,22 +223,26 @@ def test_celery_kubernetes_executor_is_refused_on_airflow_3(tmp_path):
     text = BASE + "overlays: {celery-kubernetes-executor: {executor: CeleryKubernetesExecutor}}\n"
     assert problems_of(tmp_path, text) == [
         "gen.yaml: overlays.celery-kubernetes-executor.executor: CeleryKubernetesExecutor raises at start-up on "
-        "Airflow 3 (airflow.version 3.1.7); use 'auto' or 'CeleryExecutor,KubernetesExecutor', and pick the "
+        "Airflow 3 (airflow.version 3.3.2); use 'auto' or 'CeleryExecutor,KubernetesExecutor', and pick the "
         "executor per task with executor="]
 
 
 def test_multiple_executors_are_refused_before_airflow_2_10(tmp_path):
     text = BASE + ("airflow: {version: 2.9.3}\n"
                    "overlays: {celery-kubernetes-executor: {executor: 'CeleryExecutor,KubernetesExecutor'}}\n")
-    assert problems_of(tmp_path, text) == [
+    path = make_project(tmp_path, text)
+    _pin_chart(tmp_path, "1.19.0", "3.1.7")  # the last release that runs Airflow before 2.11
+    with pytest.raises(ConfigError) as caught:
+        load(path, "gen.yaml")
+    assert caught.value.problems == [
         "gen.yaml: overlays.celery-kubernetes-executor.executor: 'CeleryExecutor,KubernetesExecutor' needs Airflow "
         "2.10.0 or later (airflow.version 2.9.3); use 'auto' or 'CeleryKubernetesExecutor'"]
 
 
 def test_an_unsupported_airflow_major_is_refused(tmp_path):
     assert problems_of(tmp_path, BASE + "airflow: {version: 1.10.15}\n") == [
-        "gen.yaml: airflow.version: 1.10.15 is not supported by chart 1.19.0; use an Airflow 2 or 3 version such "
-        "as 3.1.7"]
+        "gen.yaml: airflow.version: 1.10.15 is not supported by chart 1.22.0, which runs Airflow 2.11.0 up to (not "
+        "including) 4.0.0; use a version such as 3.3.2"]
 
 
 def test_a_base_value_that_conflicts_with_a_generated_one_names_both(tmp_path):
@@ -370,54 +374,37 @@ def test_a_base_url_for_the_other_airflow_major_is_checked_too(tmp_path):
 
 
 def test_user_values_under_keys_the_pinned_chart_does_not_know_are_refused(tmp_path):
-    path = make_project(tmp_path, BASE + "airflow: {version: 2.11.0}\n"
-                        "overlays: {celery-executor: {values: {workers: {celery: {persistence: {enabled: false}}}}}}\n",
-                        values="createUserJob: {defaultUser: {role: Admin}}\n")
-    _pin_chart(tmp_path, "1.18.0")
+    path = make_project(tmp_path, BASE + "overlays: {kubernetes-executor: {values: {workers: {kubernetes: "
+                                         "{tolerations: []}}}}}\n",
+                        values="enableServiceLinks: true\n")
+    _pin_chart(tmp_path, "1.19.0", "3.1.7")
     with pytest.raises(ConfigError) as caught:
         load(path, "gen.yaml")
     assert caught.value.problems == [
-        "charts/airflow/values.yaml: createUserJob.defaultUser: chart 1.18.0 (charts/airflow/chart.yaml) does not "
-        "know createUserJob.defaultUser, added in chart 1.19.0; write it as webserver.defaultUser instead, or pin "
-        "chart 1.19.0 or later",
-        "gen.yaml: overlays.celery-executor.values: workers.celery: chart 1.18.0 (charts/airflow/chart.yaml) does "
-        "not know workers.celery, added in chart 1.19.0; write it as workers instead, or pin chart 1.19.0 or later",
+        "charts/airflow/values.yaml: enableServiceLinks: chart 1.19.0 (charts/airflow/chart.yaml) does not know "
+        "enableServiceLinks, added in chart 1.22.0; remove it, or pin chart 1.22.0 or later (gen upgrade "
+        "--chart-version 1.22.0)",
+        "gen.yaml: overlays.kubernetes-executor.values: workers.kubernetes.tolerations: chart 1.19.0 "
+        "(charts/airflow/chart.yaml) does not know workers.kubernetes.tolerations, added in chart 1.21.0; write it "
+        "as workers.tolerations instead, or pin chart 1.21.0 or later (gen upgrade --chart-version 1.21.0)",
     ]
 
 
-def test_airflow_3_needs_a_chart_that_reads_its_keys_from_secrets(tmp_path):
-    path = make_project(tmp_path, BASE + "airflow: {version: 3.0.2}\n")
-    _pin_chart(tmp_path, "1.16.0", "2.10.5")
+def test_keys_a_newer_pin_deprecated_fail_in_one_line_naming_gen_upgrade(tmp_path):
+    """Renovate bumps the pin alone: the user's values that moved home fail the synth with what to run."""
+    values = "workers:\n  resources: {requests: {cpu: 500m}}\n  replicas: 2\n"
+    path = make_project(tmp_path, BASE, values=values)
+    _pin_chart(tmp_path, "1.19.0", "3.1.7")
+    load(path, "gen.yaml")  # what 1.19.0 reads: projects pinned to it keep working
+    _pin_chart(tmp_path, "1.22.0", "3.3.2")
     with pytest.raises(ConfigError) as caught:
         load(path, "gen.yaml")
     assert caught.value.problems == [
-        "charts/airflow/chart.yaml: version: chart 1.16.0 does not know apiSecretKeySecretName (added in chart "
-        "1.18.0), and gen needs it: Airflow 3 keeps its api-server session key in a Secret; pin chart 1.18.0 or later",
-        "charts/airflow/chart.yaml: version: chart 1.16.0 does not know jwtSecretName (added in chart 1.17.0), and "
-        "gen needs it: Airflow 3 keeps its JWT signing key in a Secret; pin chart 1.17.0 or later",
-    ]
-
-
-def test_a_multi_executor_string_needs_chart_1_16(tmp_path):
-    path = make_project(tmp_path, BASE + "airflow: {version: 2.10.5}\n")
-    _pin_chart(tmp_path, "1.15.0", "2.9.3")
-    with pytest.raises(ConfigError) as caught:
-        load(path, "gen.yaml")
-    assert caught.value.problems == [
-        "charts/airflow/chart.yaml: version: chart 1.15.0 does not accept executor 'CeleryExecutor,KubernetesExecutor'"
-        " (accepted from chart 1.16.0); pin chart 1.16.0 or later, or on Airflow 2 set "
-        "overlays.celery-kubernetes-executor.executor: CeleryKubernetesExecutor"]
-    path.write_text(BASE + "airflow: {version: 2.10.5}\n"
-                    "overlays: {celery-kubernetes-executor: {executor: CeleryKubernetesExecutor}}\n")
-    load(path, "gen.yaml")
-
-
-def test_before_chart_1_19_the_admin_password_goes_to_the_old_key(tmp_path):
-    from generator.knowledge import credentials
-
-    path = make_project(tmp_path, BASE + "airflow: {version: 2.11.0}\n")
-    _pin_chart(tmp_path, "1.18.0")
-    assert credentials.values_from(load(path))[0]["targetPath"] == "webserver.defaultUser.password"
+        "charts/airflow/values.yaml: workers.resources: deprecated in chart 1.20.0 (moved to workers.celery.resources "
+        "and workers.kubernetes.resources); run gen upgrade --chart-version 1.22.0 to move it"]
+    (tmp_path / "charts/airflow/values.yaml").write_text("workers:\n  celery:\n    resources: {requests: {cpu: 500m}}\n")
+    _pin_chart(tmp_path, "1.22.0", "3.1.7")  # only the version bumped, as Renovate does: loads as it is
+    assert str(load(path, "gen.yaml").chart.version) == "1.22.0"
 
 
 @pytest.mark.parametrize(("extra", "expected"), [

@@ -60,7 +60,7 @@ def test_strip_mode_adds_the_posts_middleware_for_the_airflow_2_webserver(synthe
 def test_the_release_is_pinned_exactly_and_retries_without_rollback(synthesized):
     found = objects(synthesized["tls-secret"], "airflow.yaml")
     release = found[("HelmRelease", "orchestrator")]["spec"]
-    assert release["chart"]["spec"] == {"chart": "airflow", "version": "1.19.0",
+    assert release["chart"]["spec"] == {"chart": "airflow", "version": "1.22.0",
                                         "sourceRef": {"kind": "HelmRepository", "name": "airflow-charts"}}
     assert (release["interval"], release["timeout"], release["releaseName"]) == ("1h", "30m", "orchestrator")
     for action in ("install", "upgrade"):

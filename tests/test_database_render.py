@@ -1,5 +1,5 @@
-"""The real chart 1.19.0, rendered with each overlay's HelmRelease values, makes no Secret and no PostgreSQL
-StatefulSet it should not.
+"""The real chart the example pins (1.22.0), rendered with each overlay's HelmRelease values, makes no Secret
+and no PostgreSQL StatefulSet it should not.
 
 What it asserts, for every fixture (all three database types) and every executor overlay:
 - the chart renders no Secret at all: every credential comes from a Secret gen names (before the
@@ -15,7 +15,7 @@ Rendered in-process by gen's own renderer (Helm's Go SDK), as `gen render` rende
 from __future__ import annotations
 
 import pytest
-from support import CHART_REFERENCE, CONFIGS, documents
+from support import CHART_ARCHIVE, CONFIGS, documents
 
 from generator.config import load
 from generator.knowledge import airflow
@@ -28,7 +28,7 @@ def _chart(config):
     """The archive loaded once for the whole module (every fixture pins the same chart)."""
     pin = (config.chart.name, str(config.chart.version))
     if pin not in _CHARTS:
-        _CHARTS[pin] = render.load_chart(config, CHART_REFERENCE / "airflow-1.19.0.tgz")
+        _CHARTS[pin] = render.load_chart(config, CHART_ARCHIVE)
     return _CHARTS[pin]
 
 

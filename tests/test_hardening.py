@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import yaml
-from support import CHART_REFERENCE, documents, make_project, object_problems
+from support import CHART_ARCHIVE, documents, make_project, object_problems
 
 from generator.config import load
 from generator.plumbing.errors import ConfigError
@@ -64,7 +64,7 @@ def test_the_database_gets_the_postgresql_subcharts_own_policy_admitting_airflow
 def test_the_subchart_policy_values_are_the_keys_its_template_reads():
     """bitnami postgresql 13.2.24 (in the chart archive) reads exactly these keys in its primary policy."""
     import tarfile
-    with tarfile.open(CHART_REFERENCE / "airflow-1.19.0.tgz") as archive:
+    with tarfile.open(CHART_ARCHIVE) as archive:
         member = archive.extractfile("airflow/charts/postgresql/templates/primary/networkpolicy.yaml")
         template = member.read().decode()
     assert ".Values.networkPolicy.enabled" in template
@@ -187,10 +187,10 @@ def test_user_values_may_not_rewrite_the_generated_database_policy(tmp_path):
 
 
 def test_trusted_proxies_on_airflow_2_are_refused_since_nothing_reads_them(tmp_path):
-    text = BASE + "  trustedProxies: [10.42.0.0/16]\nairflow: {version: 2.10.5}\n"
+    text = BASE + "  trustedProxies: [10.42.0.0/16]\nairflow: {version: 2.11.0}\n"
     assert problems_of(tmp_path, text) == [
         "gen.yaml: ingress.trustedProxies: only the Airflow 3 api-server reads it (FORWARDED_ALLOW_IPS), and "
-        "airflow.version is 2.10.5; remove it (on Airflow 2 the network policy limits who may send forwarded "
+        "airflow.version is 2.11.0; remove it (on Airflow 2 the network policy limits who may send forwarded "
         "headers)"]
 
 

@@ -14,7 +14,7 @@ from urllib.parse import quote
 import pytest
 import yaml
 from click.testing import CliRunner
-from support import CHART_REFERENCE, CRDS, SHARED, documents
+from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, SHARED, documents
 
 from generator import config
 from generator.cli import cli
@@ -356,11 +356,11 @@ def test_a_claim_with_gens_own_name_is_mounted_as_it_is(post, tmp_path):
 
 
 def test_with_the_chart_the_plan_shows_the_rendered_change_and_no_credential(post, tmp_path):
-    result = gen_import(post, tmp_path / "project", "--chart", str(CHART_REFERENCE / "airflow-1.19.0.tgz"))
+    result = gen_import(post, tmp_path / "project", "--chart", str(CHART_ARCHIVE))
     assert result.exit_code == 0, result.stderr
     plan = result.stderr
-    assert ("The chart's objects, rendered from the installed values by chart 1.19.0 and from the new by chart "
-            "1.19.0 [stand-in: the installed chart's version was not given") in plan
+    assert ("The chart's objects, rendered from the installed values by chart 1.22.0 and from the new by chart "
+            "1.22.0 [stand-in: the installed chart's version was not given") in plan
     # gen diff's danger rules run first: the post's workers kept logs in their volumeClaimTemplates
     dangers = plan.split("0. Danger", 1)[1].split("\n1. ", 1)[0]
     assert "danger: celery-executor StatefulSet airflow-worker: spec.volumeClaimTemplates" in dangers, dangers

@@ -340,8 +340,8 @@ def test_an_unsupported_airflow_version_is_told_a_supported_one(tmp_path):
     pin.write_text(re.sub(r"airflowVersion: .*", "airflowVersion: 4.0.0", pin.read_text()))
     with pytest.raises(ConfigError) as caught:
         load(config, "gen.yaml")
-    line = next(p for p in caught.value.problems if "airflow.version" in p)
-    assert "4.0.0 is not supported" in line and line.endswith("such as 3.1.7")
+    line = next(p for p in caught.value.problems if "4.0.0" in p)
+    assert "4.0.0 is not supported" in line and line.endswith("such as 3.3.2")
 
 
 # --- the node's own directories ---------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""gen render and the rendered review, on the real chart 1.19.0 archive rendered by Helm's Go SDK."""
+"""gen render and the rendered review, on the real archive of the chart the example pins (1.22.0), rendered by
+Helm's Go SDK."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from support import CHART_REFERENCE, documents, make_project
+from support import CHART_ARCHIVE, documents, make_project
 
 from generator import config as config_module
 from generator.cli import cli
@@ -24,7 +25,7 @@ from generator.plumbing.objects import object_key
 from generator.review import chart_source, diff, render
 from generator.review.rendered_diff import field_changes
 
-ARCHIVE = CHART_REFERENCE / "airflow-1.19.0.tgz"
+ARCHIVE = CHART_ARCHIVE
 OVERLAYS = ("celery-executor", "kubernetes-executor", "celery-kubernetes-executor")
 
 
@@ -140,13 +141,13 @@ def test_a_chart_that_is_not_the_pin_is_refused_in_one_line(tmp_path):
     with tarfile.open(ARCHIVE) as archive:
         archive.extractall(tmp_path / "chart", filter="data")
     chart_yaml = tmp_path / "chart" / "airflow" / "Chart.yaml"
-    chart_yaml.write_text(chart_yaml.read_text().replace("version: 1.19.0", "version: 1.18.0"))
+    chart_yaml.write_text(chart_yaml.read_text().replace("version: 1.22.0", "version: 1.21.0"))
     config = make_project(tmp_path / "project")
     result = gen("render", "--config", str(config), "--chart", str(tmp_path / "chart" / "airflow"))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        f"error: chart {tmp_path / 'chart' / 'airflow'}: is airflow 1.18.0, but charts/airflow/chart.yaml pins "
-        f"airflow 1.19.0; give the pinned chart"]
+        f"error: chart {tmp_path / 'chart' / 'airflow'}: is airflow 1.21.0, but charts/airflow/chart.yaml pins "
+        f"airflow 1.22.0; give the pinned chart"]
     missing = gen("render", "--config", str(config), "--chart", str(tmp_path / "nothing.tgz"))
     assert missing.exit_code == 1 and len(missing.stderr.splitlines()) == 1
 
@@ -156,7 +157,7 @@ def test_without_a_chart_render_says_so_in_one_line(tmp_path):
     result = gen("render", "--config", str(config))
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "error: chart airflow 1.19.0 is not cached and GEN_OFFLINE is set; give the chart with --chart PATH"]
+        "error: chart airflow 1.22.0 is not cached and GEN_OFFLINE is set; give the chart with --chart PATH"]
 
 
 def test_bad_kube_version_is_a_usage_error(tmp_path):
@@ -175,10 +176,10 @@ def test_the_chart_comes_from_the_repository_index_checked_and_cached(tmp_path, 
     """A chart repository on the loopback address: index.yaml and the archive, as source-controller reads them."""
     served = tmp_path / "repo"
     served.mkdir()
-    shutil.copy(ARCHIVE, served / "airflow-1.19.0.tgz")
+    shutil.copy(ARCHIVE, served / "airflow-1.22.0.tgz")
     digest = chart_source.hashlib.sha256(ARCHIVE.read_bytes()).hexdigest()
-    index = {"apiVersion": "v1", "entries": {"airflow": [{"name": "airflow", "version": "1.19.0",
-                                                         "urls": ["airflow-1.19.0.tgz"], "digest": digest}]}}
+    index = {"apiVersion": "v1", "entries": {"airflow": [{"name": "airflow", "version": "1.22.0",
+                                                         "urls": ["airflow-1.22.0.tgz"], "digest": digest}]}}
     (served / "index.yaml").write_text(yaml.safe_dump(index))
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_Quiet, directory=str(served)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -189,7 +190,7 @@ def test_the_chart_comes_from_the_repository_index_checked_and_cached(tmp_path, 
         pin = config_module.load(make_project(tmp_path / "project"), "gen.yaml").chart
         pin = type(pin)(f"http://127.0.0.1:{server.server_address[1]}", pin.name, pin.version, pin.airflow_version)
         fetched = chart_source.fetch(pin)
-        assert fetched.digest == digest and fetched.path == tmp_path / "cache" / "charts" / "airflow-1.19.0.tgz"
+        assert fetched.digest == digest and fetched.path == tmp_path / "cache" / "charts" / "airflow-1.22.0.tgz"
         index["entries"]["airflow"][0]["digest"] = "0" * 64
         (served / "index.yaml").write_text(yaml.safe_dump(index))
         assert chart_source.fetch(pin).origin.startswith("cache")  # cached: the repository is not asked again
@@ -217,20 +218,20 @@ def test_a_replicas_change_names_the_worker_statefulset(tmp_path):
     assert "== celery-executor, chart objects: 0 added, 0 removed, 1 changed" in lines
     assert "StatefulSet airflow/airflow-worker: spec.replicas: 1 -> 3" in lines
     assert not any(line.startswith("rolls:") for line in lines)  # more pods, none replaced
-    assert result.stderr.startswith("gen: chart objects rendered with airflow 1.19.0")
+    assert result.stderr.startswith("gen: chart objects rendered with airflow 1.22.0")
 
 
 def test_an_image_tag_change_shows_every_workload_that_rolls(tmp_path):
     config = repository(tmp_path)
-    config.write_text(config.read_text().replace("  version: 3.1.7", "  version: 3.1.7\n  image:\n    tag: 3.1.7-python3.12", 1))
+    config.write_text(config.read_text().replace("  version: 3.3.2", "  version: 3.3.2\n  image:\n    tag: 3.3.2-python3.12", 1))
     result = review(config, "--overlay", "kubernetes-executor")
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
     rolls = [line for line in lines if line.startswith("rolls: ")]
-    assert "rolls: Deployment airflow/airflow-scheduler: apache/airflow:3.1.7 -> apache/airflow:3.1.7-python3.12" in rolls
+    assert "rolls: Deployment airflow/airflow-scheduler: apache/airflow:3.3.2 -> apache/airflow:3.3.2-python3.12" in rolls
     assert any(line.startswith("rolls: StatefulSet airflow/airflow-triggerer") for line in rolls)
     assert ("Deployment airflow/airflow-scheduler: spec.template.spec.containers[scheduler].image: "
-            "apache/airflow:3.1.7 -> apache/airflow:3.1.7-python3.12") in lines
+            "apache/airflow:3.3.2 -> apache/airflow:3.3.2-python3.12") in lines
     assert not any("checksum/" in line for line in lines if line.startswith(("Deployment", "StatefulSet", "Job")))
 
 
@@ -254,7 +255,7 @@ def test_without_the_chart_diff_says_so_and_shows_the_values_diff(tmp_path):
     result = gen("diff", "--config", str(config), "--overlay", "celery-executor")
     assert result.exit_code == 1
     assert result.stderr.splitlines() == [
-        "gen: chart not rendered: chart airflow 1.19.0 is not cached and GEN_OFFLINE is set; showing the values "
+        "gen: chart not rendered: chart airflow 1.22.0 is not cached and GEN_OFFLINE is set; showing the values "
         "diff only (give --chart PATH)"]
     assert "  values.workers.celery.replicas: 1 -> 3" in result.stdout.splitlines()
     assert "chart objects" not in result.stdout

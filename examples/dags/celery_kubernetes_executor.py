@@ -14,7 +14,7 @@ from kubernetes.client import models as k8s
 
 CUSTOM_IMAGE = {
     "pod_override": k8s.V1Pod(
-        spec=k8s.V1PodSpec(containers=[k8s.V1Container(name="base", image="apache/airflow:3.1.7-python3.12")])
+        spec=k8s.V1PodSpec(containers=[k8s.V1Container(name="base", image="apache/airflow:3.3.2-python3.12")])
     )
 }
 

@@ -1,17 +1,17 @@
 """Airflow and chart knowledge in one place.
 
 Which keys the official chart reads depends on the Airflow version (webserver on 2, api-server on 3)
-and on the chart version (workers.celery.* from 1.19); which executor strings work depends on the
-Airflow version. Everything else in gen asks this module. Facts: AIRFLOW-CHART.md §2, §3, GITOPS.md §2.
+and on the chart version (the table of releases in charts.py); which executor strings work depends on
+the Airflow version. Everything else in gen asks this module. Facts: AIRFLOW-CHART.md §2, §3, GITOPS.md §2.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
+from generator.knowledge import charts
 from generator.model import Config, Version
 
 CELERY = "CeleryExecutor"
@@ -31,41 +31,12 @@ Generated = dict[str, tuple[Any, str]]
 
 
 AIRFLOW_3 = Version(3, 0, 0)
-SUGGESTED = Version(3, 1, 7)  # the Airflow version chart 1.19.0 deploys by default (its appVersion)
 MULTI_EXECUTOR_SINCE = Version(2, 10, 0)
-WORKERS_CELERY_KEYS_SINCE = Version(1, 19, 0)  # chart version that added workers.celery.*
-
-
-@dataclass(frozen=True)
-class ChartKey:
-    """A chart values key that exists only from chart version `since`; `before` is its older spelling."""
-
-    key: str
-    since: Version
-    before: str | None = None
-    needed_for: str = ""  # why gen writes it, for the message when the pinned chart is too old
-
-
-CHART_KEYS = (
-    ChartKey("workers.celery", WORKERS_CELERY_KEYS_SINCE, "workers"),
-    # Chart 1.20 moved these Celery worker keys under workers.celery (the old ones still work, with a warning).
-    ChartKey("workers.celery.keda", Version(1, 20, 0), "workers.keda"),
-    ChartKey("workers.celery.podDisruptionBudget", Version(1, 20, 0), "workers.podDisruptionBudget"),
-    ChartKey("workers.celery.resources", Version(1, 20, 0), "workers.resources"),
-    ChartKey("createUserJob.defaultUser", Version(1, 19, 0), "webserver.defaultUser"),
-    ChartKey("apiSecretKeySecretName", Version(1, 18, 0),
-             needed_for="Airflow 3 keeps its api-server session key in a Secret"),
-    ChartKey("jwtSecretName", Version(1, 17, 0), needed_for="Airflow 3 keeps its JWT signing key in a Secret"),
-)
-MULTI_EXECUTOR_CHART_SINCE = Version(1, 16, 0)  # the chart's executor schema accepts a list from 1.16
 
 
 def chart_key(key: str, chart_version: Version) -> str:
-    """`key` as the pinned chart spells it: the older spelling before the chart version that renamed it."""
-    for known in CHART_KEYS:
-        if known.before and chart_version < known.since and (key == known.key or key.startswith(known.key + ".")):
-            return known.before + key[len(known.key):]
-    return key
+    """`key` as the pinned chart spells it (the chart table knows where each release reads it)."""
+    return charts.home(key, chart_version)
 
 
 def is_airflow_3(version: Version) -> bool:
@@ -109,36 +80,37 @@ def executor(overlay: str, config: Config) -> str:
     return MULTI if config.airflow_version >= MULTI_EXECUTOR_SINCE else HYBRID
 
 
+def _value_at(user: dict[str, Any], key: str) -> Any:
+    node: Any = user
+    for part in key.split("."):
+        node = node.get(part) if isinstance(node, dict) else None
+    return node
+
+
 def unknown_chart_keys(user: dict[str, Any], label: str, chart_version: Version) -> list[str]:
-    """User values under a key the pinned chart does not know yet: the chart schema would refuse them."""
+    """User values under a key the pinned chart does not know yet: the chart would ignore or refuse them."""
     found = []
-    for known in CHART_KEYS:
-        node: Any = user
-        for part in known.key.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        if node is None or chart_version >= known.since:
+    for key in charts.new_keys():
+        since = charts.added_in(key)
+        if _value_at(user, key) is None or since is None or chart_version >= since:
             continue
-        instead = (f"write it as {known.before} instead, or" if known.before else "remove it, or")
-        found.append(f"{label}: {known.key}: chart {chart_version} (charts/airflow/chart.yaml) does not know "
-                     f"{known.key}, added in chart {known.since}; {instead} pin chart {known.since} or later")
+        older = charts.home(key, chart_version)
+        instead = f"write it as {older} instead, or" if older != key else "remove it, or"
+        found.append(f"{label}: {key}: chart {chart_version} (charts/airflow/chart.yaml) does not know "
+                     f"{key}, added in chart {since}; {instead} pin chart {since} or later (gen upgrade "
+                     f"--chart-version {since})")
     return found
 
 
-def generated_key_problems(config: Config, generated: Generated) -> list[str]:
-    """Keys gen must write that the pinned chart is too old to read, with no older spelling to fall back on."""
+def deprecated_keys(user: dict[str, Any], label: str, chart_version: Version) -> list[str]:
+    """User values under a key that the pinned chart deprecated after 1.19.0 (gen's oldest pin, whose
+    projects keep working as they were): Renovate's bump of the pin lands here, and gen upgrade moves them."""
     found = []
-    version = config.chart.version
-    for known in CHART_KEYS:
-        if known.before or version >= known.since:
+    for move in charts.moves_until(chart_version):
+        if move.since <= charts.RELEASES[0].version or _value_at(user, move.old) is None:
             continue
-        if any(key == known.key or key.startswith(known.key + ".") for key in generated):
-            found.append(f"charts/airflow/chart.yaml: version: chart {version} does not know {known.key} (added in "
-                         f"chart {known.since}), and gen needs it: {known.needed_for}; pin chart {known.since} "
-                         f"or later")
-    if generated.get("executor", (None,))[0] == MULTI and version < MULTI_EXECUTOR_CHART_SINCE:
-        found.append(f"charts/airflow/chart.yaml: version: chart {version} does not accept executor '{MULTI}' "
-                     f"(accepted from chart {MULTI_EXECUTOR_CHART_SINCE}); pin chart {MULTI_EXECUTOR_CHART_SINCE} or "
-                     f"later, or on Airflow 2 set overlays.{CELERY_KUBERNETES_EXECUTOR}.executor: {HYBRID}")
+        found.append(f"{label}: {move.old}: deprecated in chart {move.since} (moved to {' and '.join(move.homes)}); "
+                     f"run gen upgrade --chart-version {chart_version} to move it")
     return found
 
 
@@ -180,11 +152,11 @@ def problems(config: Config) -> list[str]:
     found = []
     version = config.airflow_version
     label = config.source.label
-    if version.major not in (2, 3):
-        # The chart pin's own appVersion is the natural suggestion, unless it is the refused version itself.
-        suggestion = config.chart.airflow_version if config.chart.airflow_version.major in (2, 3) else SUGGESTED
-        found.append(f"{label}: airflow.version: {version} is not supported by chart {config.chart.version}; "
-                     f"use an Airflow 2 or 3 version such as {suggestion}")
+    row = charts.release(config.chart.version)
+    if row is not None and not row.airflow_min <= version < row.airflow_below:
+        found.append(f"{label}: airflow.version: {version} is not supported by chart {config.chart.version}, which "
+                     f"runs Airflow {row.airflow_min} up to (not including) {row.airflow_below}; use a version such "
+                     f"as {charts.suggested(config.chart.version)}")
     if config.ingress is not None and config.ingress.prefix_mode == "strip" and is_airflow_3(version):
         found.append(f"{label}: ingress.prefixMode: 'strip' is not supported on Airflow 3 (airflow.version "
                      f"{version}): its UI, login pages and execution API need the prefix; use 'keep'")
@@ -200,3 +172,15 @@ def problems(config: Config) -> list[str]:
         found.append(f"{where}: '{MULTI}' needs Airflow {MULTI_EXECUTOR_SINCE} or later (airflow.version "
                      f"{version}); use 'auto' or '{HYBRID}'")
     return found
+
+
+def warnings(config: Config) -> list[str]:
+    """Settings that work but bite: Airflow 3.2.x's UI asks for its version outside a sub-path."""
+    low, below = charts.ROOT_PATH_BUG
+    version = config.airflow_version
+    if low <= version < below and config.ingress.path_prefix:
+        return [f"{config.source.label}: airflow.version: {version} under ingress.pathPrefix "
+                f"{config.ingress.path_prefix}: its UI sends GET /api/v2/version to the host's root, outside the "
+                f"prefix (apache/airflow#72344, fixed in 3.3.2), a login loop wherever something else on the host "
+                f"answers 401 at /api/; use {charts.CURRENT_AIRFLOW} or later"]
+    return []

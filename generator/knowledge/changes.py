@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.knowledge import sync
+from generator.knowledge import sync, upgrade_rules
 from generator.knowledge.airflow import CELERY_EXECUTOR, CELERY_KUBERNETES_EXECUTOR, OVERLAYS
 from generator.knowledge.quantities import quantity
 from generator.model import Config
@@ -166,6 +166,9 @@ class _Report:
     def __init__(self, overlay: str, names: _Names) -> None:
         self.overlay, self.names, self.found = overlay, names, []
         self.removed_claims: set[str] = set()  # claims of the old objects that the new ones no longer have
+        self.config: Config | None = None
+        self.before: Sequence[Mapping[str, Any]] = ()
+        self.after: Sequence[Mapping[str, Any]] = ()
 
     def add(self, obj: Mapping[str, Any], field: str, old: Any, new: Any, category: str, why: str, todo: str) -> None:
         kind, namespace, name = object_key(obj)
@@ -539,19 +542,12 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
     values_old, values_new = helm_values(old), helm_values(new)
     namespace, release = _release_identity(new)
     backup = _DB_BACKUP.format(ns=namespace, release=release)
-    before, after = _chart_version(old), _chart_version(new)
-    if before != after:
-        field = "spec.version" if new.get("kind") == "HelmChart" else "spec.chart.spec.version"
-        report.add(new, field, before, after, RUNBOOK,
-                   "a chart upgrade may change objects the cluster cannot update in place and runs the database "
-                   "migrations of its Airflow version",
-                   f"{backup}, read the chart's release notes and gen diff of the rendered chart, and merge when "
-                   f"nobody relies on Airflow for a while")
-    before, after = _get(values_old, "airflowVersion"), _get(values_new, "airflowVersion")
-    if before != after:
-        report.add(new, "values.airflowVersion", before, after, RUNBOOK,
-                   "the upgrade migrates the metadata database, and migrations cannot be rolled back",
-                   f"{backup}; to go back, restore that backup with the old version (psql < airflow-metadata.sql)")
+    field = "spec.version" if new.get("kind") == "HelmChart" else "spec.chart.spec.version"
+    sides = [upgrade_rules.Side(values, _chart_version(obj), objects)
+             for values, obj, objects in ((values_old, old, report.before), (values_new, new, report.after))]
+    for danger in upgrade_rules.dangers(*sides, namespace, release, report.config, field):
+        report.add(new, danger.field, danger.old, danger.new, DATA if danger.loses_data else RUNBOOK, danger.why,
+                   danger.todo)
     executor_old = str(_get(values_old, "executor", default=""))
     executor_new = str(_get(values_new, "executor", default=""))
     if "Celery" in executor_old and "Celery" not in executor_new:
@@ -656,6 +652,7 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
     before = [o for o in before if isinstance(o, dict)]
     after = [o for o in after if isinstance(o, dict)]
     report = _Report(overlay, _names(before, after, old, new))
+    report.config, report.before, report.after = new or old, before, after  # for the upgrade rules
     old_by_key, new_by_key = {object_key(o): o for o in before}, {object_key(o): o for o in after}
     classes = {_meta(o, "name"): o for o in [*before, *after] if o.get("kind") == "StorageClass"}
     classes.update({_meta(o, "name"): o for o in after if o.get("kind") == "StorageClass"})

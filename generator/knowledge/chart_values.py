@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.knowledge import airflow, cluster, credentials, database, hardening, names, operations
+from generator.knowledge import airflow, charts, cluster, credentials, database, hardening, names, operations
 from generator.knowledge.airflow import Generated
 from generator.model import Config
 from generator.plumbing.values import deep_merge, unflatten
@@ -36,6 +36,7 @@ def base_values(config: Config) -> Generated:
         # Only Traefik's addresses: any pod that could reach uvicorn could otherwise claim https or a client address.
         values["apiServer.env"] = ([{"name": "FORWARDED_ALLOW_IPS", "value": hardening.forwarded_allow_ips(config)}],
                                    "ingress.trustedProxies")
+    values.update(_release_switches(config))
     if config.network_policies.enabled and database.uses_bundled(config):  # the chart's PostgreSQL only
         values.update(_database_policy(config))
     values.update(credentials.base_values(config))
@@ -49,6 +50,19 @@ def base_values(config: Config) -> Generated:
     for job in ("createUserJob", "migrateDatabaseJob"):
         values[f"{job}.useHelmHooks"] = (False, "the Flux install (Helm hooks deadlock under Flux)")
         values[f"{job}.applyCustomEnv"] = (False, "the Flux install (a stable Job spec survives upgrades)")
+    return values
+
+
+def _release_switches(config: Config) -> Generated:
+    """Keys a chart release added whose unset default is deprecated: set, so that NOTES.txt stays quiet."""
+    version = config.chart.version
+    values: Generated = {}
+    if charts.has("dags.gitSync.recommendedProbeSetting", version):
+        # From 1.20 git-sync's probes follow git-sync's own health endpoint only when asked; the old ones go in 2.0.
+        values["dags.gitSync.recommendedProbeSetting"] = (True, f"chart {version}")
+    if charts.has("enableServiceLinks", version):
+        # Airflow finds its services by DNS; the Service environment variables only crowd every pod (2.0's default).
+        values["enableServiceLinks"] = (False, f"chart {version}")
     return values
 
 
@@ -117,15 +131,17 @@ def _celery_workers(config: Config, overlay: str) -> Generated:
 
 
 def _task_pods(config: Config) -> Generated:
+    """KubernetesExecutor task pods: workers.kubernetes.* where the pinned chart reads it, else workers.*."""
     pod = config.workers.kubernetes
     resources = {kind: amounts for kind, amounts in pod.resources.items() if amounts}
     settings = {
-        "workers.resources": (resources, "workers.kubernetes.resources"),
-        "workers.nodeSelector": (pod.node_selector, "workers.kubernetes.nodeSelector"),
-        "workers.tolerations": (pod.tolerations, "workers.kubernetes.tolerations"),
-        "workers.env": (pod.env, "workers.kubernetes.env"),
+        "resources": (resources, "workers.kubernetes.resources"),
+        "nodeSelector": (pod.node_selector, "workers.kubernetes.nodeSelector"),
+        "tolerations": (pod.tolerations, "workers.kubernetes.tolerations"),
+        "env": (pod.env, "workers.kubernetes.env"),
     }
-    return {key: setting for key, setting in settings.items() if setting[0]}
+    return {charts.home(f"workers.kubernetes.{key}", config.chart.version): setting
+            for key, setting in settings.items() if setting[0]}
 
 
 def overlay_values(overlay: str, config: Config) -> Generated:

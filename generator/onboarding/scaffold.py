@@ -15,7 +15,8 @@ from importlib import resources
 from pathlib import Path
 
 from generator import config as config_module
-from generator.model import Config
+from generator.knowledge import charts
+from generator.model import Config, Version
 from generator.plumbing.errors import ConfigError
 from generator.plumbing.output import create_files, refuse_existing
 from generator.plumbing.yamlio import plain_is_not_string
@@ -23,15 +24,23 @@ from generator.plumbing.yamlio import plain_is_not_string
 GEN_YAML = "gen.yaml"
 SCHEMA_FILE = "config.schema.json"
 
-# The chart pin gen is built and tested against (AIRFLOW-CHART.md §1).
-CHART_PIN = """\
+
+
+def chart_pin(airflow_version: Version | None = None) -> str:
+    """charts/airflow/chart.yaml of a new project: the newest release gen knows that runs `airflow_version`
+    (any: the newest), with the Airflow version gen recommends for it (charts.py)."""
+    row = charts.newest_running(airflow_version) if airflow_version else charts.CURRENT
+    return f"""\
 # The official Apache Airflow Helm chart that every overlay deploys. gen pins it exactly: a new
-# version is a reviewed change to this file, never a range resolved at install time.
+# version is a reviewed change to this file (gen upgrade), never a range resolved at install time.
 repository: https://airflow.apache.org
 name: airflow
-version: 1.19.0
-airflowVersion: 3.1.7
+version: {row.version}
+airflowVersion: {charts.suggested(row.version)}
 """
+
+
+CHART_PIN = chart_pin()
 
 VALUES_HEADER = """\
 # Base Helm values shared by every executor overlay, passed to the chart as they are.

@@ -23,7 +23,7 @@ from generator.config import BASE_VALUES, CHART_PIN
 from generator.knowledge.changes import WIRING, Finding, classify
 from generator.model import Config
 from generator.plumbing import cache
-from generator.plumbing.errors import GenError
+from generator.plumbing.errors import ConfigError, GenError
 from generator.plumbing.objects import ObjectKey, object_key
 from generator.plumbing.yamlio import generated_objects
 from generator.review import render, rendered_diff
@@ -145,9 +145,16 @@ def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -
     return [files for files in found if isinstance(files, dict)]
 
 
-def _configs(config_path: Path, ref: str, label: str | None, scratch: Path) -> tuple[Config, Config | None]:
-    """The working tree's config, and the config at `ref` (its files copied into `scratch`; None: none there)."""
+def _configs(config_path: Path, ref: str, label: str | None, scratch: Path,
+             base: Path | None = None) -> tuple[Config, Config | None]:
+    """The working tree's config, and the config at `ref` (its files copied into `scratch`; None: none there),
+    or the config at `base` when given (gen upgrade: the project before the upgrade; None if it does not load)."""
     config = config_module.load(config_path, label)
+    if base is not None:
+        try:
+            return config, config_module.load(base, f"before: {base}")
+        except ConfigError:
+            return config, None
     commit = _checked_ref(config.source.project_dir, ref)
     old_path = _project_at(config, commit, scratch / "base")
     return config, config_module.load(old_path, f"{ref}:{config.source.label}") if old_path else None
@@ -183,9 +190,10 @@ def _chart_for(config: Config, given: render.Chart | None) -> render.Chart:
 
 def review(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None, *,
            rendered: bool = True, chart_path: Path | None = None,
-           kube_version: str = render.DEFAULT_KUBE_VERSION) -> Review:
-    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` and the working tree,
-    and the chart's objects of both sides rendered and compared (unless `rendered` is False).
+           kube_version: str = render.DEFAULT_KUBE_VERSION, base: Path | None = None) -> Review:
+    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` (or the project at
+    `base`) and the working tree, and the chart's objects of both sides rendered and compared (unless
+    `rendered` is False).
 
     A chart given with --chart that is not the working tree's pin raises ChartError; a chart that
     cannot be had (not given, not cached, repository out of reach) gives a values-only review. Each
@@ -193,7 +201,7 @@ def review(config_path: Path, ref: str, selected: Sequence[str], label: str | No
     """
     with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
         root = Path(scratch)
-        config, old = _configs(config_path, ref, label, root)
+        config, old = _configs(config_path, ref, label, root, base)
         note = "chart objects not rendered (--no-render)"
         charts: tuple[render.Chart, render.Chart | None] | None = None
         if rendered:

@@ -189,22 +189,29 @@ def helm_version() -> str:
         return "helm-python-sdk unknown"
 
 
-def _chart_yaml(path: Path) -> dict[str, Any]:
-    """Chart.yaml of a chart directory or .tgz, read without Helm (a cached review never loads Helm)."""
+def chart_files(path: Path, names: Sequence[str]) -> tuple[bytes | None, ...]:
+    """Top-level files of a chart directory or .tgz (Chart.yaml, values.yaml, ...), read without Helm;
+    None for a file the chart lacks."""
     try:
         if path.is_dir():
-            text = (path / "Chart.yaml").read_bytes()
-        else:
-            with tarfile.open(path) as archive:
-                member = next((m for m in archive.getmembers()
-                               if m.isfile() and m.name.count("/") == 1 and m.name.endswith("/Chart.yaml")), None)
-                handle = archive.extractfile(member) if member else None
-                if handle is None:
-                    raise ChartError(f"chart {path}: Helm cannot load it (no Chart.yaml in the archive)")
-                text = handle.read()
-        loaded = yaml.safe_load(text)
-    except (OSError, EOFError, tarfile.TarError, yaml.YAMLError) as exc:  # EOFError: a truncated archive
+            return tuple((path / name).read_bytes() if (path / name).is_file() else None for name in names)
+        with tarfile.open(path) as archive:
+            members = {m.name.split("/", 1)[1]: m for m in archive.getmembers() if m.isfile() and m.name.count("/") == 1}
+            handles = [archive.extractfile(members[name]) if name in members else None for name in names]
+            return tuple(handle.read() if handle else None for handle in handles)
+    except (OSError, EOFError, tarfile.TarError) as exc:  # EOFError: a truncated archive
         raise ChartError(f"chart {path}: Helm cannot load it ({_first_line(exc) or 'truncated'})") from None
+
+
+def _chart_yaml(path: Path) -> dict[str, Any]:
+    """Chart.yaml of a chart directory or .tgz, read without Helm (a cached review never loads Helm)."""
+    (text,) = chart_files(path, ("Chart.yaml",))
+    if text is None:
+        raise ChartError(f"chart {path}: Helm cannot load it (no Chart.yaml in the archive)")
+    try:
+        loaded = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ChartError(f"chart {path}: Helm cannot load it ({_first_line(exc)})") from None
     if not isinstance(loaded, dict):
         raise ChartError(f"chart {path}: Helm cannot load it (Chart.yaml is not a mapping)")
     return loaded
@@ -258,6 +265,10 @@ class Chart:
             raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({_first_line(exc)})") from None
         manifests: dict[str, str] = json.loads(text)
         return manifests
+
+    def notes(self, rel: Release, kube: str) -> str:
+        """NOTES.txt as Helm prints it after an install: where the chart prints its deprecation warnings."""
+        return "".join(text for path, text in sorted(self._render(rel, kube).items()) if path.endswith("NOTES.txt"))
 
     def objects(self, rel: Release, kube: str, cached: bool = True) -> list[tuple[str, dict[str, Any]]]:
         """(template path, object) of one release, from the cache when this exact render was done before.

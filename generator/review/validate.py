@@ -16,17 +16,23 @@ import json
 import os
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
+
 from generator import config as config_module
-from generator.knowledge import database, hardening, secret_providers, sync
+from generator.knowledge import airflow, database, hardening, secret_providers, sync
+from generator.model import Config
 from generator.plumbing.errors import ConfigError, GenError
 from generator.plumbing.objects import RELEASE_KINDS, object_key, object_slug
 from generator.plumbing.values import deep_merge
 from generator.plumbing.yamlio import MAX_BYTES, load_documents
+from generator.review import render
+from generator.review.chart_source import ChartUnavailable
+from generator.review.render import Chart, chart_files
 from generator.schema import dotted, show, with_ecma_patterns
 from generator.synth import secret_files
 
@@ -167,19 +173,35 @@ class ChartSchema:
         beside the schema they cannot be, so `required` is not checked; every other rule is.
         """
         try:
-            schema = json.loads(path.read_text(encoding="utf-8"))
+            text = path.read_bytes()
         except OSError as exc:
             raise GenError(f"{path}: --chart-schema: cannot read: {exc.strerror}") from None
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise GenError(f"{path}: --chart-schema: not a JSON schema: {exc}") from None
-        if not isinstance(schema, dict):
-            raise GenError(f"{path}: --chart-schema: not a JSON schema: the top level must be an object")
         defaults_path = path.parent / "values.yaml"
         defaults = None
         if defaults_path.is_file():
             docs = [d for d in _documents(defaults_path) if d is not None]
             defaults = docs[0] if docs and isinstance(docs[0], dict) else {}
-        else:
+        return cls.build(path, text, defaults, f"{path}: --chart-schema")
+
+    @classmethod
+    def from_chart(cls, chart: Chart) -> ChartSchema:
+        """The pinned chart's own values.schema.json and values.yaml, read from its archive or directory."""
+        schema_text, defaults_text = chart_files(chart.archive.path, ("values.schema.json", "values.yaml"))
+        where = f"chart {chart.title}"
+        if schema_text is None:
+            raise GenError(f"{where}: has no values.schema.json; give --chart-schema PATH")
+        loaded = yaml.safe_load(defaults_text) if defaults_text is not None else None
+        return cls.build(chart.archive.path, schema_text, loaded if isinstance(loaded, dict) else None, where)
+
+    @classmethod
+    def build(cls, path: Path, text: bytes, defaults: dict[str, Any] | None, where: str) -> ChartSchema:
+        try:
+            schema = json.loads(text)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise GenError(f"{where}: not a JSON schema: {exc}") from None
+        if not isinstance(schema, dict):
+            raise GenError(f"{where}: not a JSON schema: the top level must be an object")
+        if defaults is None:
             schema = _without_required(schema)
         import jsonschema  # a quarter of gen's start-up: imported only when something is checked
 
@@ -360,7 +382,20 @@ def _check_file(report: Report, project_dir: Path, overlay: str, relative: str, 
             report.add(lines, problem=True)
 
 
-def run(config_path: Path, overlays: Sequence[str], validators: Validators, label: str | None = None) -> Report:
+def _with_pinned_schema(report: Report, config: Config, validators: Validators, chart_path: Path | None) -> Validators:
+    """The pinned chart's own values schema (--chart, the cache, or the repository); without it the values
+    go unchecked, said in one line."""
+    try:
+        chart = render.load_chart(config, chart_path)
+    except ChartUnavailable as exc:
+        report.add([f"not checked: HelmRelease values: {exc}; give --chart PATH or --chart-schema PATH"],
+                   problem=False)
+        return validators
+    return replace(validators, chart=ChartSchema.from_chart(chart))
+
+
+def run(config_path: Path, overlays: Sequence[str], validators: Validators, label: str | None = None,
+        chart_path: Path | None = None) -> Report:
     """Run the config rules, then validate dist/<overlay>/manifests.yaml for each overlay, dist/database (with a
     CloudNativePG database) and the cluster wiring."""
     report = Report(overlays=tuple(overlays))
@@ -369,6 +404,8 @@ def run(config_path: Path, overlays: Sequence[str], validators: Validators, labe
         config = config_module.load(config_path, label)
     except ConfigError as exc:
         report.add(exc.problems, problem=True)
+    if validators.chart is None and config is not None:
+        validators = _with_pinned_schema(report, config, validators, chart_path)
     for overlay in overlays:
         _overlay(report, config_path.parent, overlay, validators)
     if config is not None and sync.separate_database(config):  # dist/database: the CloudNativePG Cluster
@@ -379,7 +416,8 @@ def run(config_path: Path, overlays: Sequence[str], validators: Validators, labe
         found = secret_files.problems(config, secret_providers.tree_overlays(config))
         report.add([f"secrets: {line}" for line in found], problem=True)
     if config is not None:
-        report.add([f"warning: {line}" for line in database.warnings(config) + hardening.warnings(config)],
+        report.add([f"warning: {line}" for line in database.warnings(config) + hardening.warnings(config)
+                    + airflow.warnings(config)],
                    problem=False)
     wiring = sync.file_path(config) if config is not None else None
     if wiring:  # clusters/<name>/airflow.yaml: the GitRepository and Kustomization Flux applies first

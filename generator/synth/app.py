@@ -8,8 +8,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.knowledge import (airflow, chart_values, cluster, credentials, database, hardening, names,
-                                 secret_providers)
+from generator.knowledge import (
+    airflow,
+    chart_values,
+    cluster,
+    credentials,
+    database,
+    hardening,
+    names,
+    secret_providers,
+)
 from generator.model import Config
 from generator.plumbing.runtime import cdk8s
 

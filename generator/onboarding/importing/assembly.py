@@ -22,17 +22,24 @@ from typing import Any
 
 from generator import config as config_module
 from generator import schema
-from generator.knowledge import airflow, credentials, sync
+from generator.knowledge import airflow, charts, credentials, sync
 from generator.model import ChartPin, Version
 from generator.onboarding import scaffold
-from generator.onboarding.importing import findings, ingresses, installed, passthrough, plan, read, secrets
-from generator.onboarding.importing import volumes
+from generator.onboarding.importing import (
+    findings,
+    ingresses,
+    installed,
+    passthrough,
+    plan,
+    read,
+    secrets,
+    volumes,
+)
 from generator.plumbing.errors import ConfigError
 from generator.plumbing.output import refuse_existing
 from generator.plumbing.yamlio import dump_documents, load_generated
 
-PIN = Version(1, 19, 0)  # the chart version of scaffold.CHART_PIN
-PIN_AIRFLOW = Version(3, 1, 7)
+PIN_AIRFLOW = charts.CURRENT_AIRFLOW  # what a new project runs when the values name no Airflow version
 
 EXECUTOR_OVERLAYS = {
     airflow.CELERY: airflow.CELERY_EXECUTOR,
@@ -265,7 +272,9 @@ def _map(values: dict[str, Any], objects: list[tuple[str, dict]], found: finding
 def _files(mapped: _Mapped, values_label: str, base: Mapping[str, Any]) -> dict[str, str]:
     return {
         scaffold.GEN_YAML: _gen_yaml(mapped.data, values_label, mapped.overlay, mapped.executor),
-        str(config_module.CHART_PIN): scaffold.CHART_PIN,
+        # the newest release that runs the imported Airflow version
+        str(config_module.CHART_PIN): scaffold.chart_pin(Version.parse(mapped.version_text)
+                                                         if mapped.version_text else None),
         str(config_module.BASE_VALUES): scaffold.VALUES_HEADER + (dump_documents([dict(base)]) if base else ""),
     }
 
