@@ -147,4 +147,4 @@ def test_a_chart_whose_templates_loop_meets_the_render_deadline(chart_dir, tmp_p
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
-    assert "Helm did not finish rendering within 2 s (GEN_RENDER_TIMEOUT)" in line
+    assert "Helm did not finish rendering release airflow within 2 s (GEN_RENDER_TIMEOUT)" in line
