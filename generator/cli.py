@@ -14,7 +14,7 @@ import click
 
 from generator import __version__
 from generator import config as config_module
-from generator.knowledge import credentials, database, hardening
+from generator.knowledge import credentials, database, hardening, operations
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.cluster import PROFILES
 from generator.onboarding import importer, kindconfig, scaffold
@@ -147,7 +147,7 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
 
 def _warn(configs: list) -> None:
     for config in configs:
-        for line in database.warnings(config) + hardening.warnings(config):
+        for line in database.warnings(config) + hardening.warnings(config) + operations.warnings(config):
             click.echo(f"warning: {line}", err=True)
 
 
