@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 from support import make_project, tree
 
-from generator.plumbing import interrupts, runtime, swap
+from generator.plumbing import interrupts, swap
 
 TREES = ("dist", "overlays")
 
