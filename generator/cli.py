@@ -7,8 +7,6 @@ cdk8s, which starts Node.js, is imported only when a command builds objects (see
 from __future__ import annotations
 
 import difflib
-import os
-import signal
 import sys
 from pathlib import Path
 
@@ -31,7 +29,7 @@ from generator.onboarding import kindconfig, scaffold
 from generator.onboarding import upgrade as upgrade_module
 from generator.onboarding.importing import assembly as importing
 from generator.onboarding.importing.secrets import secrets_text as imported_secrets_text
-from generator.plumbing import interrupts, notices, output, runtime
+from generator.plumbing import notices, output
 from generator.plumbing.errors import GenError
 from generator.review import chart_source
 from generator.review import diff as diff_module
@@ -102,7 +100,7 @@ class _Gen(click.Group):
         except GenError as exc:
             raise Failure(exc.problems, ERROR_EXIT.get(ctx.invoked_subcommand or "", 1)) from None
         finally:
-            _show_notices()
+            show_notices()
 
 
 @click.group(cls=_Gen, context_settings={"help_option_names": ["-h", "--help"]})
@@ -299,6 +297,8 @@ def render(config_path: Path, overlays: tuple[str, ...], chart_path: Path | None
     k3s HelmChart) values, rendered in-process by Helm's Go SDK as Flux's helm-controller renders
     them. Each object is preceded by comments naming its overlay and its source (gen, or the chart
     template). A value Flux reads from a Secret (valuesFrom) is a fixed placeholder, never the secret.
+
+    Environment: GEN_RENDER_TIMEOUT (seconds, default 300) bounds each render.
     """
     selected = _selected(overlays)
     try:
@@ -522,38 +522,7 @@ def schema() -> None:
     click.echo(scaffold.schema_text(), nl=False)
 
 
-def main() -> None:
-    """Run one gen command: every outcome is its lines on stderr and an exit code, never a traceback."""
-    previous = signal.signal(signal.SIGINT, interrupts.on_signal)
-    try:
-        code = cli.main(prog_name="gen", standalone_mode=False)
-    except (interrupts.Interrupted, KeyboardInterrupt, click.exceptions.Abort) as exc:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the message or the exit
-        runtime.end_children()
-        _show_notices()
-        click.echo(exc.message if isinstance(exc, interrupts.Interrupted) else interrupts.UNTOUCHED, err=True)
-        sys.exit(130)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
-    except click.ClickException as exc:
-        runtime.end_children()
-        exc.show()
-        sys.exit(exc.exit_code)
-    except Exception as exc:  # a bug in gen, not in the input: one line, traceback on request
-        runtime.end_children()
-        if os.environ.get("GEN_DEBUG"):
-            raise
-        click.echo(f"error: internal error ({type(exc).__name__}: {output.printable(str(exc))}); dist/ and "
-                   f"overlays/ were left as they were; rerun with GEN_DEBUG=1 for a traceback and report it", err=True)
-        sys.exit(70)
-    finally:
-        if signal.getsignal(signal.SIGINT) is interrupts.on_signal:
-            signal.signal(signal.SIGINT, previous)
-    # The command is complete; a Ctrl-C while the process ends (jsii stops Node.js) would only hide that.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    sys.exit(code if isinstance(code, int) else 0)
-
-
-def _show_notices() -> None:
+def show_notices() -> None:
+    """The plumbing's notices (see notices.py), each as a `gen:` line on stderr."""
     for line in notices.drain():
         click.echo(f"gen: {output.printable(line)}", err=True)

@@ -1,4 +1,5 @@
-"""The `gen` command's entry point: Ctrl-C is handled before the rest of gen is imported.
+"""The `gen` command's entry point: Ctrl-C is handled before the rest of gen is imported, and every outcome
+of a command is its lines on stderr and one exit code.
 
 Importing gen (click, PyYAML, jsonschema) takes a moment; a Ctrl-C in that moment must end gen with its
 one line, not with Python's traceback of an import.
@@ -8,8 +9,11 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
+from types import ModuleType
 
-from generator.plumbing import interrupts  # small: no other module of gen
+from generator.plumbing import interrupts, runtime  # small: no command, no Node.js
+from generator.plumbing.output import printable
 
 
 def _interrupted_while_starting(_signum, _frame) -> None:
@@ -20,7 +24,51 @@ def _interrupted_while_starting(_signum, _frame) -> None:
 def main() -> None:
     signal.signal(signal.SIGINT, _interrupted_while_starting)
     # gen itself (which starts Node.js only later, when a command builds objects) is imported once a
-    # Ctrl-C is handled: cli.main then installs the handler that reports the state of the trees.
+    # Ctrl-C is handled; run() then installs the handler that reports the state of the trees.
     from generator import cli
 
-    cli.main()
+    run(cli)
+
+
+def run(cli: ModuleType) -> None:
+    """Run one gen command: every outcome is its lines on stderr and an exit code, never a traceback."""
+    import click  # with cli: imported once Ctrl-C is handled (cli's imports start Node.js only later)
+
+    signal.signal(signal.SIGINT, interrupts.on_signal)
+    try:
+        code = cli.cli.main(prog_name="gen", standalone_mode=False)
+    except click.exceptions.Abort as exc:
+        if isinstance(exc.__context__, EOFError):  # click's word for an EOFError: no Ctrl-C, a bug in gen
+            _internal_error(exc.__context__)
+        _interrupted(cli, interrupts.UNTOUCHED)
+    except (interrupts.Interrupted, KeyboardInterrupt) as exc:
+        _interrupted(cli, exc.message if isinstance(exc, interrupts.Interrupted) else interrupts.UNTOUCHED)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        runtime.end_children()
+        exc.show()
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # a bug in gen, not in the input: one line, traceback on request
+        _internal_error(exc)
+    # The command is complete; a Ctrl-C while the process ends (jsii stops Node.js) would only hide that.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _interrupted(cli: ModuleType, message: str) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the message or the exit
+    runtime.end_children()
+    cli.show_notices()
+    os.write(2, f"{message}\n".encode())
+    sys.exit(130)
+
+
+def _internal_error(exc: BaseException) -> None:
+    runtime.end_children()
+    if os.environ.get("GEN_DEBUG"):
+        raise exc
+    text = printable(f"{type(exc).__name__}: {exc}")
+    os.write(2, f"error: internal error ({text}); dist/ and overlays/ were left as they were; rerun with "
+                f"GEN_DEBUG=1 for a traceback and report it\n".encode())
+    sys.exit(70)

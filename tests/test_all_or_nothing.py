@@ -21,7 +21,7 @@ from support import tree
 from generator.cli import cli
 from generator.plumbing import lock, output, swap
 
-GEN = [sys.executable, "-c", "from generator.cli import main; main()"]
+GEN = [sys.executable, "-c", "from generator.launch import main; main()"]
 SECRET = "TOKEN=do-not-print-me"
 TREES = ("dist", "overlays", "clusters")
 

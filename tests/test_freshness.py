@@ -109,3 +109,25 @@ def test_configs_sharing_a_directory_always_take_the_full_path(tmp_path, cache_d
     other.write_text(config.read_text())
     assert pipeline.known_current([config])
     assert not pipeline.known_current([config, other])
+
+
+@pytest.mark.parametrize(("edited", "old", "new"), [
+    ("gen.yaml", "  celery:\n    replicas: 1\n", "  celery:\n    replicas: 2\n"),
+    ("gen.yaml", "namespace: airflow\n", "namespace: airflow\n# a comment\n"),
+    ("charts/airflow/values.yaml", "", "# a comment\n"),
+    ("charts/airflow/chart.yaml", "", "# a comment\n"),
+])
+def test_an_input_saved_while_a_run_goes_is_never_recorded_as_current(tmp_path, cache_dir, edited, old, new):
+    """The record names the bytes the run read (once, at the start), not what is on disk when it ends."""
+    config_path = make_project(tmp_path / "project")
+    config = pipeline.load_many([config_path])[0]
+    saved = config_path.parent / edited
+    before = saved.read_text()
+    assert old in before
+    saved.write_text(before.replace(old, new, 1) if old else before + new)  # after the read, before the record
+    pipeline.synth_many([config])
+    assert not pipeline.known_current([config_path])
+    if "replicas" in new:
+        assert check(config_path).exit_code == 1  # the output is stale for what is on disk now
+    saved.write_text(before)
+    assert pipeline.known_current([config_path])  # the bytes the run read: its record holds for them

@@ -26,7 +26,7 @@ from support import CHART_REFERENCE, CONFIGS, FIXTURES, REPO, make_project
 from generator import schema
 from generator.cli import cli
 from generator.config import load
-from generator.knowledge import credentials, sync
+from generator.knowledge import credentials, hardening, sync
 from generator.model import Version
 from generator.plumbing import output
 from generator.plumbing.errors import ConfigError, GenError
@@ -412,3 +412,90 @@ def test_a_url_setting_may_carry_no_password(tmp_path, url, refused):
     assert [line for line in caught.value.problems
             if line.startswith("gen.yaml: storage.logs.remote.baseLogFolder: ") and "committed to Git" in line]
     assert "secret@" not in " ".join(caught.value.problems) and "pw@" not in " ".join(caught.value.problems)
+
+
+# --- names Kubernetes accepts, each by the exact rule of its kind ------------------------------------
+
+SUBDOMAIN_SETTINGS = ["secrets.fernetKey", "secrets.metadata", "ingress.tls.secretName",
+                      "ingress.middlewares[0].name", "flux.cluster.secretName"]
+BAD_SUBDOMAINS = ["fernet..key", "tls..cert", "a..b", "a.-b", "a-.b", "-a", "a-", ".a", "a.", "A.b", "a_b", "a b"]
+GOOD_SUBDOMAINS = ["a", "a.b", "a-b.c-d", "tls.example.com", "0.9"]
+
+
+def _with_name(setting: str, name: str) -> str:
+    text = _config_text("example")
+    settings = {
+        "secrets.fernetKey": f"secrets:\n  fernetKey: '{name}'\n",
+        "secrets.metadata": f"secrets:\n  metadata: '{name}'\n",
+        "ingress.tls.secretName": None,
+        "ingress.middlewares[0].name": None,
+        "flux.cluster.secretName": None,
+    }
+    if settings[setting]:
+        return text + settings[setting]
+    data = yaml.safe_load(text)
+    if setting == "ingress.tls.secretName":
+        data["ingress"]["tls"] = {"secretName": name}
+    elif setting == "ingress.middlewares[0].name":
+        data["ingress"]["middlewares"] = [{"name": name}]
+    else:
+        data["flux"]["cluster"] = {"name": "home", "url": "https://git.example.com/a/b.git", "secretName": name}
+    return yaml.safe_dump(data)
+
+
+@pytest.mark.parametrize("setting", SUBDOMAIN_SETTINGS)
+@pytest.mark.parametrize("name", BAD_SUBDOMAINS)
+def test_a_name_that_kubernetes_refuses_is_refused_by_its_rule(tmp_path, setting, name):
+    with pytest.raises(ConfigError) as caught:
+        load(make_project(tmp_path, _with_name(setting, name)), "gen.yaml")
+    assert any(p.startswith(f"gen.yaml: {setting}: ") and "DNS-1123 subdomain" in p for p in caught.value.problems)
+
+
+@pytest.mark.parametrize("setting", SUBDOMAIN_SETTINGS)
+@pytest.mark.parametrize("name", GOOD_SUBDOMAINS)
+def test_a_name_that_kubernetes_accepts_passes_its_rule(tmp_path, setting, name):
+    try:
+        load(make_project(tmp_path, _with_name(setting, name)), "gen.yaml")
+    except ConfigError as exc:
+        assert not [p for p in exc.problems if p.startswith(f"gen.yaml: {setting}: ")]
+
+
+def test_every_name_pattern_of_the_schema_is_one_of_the_two_exact_rules():
+    label = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+    subdomain = "^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+    loose = [where for where, pattern in PATTERNS if "[-a-z0-9.]" in pattern]
+    assert loose == []
+    used = {pattern for _where, pattern in PATTERNS}
+    assert label in used and subdomain in used
+
+
+# --- a tag on the wrong kind of node -------------------------------------------------------------------
+
+@pytest.mark.parametrize("value", ["!!str [a, b]", "!!str {a: 1}", "!!int [1]", "!!bool {a: b}", "!!null [x]",
+                                   "!!map [a]", "!!seq {a: 1}", "!!seq b", "!!map c"])
+@pytest.mark.parametrize("where", ["gen.yaml", "values.yaml"])
+def test_a_tag_on_the_wrong_kind_of_node_is_one_line(tmp_path, value, where):
+    config = make_project(tmp_path)
+    if where == "gen.yaml":
+        config.write_text(config.read_text().replace("  celery:\n    replicas: 1\n", f"  celery:\n    replicas: {value}\n"))
+        field, label = "workers.celery.replicas", str(config)
+    else:
+        (tmp_path / "charts" / "airflow" / "values.yaml").write_text(f"a: {value}\n")
+        field, label = "a", "charts/airflow/values.yaml"
+    result = CliRunner().invoke(cli, ["synth", "--config", str(config)], catch_exceptions=False)
+    assert result.exit_code == 1, result.output
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith(f"error: {label}: {field}: the tag '")
+    assert "cannot be put on" in result.stderr
+
+
+# --- an allowlist that allows everyone ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("networks", "warned"), [
+    (["0.0.0.0/0"], [0]), (["::/0"], [0]), (["192.168.1.0/24", "0.0.0.0/0", "::/0"], [1, 2]),
+    (["192.168.1.0/24", "2001:db8::/32"], []), (["0.0.0.0/1", "128.0.0.0/1"], [])])
+def test_an_allowlist_that_allows_everyone_warns(tmp_path, networks, warned):
+    text = _config_text("example").replace("  # allowFrom: [192.168.1.0/24]\n",
+                                           f"  allowFrom: {json.dumps(networks)}\n")
+    found = hardening.warnings(load(make_project(tmp_path, text), "gen.yaml"))
+    assert [int(line.split("allowFrom[")[1].split("]")[0]) for line in found] == warned
+    assert all("lets everyone reach Airflow's login" in line for line in found)

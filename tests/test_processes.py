@@ -15,14 +15,13 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import pytest
 from support import make_project, tree
 
-from generator.plumbing import interrupts, runtime, swap
+from generator.plumbing import interrupts, swap
 
 TREES = ("dist", "overlays")
 
@@ -76,22 +75,18 @@ def test_what_node_says_on_stderr_joins_gens_one_line(project, tmp_path, said):
     assert line.startswith("error: ") and line.endswith(f"(Node.js said: {said})")
 
 
-def test_a_tool_gen_runs_is_ended_with_its_group():
-    """kubectl and what it starts: end_children (called on Ctrl-C and every error path) ends the group."""
-    pid_file = Path(os.environ.get("TMPDIR", "/tmp")) / f"gen-test-{os.getpid()}-child"
-    pid_file.unlink(missing_ok=True)
-    outcome = []
-    worker = threading.Thread(target=lambda: outcome.append(runtime.run(
-        ["sh", "-c", f"sleep 600 & echo $! > {pid_file}; wait"])))
-    worker.start()
-    for _ in range(600):  # until the child has written its PID: this loop only bounds the wait
-        if pid_file.exists() and pid_file.read_text().strip():
-            break
-        time.sleep(0.05)
-    runtime.end_children()
-    worker.join(30)
-    assert outcome and outcome[0][0] != 0 and _gone(int(pid_file.read_text()))
-    pid_file.unlink()
+def test_a_tool_gen_runs_is_ended_with_its_group(tmp_path):
+    """kubectl and what it starts: end_children (called on Ctrl-C and every error path) ends the group. In a
+    process of its own: end_children ends every child of the process, a test runner's Node.js too."""
+    pid_file = tmp_path / "child"
+    code = (f"import threading, time\nfrom pathlib import Path\nfrom generator.plumbing import runtime\n"
+            f"out = []\nt = threading.Thread(target=lambda: out.append(runtime.run(['sh', '-c', "
+            f"'sleep 600 & echo $! > {pid_file}; wait'])))\nt.start()\n"
+            f"while not (Path('{pid_file}').exists() and Path('{pid_file}').read_text().strip()):\n"
+            f"    time.sleep(0.05)\nruntime.end_children()\nt.join(30)\nprint(out[0][0])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0 and result.stdout.strip() != "0", result.stderr
+    assert _gone(int(pid_file.read_text()))
 
 
 def test_ctrl_c_while_python_imports_gen_is_gens_own_line(project):

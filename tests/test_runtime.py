@@ -19,7 +19,7 @@ import pytest
 INTERRUPTED = "error: interrupted; dist/ and overlays/ were left as they were"
 from support import make_project, tree
 
-GEN = [sys.executable, "-c", "from generator.cli import main; main()"]
+GEN = [sys.executable, "-c", "from generator.launch import main; main()"]
 
 
 def _gen(project: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:

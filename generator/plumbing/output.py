@@ -15,6 +15,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
+from generator.plumbing import paths
 from generator.plumbing.errors import OutputError
 
 TREES = ("dist", "overlays")
@@ -72,7 +73,7 @@ def write_files(root: Path, files: Mapping[str, str]) -> None:
     for relative, text in sorted(files.items()):
         parts = relative.split("/")
         try:
-            if relative.startswith("/") or any(part in ("", ".", "..") for part in parts):
+            if not paths.plain_relative(relative):
                 raise OutputError(f"{relative}: would be written outside {root}")
             if "\0" in relative:
                 raise ValueError("embedded null byte")
@@ -97,11 +98,8 @@ def _directory_inside(top: Path, parts: Sequence[str], ready: set[Path]) -> Path
         try:
             path.mkdir()
         except FileExistsError:
-            if path.is_symlink():
-                # resolve() follows links already on disk, so a link inside top cannot lead out either.
-                target = path.resolve()
-                if target != top and top not in target.parents:
-                    return None
+            if path.is_symlink() and not paths.inside(path, top):  # links on the way are followed too
+                return None
             if not path.is_dir():
                 raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(path)) from None
         ready.add(path)
@@ -162,14 +160,12 @@ def refuse_existing(project_dir: Path, files: Mapping[str, str] | Sequence[str])
     if project_dir.exists() and not project_dir.is_dir():
         problems.append(f"{project_dir}: exists and is not a directory; name a directory for the new project")
     else:
-        root = project_dir.resolve()
         for relative in sorted(files):
             target = project_dir / relative
-            parent = target.parent.resolve()
             if os.path.lexists(target):
                 problems.append(f"{target}: already exists; gen never overwrites a file: move it away or choose "
                                 f"another directory")
-            elif parent != root and root not in parent.parents:
+            elif not paths.inside(target.parent, project_dir):
                 problems.append(f"{target}: would be written outside {project_dir}; it leads through a symbolic link")
     if problems:
         raise OutputError(problems)

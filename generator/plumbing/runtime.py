@@ -69,6 +69,29 @@ def timeout_seconds(variable: str, default: float) -> float:
     return value
 
 
+def within_deadline(work: Callable[[], Any], seconds: float) -> Any:
+    """work() on a daemon thread, given `seconds`; TimeoutError (its text: the seconds) when it does not end.
+
+    For a call into a library that cannot be stopped (a Helm render whose templates loop): it is left
+    behind, and a daemon thread does not hold gen's exit."""
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["result"] = work()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="gen-deadline", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise TimeoutError(f"{seconds:g}")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["result"]
+
+
 @contextlib.contextmanager
 def _watchdog(seconds: float) -> Iterator[None]:
     """Interrupt a start that never answers: SIGALRM breaks the blocking read of Node's first reply.

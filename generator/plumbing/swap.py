@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from generator.plumbing import paths
 from generator.plumbing.errors import ConfigError, OutputError
 from generator.plumbing.output import STAGING_PREFIX, TREES, temporary_beside, write_atomically
 from generator.plumbing.yamlio import read_text
@@ -112,15 +113,10 @@ class PreparedFiles:
 
 
 def _file_problems(project_dir: Path, relatives: Sequence[str], writes: Mapping[str, str]) -> list[str]:
-    root = project_dir.resolve()
     found = []
     for relative in relatives:
         target = project_dir / relative
-        try:
-            resolved = target.resolve()
-        except (OSError, RuntimeError):
-            resolved = None
-        if resolved is None or (resolved != root and root not in resolved.parents):
+        if not paths.inside(target, project_dir):
             link = _first_link(project_dir, relative)
             via = f" ({link} is a symbolic link to {os.readlink(project_dir / link)})" if link else ""
             found.append(f"{relative}: would be written outside {project_dir}{via}; gen writes only inside the "
@@ -366,7 +362,7 @@ def _read_journal(project_dir: Path) -> dict | None:
     if not isinstance(entry, dict) or any(not isinstance(entry.get(k), t) for k, t in shape.items()):
         return None
     names = [entry["stage"], *entry["removals"], *(p for pair in entry["writes"] for p in pair)]
-    plain = all(isinstance(n, str) and n and not n.startswith("/") and ".." not in n.split("/") for n in names)
+    plain = all(isinstance(n, str) and paths.plain_relative(n) for n in names)
     if not plain or not entry["stage"].startswith(STAGING_PREFIX) or "/" in entry["stage"]:
         return None
     return entry

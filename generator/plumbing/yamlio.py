@@ -22,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from generator.plumbing import paths
 from generator.plumbing.errors import ConfigError
 from generator.schema import dotted, show
 
@@ -176,9 +177,9 @@ def _problem(label: str, exc: yaml.YAMLError) -> str:
 
 def open_within(root: Path, relative: str) -> int:
     """A descriptor for root/relative, opened one component at a time without following any link."""
-    parts = relative.split("/")
-    if relative.startswith("/") or any(part in ("", ".", "..") for part in parts):
+    if not paths.plain_relative(relative):
         raise OSError(errno.EINVAL, "not a plain relative path", relative)
+    parts = relative.split("/")
     directory = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     try:
         for part in parts[:-1]:

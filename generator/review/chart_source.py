@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from generator.model import ChartPin
-from generator.plumbing import cache, notices
+from generator.plumbing import cache, notices, paths
 from generator.plumbing.errors import GenError
 
 NETWORK_TIMEOUT = 20  # seconds for each download
@@ -79,18 +79,16 @@ def _directory_problems(root: Path) -> list[str]:
     """Links that leave the chart directory (a template could print any file they reach), and files that
     are not regular (a FIFO would hang Helm): Helm would read both."""
     found = []
-    top = root.resolve()
     for directory, subdirectories, files in os.walk(root):
         for name in [*subdirectories, *files]:
             path = Path(directory) / name
             mode = os.lstat(path).st_mode
             if stat.S_ISLNK(mode):
-                target = path.resolve()
-                if target != top and top not in target.parents:
+                if not paths.inside(path, root):
                     found.append(f"--chart: {path} is a symbolic link to {os.readlink(path)}, outside the chart "
                                  f"directory; a chart's templates may read only the chart's own files: replace "
                                  f"the link with the file")
-                elif not (target.is_file() or target.is_dir()):
+                elif not (path.is_file() or path.is_dir()):
                     found.append(f"--chart: {path} leads to something that is not a regular file; remove it")
             elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
                 found.append(f"--chart: {path} is not a regular file (a pipe, socket or device); remove it")

@@ -22,8 +22,7 @@ import os
 import re
 import tarfile
 import tempfile
-import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -259,8 +258,13 @@ class Chart:
         # `helm template --kube-version`), so the call goes one level down with the same options.
         options = {"name": rel.name, "namespace": rel.namespace, "is_install": True, "kube_version": f"v{kube}.0"}
         try:
-            text = _within_deadline(lambda: helm_python._native.call_string(
-                "helm_render", handle._raw(), json.dumps(rel.values), json.dumps(options)), f"{self.title} {rel.name}")
+            text = runtime.within_deadline(lambda: helm_python._native.call_string(
+                "helm_render", handle._raw(), json.dumps(rel.values), json.dumps(options)),
+                runtime.timeout_seconds(RENDER_TIMEOUT_VARIABLE, DEFAULT_RENDER_TIMEOUT))
+        except TimeoutError as exc:
+            raise RenderError(f"chart {self.title}: Helm did not finish rendering release {rel.name} within {exc} s "
+                              f"({RENDER_TIMEOUT_VARIABLE}); a template may loop: check the chart, or set "
+                              f"{RENDER_TIMEOUT_VARIABLE} to wait longer") from None
         except helm_python.HelmError as exc:
             raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({_first_line(exc)})") from None
         manifests: dict[str, str] = json.loads(text)
@@ -288,29 +292,6 @@ class Chart:
 
 RENDER_TIMEOUT_VARIABLE = "GEN_RENDER_TIMEOUT"
 DEFAULT_RENDER_TIMEOUT = 300  # seconds for one render; the Airflow chart takes about one
-
-
-def _within_deadline(render: Callable[[], str], what: str) -> str:
-    """render() on a daemon thread, given GEN_RENDER_TIMEOUT seconds: a chart whose templates loop has no end,
-    and a Go call cannot be stopped, so it is left behind (a daemon thread does not hold gen's exit)."""
-    seconds = runtime.timeout_seconds(RENDER_TIMEOUT_VARIABLE, DEFAULT_RENDER_TIMEOUT)
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["text"] = render()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, name="helm-render", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        raise RenderError(f"chart {what}: Helm did not finish rendering within {seconds:g} s ({RENDER_TIMEOUT_VARIABLE}); "
-                          f"a template may loop: check the chart, or set {RENDER_TIMEOUT_VARIABLE} to wait longer")
-    if "error" in outcome:
-        raise outcome["error"]
-    return str(outcome["text"])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -1,0 +1,150 @@
+"""Charts are read inside their own walls: a link leaving a --chart directory, or a pipe in it, is refused;
+a truncated archive is one line, given or cached (a broken cached chart is dropped and reported); a chart
+whose templates loop meets GEN_RENDER_TIMEOUT."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+from support import CHART_REFERENCE, make_project
+
+from generator.model import ChartPin
+from generator.plumbing import notices
+from generator.review import chart_source
+from generator.review.chart_source import ChartError, ChartUnavailable
+
+ARCHIVE = CHART_REFERENCE / "airflow-1.19.0.tgz"
+
+
+@pytest.fixture(scope="module")
+def unpacked(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("chart")
+    with tarfile.open(ARCHIVE) as archive:
+        archive.extractall(root, filter="data")
+    return root / "airflow"
+
+
+@pytest.fixture
+def chart_dir(unpacked, tmp_path) -> Path:
+    """A copy of the unpacked chart that a case may plant things in (links stay links)."""
+    copy = tmp_path / "airflow"
+    subprocess.run(["cp", "-a", str(unpacked), str(copy)], check=True)
+    return copy
+
+
+def _outside_file(chart: Path) -> None:
+    (chart / "templates" / "leak.yaml").symlink_to("/etc/hostname")
+
+
+def _outside_directory(chart: Path) -> None:
+    (chart / "files" / "etc").parent.mkdir(exist_ok=True)
+    (chart / "files" / "etc").symlink_to("/etc")
+
+
+def _up_and_out(chart: Path) -> None:
+    (chart / "templates" / "up.yaml").symlink_to("../../../../../../../../proc/self/environ")
+
+
+def _through_a_linked_directory(chart: Path) -> None:
+    outside = chart.parent / "outside"
+    outside.mkdir()
+    (outside / "x.yaml").write_text("kind: ConfigMap\n")
+    (chart / "templates" / "more").symlink_to(outside)
+
+
+def _pipe(chart: Path) -> None:
+    os.mkfifo(chart / "templates" / "hang.yaml")
+
+
+PLANTED = {"a link to a file outside": (_outside_file, "outside the chart"),
+           "a link to a directory outside": (_outside_directory, "outside the chart"),
+           "a relative link climbing out": (_up_and_out, "outside the chart"),
+           "a linked directory outside": (_through_a_linked_directory, "outside the chart"),
+           "a FIFO": (_pipe, "is not a regular file (a pipe, socket or device)")}
+
+
+@pytest.mark.parametrize("case", sorted(PLANTED))
+def test_a_chart_directory_may_not_reach_outside_itself(chart_dir, case):
+    plant, expected = PLANTED[case]
+    plant(chart_dir)
+    with pytest.raises(ChartError) as caught:
+        chart_source.given(chart_dir)
+    [line] = caught.value.problems
+    assert line.startswith(f"--chart: {chart_dir}/") and expected in line
+
+
+def test_a_link_that_stays_inside_the_chart_is_fine(chart_dir):
+    (chart_dir / "templates" / "again.txt").symlink_to("../values.yaml")
+    assert chart_source.given(chart_dir).path == chart_dir
+
+
+def _cut(length: int):
+    return lambda data: data[:length]
+
+
+DAMAGED = {"truncated to 100000 bytes": _cut(100000), "truncated to 10 bytes": _cut(10), "empty": _cut(0),
+           "not gzip": lambda data: b"PK\x03\x04 a zip file, say" + data[100:200],
+           "gzip but not tar": lambda _data: gzip.compress(b"just some text\n" * 100),
+           "a flipped byte": lambda data: data[:5000] + bytes([data[5000] ^ 0xFF]) + data[5001:]}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED))
+def test_a_damaged_archive_given_is_one_line(tmp_path, case):
+    damaged = tmp_path / "airflow-1.19.0.tgz"
+    damaged.write_bytes(DAMAGED[case](ARCHIVE.read_bytes()))
+    with pytest.raises(ChartError) as caught:
+        chart_source.given(damaged)
+    [line] = caught.value.problems
+    assert line.startswith(f"--chart: {damaged} is not a complete chart archive (")
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED))
+def test_a_damaged_cached_chart_is_dropped_and_reported(tmp_path, monkeypatch, case):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setenv("GEN_OFFLINE", "1")
+    cached = tmp_path / "cache" / "charts" / "airflow-1.19.0.tgz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(DAMAGED[case](ARCHIVE.read_bytes()))
+    notices.drain()
+    pin = ChartPin("https://airflow.apache.org", "airflow", "1.19.0", "3.1.7")
+    with pytest.raises(ChartUnavailable):
+        chart_source.fetch(pin)
+    [line] = notices.drain()
+    assert line.startswith(f"cached chart {cached}: is not a complete chart archive") and "dropped it" in line
+    assert not cached.exists()
+
+
+def test_the_whole_archive_is_taken_given_or_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    cached = tmp_path / "cache" / "charts" / "airflow-1.19.0.tgz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(ARCHIVE.read_bytes())
+    pin = ChartPin("https://airflow.apache.org", "airflow", "1.19.0", "3.1.7")
+    assert chart_source.fetch(pin).digest == chart_source.given(ARCHIVE).digest
+
+
+def test_a_pipe_given_as_the_chart_is_one_line_and_no_hang(tmp_path):
+    os.mkfifo(tmp_path / "chart.tgz")
+    with pytest.raises(ChartError) as caught:
+        chart_source.given(tmp_path / "chart.tgz")
+    assert "is not a regular file or a directory" in caught.value.problems[0]
+
+
+def test_a_chart_whose_templates_loop_meets_the_render_deadline(chart_dir, tmp_path):
+    (chart_dir / "templates" / "loop.yaml").write_text(
+        "{{- range until 100000 }}{{- range until 100000 }}{{- end }}{{- end }}\n")
+    config = make_project(tmp_path / "project")
+    # In a process of its own: the looping render cannot be stopped, only left behind until gen exits.
+    result = subprocess.run([sys.executable, "-c", "from generator.launch import main; main()", "render", "--config",
+                             str(config), "--chart", str(chart_dir), "--overlay", "celery-executor"],
+                            env={**os.environ, "GEN_RENDER_TIMEOUT": "2", "GEN_CACHE_DIR": "off"},
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert "Helm did not finish rendering release airflow within 2 s (GEN_RENDER_TIMEOUT)" in line
