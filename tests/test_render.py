@@ -20,7 +20,7 @@ from support import CHART_REFERENCE, documents, make_project
 from generator import config as config_module
 from generator.cli import cli
 from generator.knowledge import credentials
-from generator.review import chart_source, diff, render
+from generator.review import chart_source, diff, render, report
 from generator.review.rendered_diff import field_changes
 
 ARCHIVE = CHART_REFERENCE / "airflow-1.19.0.tgz"
@@ -259,7 +259,12 @@ def test_without_the_chart_diff_says_so_and_shows_the_values_diff(tmp_path):
     assert "chart objects" not in result.stdout
     skipped = gen("diff", "--config", str(config), "--chart", str(ARCHIVE), "--no-render")
     assert skipped.exit_code == 1 and "chart objects" not in skipped.stdout
-    assert skipped.stderr == "gen: chart objects not rendered (--no-render)\n"
+    assert skipped.stderr.splitlines() == ["gen: reviewing every overlay: flux.cluster names no deployed overlay",
+                                           "gen: chart objects not rendered (--no-render)"]
+    required = gen("diff", "--config", str(config), "--require-render")
+    assert required.exit_code == 2 and required.stdout == ""
+    assert required.stderr.splitlines()[-1].startswith("error: chart not rendered: chart airflow 1.19.0 is not cached")
+    assert "--require-render refuses" in required.stderr
 
 
 def test_markdown_of_a_namespace_change_stays_under_the_comment_limit(tmp_path):
@@ -268,7 +273,7 @@ def test_markdown_of_a_namespace_change_stays_under_the_comment_limit(tmp_path):
     result = review(config, "--format", "markdown")
     assert result.exit_code == 3, result.output  # a new namespace orphans the metadata database
     text = result.stdout
-    assert len(text) < diff.COMMENT_LIMIT
+    assert len(text) < report.COMMENT_LIMIT
     assert text.startswith("### gen diff: `HEAD` → working tree\n")
     # What needs care comes first, then the summary table, then the folded details.
     assert text.index("#### Needs care before merging") < text.index("| celery-executor |") < text.index("<details")
@@ -276,7 +281,7 @@ def test_markdown_of_a_namespace_change_stays_under_the_comment_limit(tmp_path):
     assert text.rstrip().splitlines()[-1].startswith("_Cut: ")
     assert "run `gen diff` in a terminal to see it all" in text.rstrip().splitlines()[-1]
     full = review(config)
-    assert len(full.stdout) > diff.COMMENT_LIMIT  # the terminal shows everything
+    assert len(full.stdout) > report.COMMENT_LIMIT  # the terminal shows everything
 
 
 def test_markdown_cuts_at_any_limit_and_says_so():
@@ -285,7 +290,7 @@ def test_markdown_cuts_at_any_limit_and_says_so():
     after = {**before, "spec": {"replicas": 2}}
     section = diff.compare("x", yaml.safe_dump(before), yaml.safe_dump(after))
     for limit in (1_500, 3_000, 6_000):
-        text = diff.markdown([section] * 20, "HEAD", limit=limit)
+        text = report.markdown([section] * 20, "HEAD", limit=limit)
         assert len(text) < limit
         assert text.rstrip().splitlines()[-1].startswith("_Cut: ")
 

@@ -17,16 +17,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.knowledge import sync
+from generator.knowledge import credentials, database, sync
+from generator.knowledge.danger import secrets
 from generator.knowledge.airflow import CELERY_EXECUTOR, CELERY_KUBERNETES_EXECUTOR, OVERLAYS
+from generator.knowledge.danger.finding import DATA, MERGE_NOW, REFUSED, RUNBOOK, Finding, merge_first
 from generator.knowledge.quantities import quantity
 from generator.model import Config
 from generator.plumbing import values
 from generator.plumbing.yamlio import generated_objects
-
-REFUSED = "refused"  # the API server rejects the update: the Flux Kustomization fails as a whole
-DATA = "data"  # goes through, but loses or orphans data
-RUNBOOK = "runbook"  # goes through, and cannot be undone: needs a prepared procedure
 
 ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
@@ -34,26 +32,6 @@ PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
 FORCE_ANNOTATION = "kustomize.toolkit.fluxcd.io/force"
 CELERY_OVERLAYS = (CELERY_EXECUTOR, CELERY_KUBERNETES_EXECUTOR)
 WIRING = "cluster wiring"  # the section for clusters/<name>/airflow.yaml, beside the overlays
-
-
-@dataclass(frozen=True, order=True)
-class Finding:
-    overlay: str
-    kind: str
-    namespace: str
-    name: str
-    field: str
-    old: str
-    new: str
-    why: str
-    todo: str
-    category: str
-
-    @property
-    def line(self) -> str:
-        where = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return (f"danger: {self.overlay} {self.kind} {where}: {self.field}: {self.old} -> {self.new}: "
-                f"{self.why}; {self.todo}")
 
 
 # --- names for the procedures --------------------------------------------------------------------
@@ -183,7 +161,8 @@ class _Report:
         self.overlay, self.names, self.found = overlay, names, []
         self.removed_claims: set[str] = set()  # claims of the old objects that the new ones no longer have
 
-    def add(self, obj: Mapping[str, Any], field: str, old: Any, new: Any, category: str, why: str, todo: str) -> None:
+    def add(self, obj: Mapping[str, Any], field: str, old: Any, new: Any, category: str, why: str,
+            todo: str | tuple[str, ...]) -> None:
         kind, namespace, name = key_of(obj)
         self.found.append(Finding(self.overlay, kind, namespace, name, field, _show(old), _show(new), why, todo,
                                   category))
@@ -208,8 +187,8 @@ def _pv_place(source: Mapping[str, Any]) -> str:
     return "the old volume"
 
 
-def _recreate_volume(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any], move: bool) -> str:
-    """Suspend, scale down, (move the files,) delete claim and volume, resume."""
+def _recreate_volume(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any], move: bool) -> tuple[str, ...]:
+    """Suspend, scale down, (move the files,) delete claim and volume, merge, resume."""
     names = report.names
     claim = _get(old, "spec", "claimRef", default={}) or {}
     steps = [names.suspend(), names.scale_down()]
@@ -223,8 +202,7 @@ def _recreate_volume(report: _Report, old: Mapping[str, Any], new: Mapping[str, 
                      f"{claim['name']}; kubectl delete pv {_meta(old, 'name')})")
     else:
         steps.append(f"delete the volume (kubectl delete pv {_meta(old, 'name')})")
-    steps.append(names.resume())
-    return ", ".join(steps)
+    return (*steps, MERGE_NOW, names.resume())
 
 
 def _persistent_volume(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
@@ -266,8 +244,8 @@ def _volume_removed(report: _Report, old: Mapping[str, Any], after: Sequence[Map
     fate = "Flux leaves it in the cluster, no longer managed," if kept else "Flux deletes it"
     report.add(old, "metadata.name", _meta(old, "name"), "(removed)", DATA,
                f"{fate} and the files at {_pv_place(source)} are not carried to the new storage",
-               f"copy the files to the new storage first ({report.names.suspend()}, {report.names.scale_down()}, "
-               f"copy, {report.names.resume()}), then delete the old claim and volume by hand")
+               (report.names.suspend(), report.names.scale_down(), "copy the files to the new storage", MERGE_NOW,
+                report.names.resume(), "delete the old claim and volume by hand once the files are safe"))
 
 
 # --- PersistentVolumeClaim -----------------------------------------------------------------------
@@ -280,16 +258,18 @@ def _expandable(class_name: Any, classes: Mapping[str, Mapping[str, Any]]) -> bo
     return None if found is None else found.get("allowVolumeExpansion") is True
 
 
-def _recreate_claim(report: _Report, old: Mapping[str, Any], static: bool) -> str:
+def _recreate_claim(report: _Report, old: Mapping[str, Any], static: bool) -> tuple[str, ...]:
     names = report.names
     namespace, claim = _meta(old, "namespace") or names.namespace, _meta(old, "name")
     volume = _get(old, "spec", "volumeName", default="")
     if static and volume:
-        return (f"{names.suspend()}, {names.scale_down()}, delete the claim and its volume (kubectl -n {namespace} "
-                f"delete pvc {claim}; kubectl delete pv {volume}; the files stay on the volume's storage with "
-                f"reclaimPolicy Retain), {names.resume()}")
-    return (f"back up the files on the claim, {names.suspend()}, {names.scale_down()}, delete the claim "
-            f"(kubectl -n {namespace} delete pvc {claim}), {names.resume()}, restore the files")
+        return (names.suspend(), names.scale_down(),
+                f"delete the claim and its volume (kubectl -n {namespace} delete pvc {claim}; kubectl delete pv "
+                f"{volume}; the files stay on the volume's storage with reclaimPolicy Retain)", MERGE_NOW,
+                names.resume())
+    return ("back up the files on the claim", names.suspend(), names.scale_down(),
+            f"delete the claim (kubectl -n {namespace} delete pvc {claim})", MERGE_NOW, names.resume(),
+            "restore the files")
 
 
 _CLAIM_ORDER = ("storageClassName", "accessModes", "volumeMode", "volumeName", "selector", "dataSource")
@@ -350,7 +330,7 @@ def _persistent_volume_claim(report: _Report, old: Mapping[str, Any], new: Mappi
                f"dynamically provisioned claims on such a class can grow")
     todo = _recreate_claim(report, old, static)
     if static:
-        todo += " (a static volume's size is only a label: the files are not touched)"
+        todo += ("a static volume's size is only a label: the files are not touched",)
     report.add(new, "spec.resources.requests.storage", size_old, size_new, REFUSED, why, todo)
 
 
@@ -365,8 +345,8 @@ def _claim_removed(report: _Report, old: Mapping[str, Any], before: Sequence[Map
             else "Flux deletes it (and with reclaimPolicy Delete its volume)")
     report.add(old, "metadata.name", _meta(old, "name"), "(removed)", DATA,
                f"{fate} and its files are not carried to the new storage",
-               f"copy the files off the claim first ({report.names.suspend()}, {report.names.scale_down()}, copy, "
-               f"{report.names.resume()}), then delete it by hand")
+               (report.names.suspend(), report.names.scale_down(), "copy the files off the claim", MERGE_NOW,
+                report.names.resume(), "delete the claim by hand once the files are safe"))
 
 
 # --- StorageClass --------------------------------------------------------------------------------
@@ -382,10 +362,10 @@ def _storage_class(report: _Report, old: Mapping[str, Any], new: Mapping[str, An
         before, after = old.get(field, default) or default, new.get(field, default) or default
         if before == after:
             continue
-        todo = (f"Flux deletes and recreates it ({FORCE_ANNOTATION}: enabled is set); applied by hand, run "
-                f"kubectl delete storageclass {_meta(new, 'name')} first; existing volumes keep the old setting"
-                if forced else f"delete the StorageClass (kubectl delete storageclass {_meta(new, 'name')}) and let "
-                               f"Flux create it anew; existing volumes keep the old setting")
+        todo = ((f"{MERGE_NOW}: Flux deletes and recreates it ({FORCE_ANNOTATION}: enabled is set; applied by hand, "
+                 f"run kubectl delete storageclass {_meta(new, 'name')} first); existing volumes keep the old setting",)
+                if forced else merge_first(f"delete the StorageClass (kubectl delete storageclass {_meta(new, 'name')}) "
+                                           f"and let Flux create it anew; existing volumes keep the old setting"))
         report.add(new, field, before, after, REFUSED, f"refused: updates to a StorageClass's {field} are forbidden",
                    todo)
 
@@ -407,10 +387,11 @@ def _statefulset(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]
         after = spec_new.get(key, _STATEFULSET_DEFAULTS.get(key, _UNSET))
         if before == after:
             continue
-        todo = (f"delete the StatefulSet but keep its pods and claims (kubectl -n {namespace} delete statefulset "
+        step = (f"delete the StatefulSet but keep its pods and claims (kubectl -n {namespace} delete statefulset "
                 f"{name} --cascade=orphan), then let Flux or Helm create it anew")
         if key == "volumeClaimTemplates":
-            todo += "; claims made from the old template keep their old size and class"
+            step += "; claims made from the old template keep their old size and class"
+        todo = merge_first(step)
         for field, was, now in _changed(before, after, f"spec.{key}"):
             report.add(new, field, was, now, REFUSED,
                        "refused: a StatefulSet's spec may change only in replicas, template, updateStrategy, "
@@ -426,8 +407,8 @@ def _selector(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) -
     kind, name = str(new.get("kind")), _meta(new, "name")
     namespace = _meta(new, "namespace") or report.names.namespace
     report.add(new, "spec.selector", before, after, REFUSED, f"refused: a {kind}'s selector is immutable",
-               f"delete the {kind} (kubectl -n {namespace} delete {kind.lower()} {name}) and let Flux or Helm create "
-               f"it anew (its pods restart)")
+               merge_first(f"delete the {kind} (kubectl -n {namespace} delete {kind.lower()} {name}) and let Flux or "
+                           f"Helm create it anew (its pods restart)"))
 
 
 # pkg/apis/batch/validation/validation.go ValidateJobSpecUpdate: these are immutable, the pod template
@@ -462,7 +443,8 @@ def _service(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) ->
     spec_old, spec_new = old.get("spec") or {}, new.get("spec") or {}
     type_old, type_new = spec_old.get("type", "ClusterIP"), spec_new.get("type", "ClusterIP")
     name, namespace = _meta(new, "name"), _meta(new, "namespace") or report.names.namespace
-    todo = f"delete the Service (kubectl -n {namespace} delete service {name}) and let Flux or Helm create it anew"
+    todo = merge_first(f"delete the Service (kubectl -n {namespace} delete service {name}) and let Flux or Helm "
+                       f"create it anew")
 
     def ip(spec: Mapping[str, Any]) -> Any:
         return spec.get("clusterIP") or (spec.get("clusterIPs") or [None])[0]
@@ -472,6 +454,9 @@ def _service(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) ->
         if before and after and before != after:
             report.add(new, "spec.clusterIP", before, after, REFUSED, "refused: a Service's clusterIP is immutable",
                        todo)
+        elif not before and after:  # the live Service has one the API server allocated
+            report.add(new, "spec.clusterIP", _UNSET, after, REFUSED,
+                       "refused unless it equals the clusterIP the API server allocated to the live Service", todo)
         elif before == "None" and not after and type_new in ("NodePort", "LoadBalancer"):
             report.add(new, "spec.type", type_old, type_new, REFUSED,
                        f"refused: a headless Service (clusterIP None) cannot become {type_new}", todo)
@@ -511,6 +496,17 @@ def _is_cnpg_cluster(obj: Mapping[str, Any]) -> bool:
 def _cnpg_cluster(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
     # The CloudNativePG Cluster CRD (postgresql.cnpg.io_clusters.yaml): spec.serviceAccountName carries
     # the CEL rule `self == oldSelf` ("serviceAccountName is immutable").
+    # The CloudNativePG webhook (api/v1/cluster_webhook.go validateStorageChange) refuses a smaller
+    # spec.storage.size: "can't shrink existing storage".
+    size_old, size_new = _get(old, "spec", "storage", "size", default=None), _get(new, "spec", "storage", "size",
+                                                                                   default=None)
+    amount_old, amount_new = quantity(size_old), quantity(size_new)
+    if amount_old is not None and amount_new is not None and amount_new < amount_old:
+        name, namespace = _meta(new, "name"), _meta(new, "namespace") or report.names.namespace
+        report.add(new, "spec.storage.size", size_old, size_new, REFUSED,
+                   "refused: CloudNativePG's webhook never lets a Cluster's storage shrink",
+                   (f"keep database.cloudnativepg.size at {size_old}, or move the database to a new, smaller "
+                    f"Cluster: back up (kubectl cnpg backup {name} -n {namespace}) and restore into it",))
     before = _get(old, "spec", "serviceAccountName", default=_UNSET)
     after = _get(new, "spec", "serviceAccountName", default=_UNSET)
     if before is not _UNSET and after is not _UNSET and before != after:
@@ -530,6 +526,7 @@ def _cnpg_cluster_removed(report: _Report, old: Mapping[str, Any]) -> None:
 
 # --- the Helm release ----------------------------------------------------------------------------
 
+_DRAIN = ("pause the DAGs (airflow dags pause)", "wait until no task is queued or running", MERGE_NOW)
 _DB_BACKUP = ("back up the metadata database first (kubectl -n {ns} exec {release}-postgresql-0 -- pg_dump -U "
               "postgres postgres > airflow-metadata.sql)")
 
@@ -542,7 +539,14 @@ _CLAIM_TEMPLATE_VALUES: dict[tuple[str, ...], dict[str, Any]] = {
         "annotations": {}, "labels": {}, "selector": {}, "dataSource": {}},
     ("redis", "persistence"): {
         "enabled": True, "existingClaim": "", "storageClassName": "", "size": "1Gi", "annotations": {}},
+    ("workers", "persistence"): {"enabled": True, "storageClassName": None, "size": "100Gi", "annotations": {}},
+    ("triggerer", "persistence"): {"enabled": True, "storageClassName": None, "size": "100Gi", "annotations": {}},
 }
+_CLAIM_TEMPLATE_OWNERS = {"postgresql": "postgresql", "redis": "redis", "workers": "worker", "triggerer": "triggerer"}
+
+# Service values the chart writes into spec.clusterIP: the live Service already has one allocated.
+_CLUSTER_IP_VALUES = (("redis", "service", "clusterIP"), ("pgbouncer", "service", "clusterIp"))
+_SERVICE_OWNERS = {"redis": "redis", "pgbouncer": "pgbouncer"}
 
 
 def _chart_version(obj: Mapping[str, Any]) -> Any:
@@ -561,29 +565,31 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
         report.add(new, field, before, after, RUNBOOK,
                    "a chart upgrade may change objects the cluster cannot update in place and runs the database "
                    "migrations of its Airflow version",
-                   f"{backup}, read the chart's release notes and gen diff of the rendered chart, and merge when "
-                   f"nobody relies on Airflow for a while")
+                   (backup, "read the chart's release notes and the rendered review of gen diff",
+                    f"{MERGE_NOW}, when nobody relies on Airflow for a while"))
     before, after = _get(values_old, "airflowVersion"), _get(values_new, "airflowVersion")
     if before != after:
         report.add(new, "values.airflowVersion", before, after, RUNBOOK,
                    "the upgrade migrates the metadata database, and migrations cannot be rolled back",
-                   f"{backup}; to go back, restore that backup with the old version (psql < airflow-metadata.sql)")
+                   (backup, MERGE_NOW, "to go back, restore that backup with the old version (psql < "
+                                       "airflow-metadata.sql)"))
     executor_old = str(_get(values_old, "executor", default=""))
     executor_new = str(_get(values_new, "executor", default=""))
     if "Celery" in executor_old and "Celery" not in executor_new:
         report.add(new, "values.executor", executor_old, executor_new, DATA,
                    "the Celery workers and the Redis broker go, with the tasks queued in Redis",
-                   "pause the DAGs (airflow dags pause) and wait until no task is queued or running before merging")
+                   _DRAIN)
     pg_old = _get(values_old, "postgresql", "enabled", default=True)
     pg_new = _get(values_new, "postgresql", "enabled", default=True)
     if pg_old is not False and pg_new is False:
         report.add(new, "values.postgresql.enabled", pg_old, pg_new, DATA,
                    f"Helm removes the bundled PostgreSQL, and its claim data-{release}-postgresql-0 stays, orphaned, "
                    f"with the metadata database",
-                   f"{backup} and restore it into the new database before Airflow starts on it")
-    for path, component in ((("postgresql", "primary", "persistence"), f"{release}-postgresql"),
-                            (("redis", "persistence"), f"{release}-redis")):
-        defaults = _CLAIM_TEMPLATE_VALUES[path]
+                   (backup, "restore it into the new database", MERGE_NOW))
+    for path, defaults in _CLAIM_TEMPLATE_VALUES.items():
+        component = f"{release}-{_CLAIM_TEMPLATE_OWNERS[path[0]]}"
+        if path[0] == "workers" and not ("Celery" in executor_old and "Celery" in executor_new):
+            continue  # the workers are a StatefulSet only under Celery; leaving Celery is a finding of its own
         was_all, now_all = _get(values_old, *path, default={}) or {}, _get(values_new, *path, default={}) or {}
         for key, default in defaults.items():
             was = default if was_all.get(key) is None else was_all[key]
@@ -593,10 +599,17 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
             report.add(new, f"values.{'.'.join(path)}.{key}", was, now, REFUSED,
                        f"refused: the chart puts this in StatefulSet {component}'s volumeClaimTemplates, which are "
                        f"immutable, so the Helm upgrade fails",
-                       (f"{backup}, " if component.endswith("postgresql") else "")
-                       + f"delete the StatefulSet keeping its pods (kubectl -n {namespace} delete statefulset "
-                         f"{component} --cascade=orphan) just before Flux applies the change; the existing claim "
-                         f"keeps its old size and class")
+                       (*((backup,) if component.endswith("postgresql") else ()),
+                        f"delete the StatefulSet keeping its pods (kubectl -n {namespace} delete statefulset "
+                        f"{component} --cascade=orphan); the existing claim keeps its old size and class", MERGE_NOW))
+    for path in _CLUSTER_IP_VALUES:
+        was, now = _get(values_old, *path, default=None), _get(values_new, *path, default=None)
+        if now and was != now:
+            service = f"{release}-{_SERVICE_OWNERS[path[0]]}"
+            report.add(new, f"values.{'.'.join(path)}", was if was else _UNSET, now, REFUSED,
+                       f"refused unless it equals the clusterIP the API server allocated to Service {service}",
+                       merge_first(f"delete the Service (kubectl -n {namespace} delete service {service}) and let "
+                                   f"Helm create it anew"))
     for volume in ("dags", "logs"):
         claim_old = _get(values_old, volume, "persistence", "existingClaim", default=None)
         claim_new = _get(values_new, volume, "persistence", "existingClaim", default=None)
@@ -608,12 +621,12 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
             report.add(new, f"values.{volume}.persistence.enabled", enabled_old, enabled_new, DATA,
                        f"the pods stop mounting the {volume} claim{f' {claim_old}' if claim_old else ''}, and its files "
                        f"stay on it, no longer used",
-                       f"copy the {volume} files where Airflow will read them from before merging")
+                       f"copy the {volume} files where Airflow will read them from")
         elif enabled_old and enabled_new and claim_old and claim_new and claim_old != claim_new:
             report.add(new, f"values.{volume}.persistence.existingClaim", claim_old, claim_new, DATA,
                        f"the pods mount claim {claim_new} instead, and the files on {claim_old} are not carried over",
-                       f"copy the {volume} files from {claim_old} to {claim_new} ({report.names.suspend()}, "
-                       f"{report.names.scale_down()}, copy, {report.names.resume()})")
+                       (report.names.suspend(), report.names.scale_down(),
+                        f"copy the {volume} files from {claim_old} to {claim_new}", MERGE_NOW, report.names.resume()))
 
 
 def _release_moved(report: _Report, gone: Sequence[Mapping[str, Any]], added: Sequence[Mapping[str, Any]]) -> None:
@@ -625,14 +638,14 @@ def _release_moved(report: _Report, gone: Sequence[Mapping[str, Any]], added: Se
         if successor is None:
             report.add(old, "metadata.name", _meta(old, "name"), "(removed)", DATA,
                        f"Helm uninstalls release {release}, and the claim data-{release}-postgresql-0 with the metadata "
-                       f"database stays, orphaned", f"{backup} before merging")
+                       f"database stays, orphaned", backup)
             continue
         new_namespace, new_release = _release_identity(successor)
         if (new_namespace, new_release) == (namespace, release):
             report.add(old, "kind", old.get("kind"), successor.get("kind"), RUNBOOK,
                        f"release {release} is uninstalled and installed again by another controller: Airflow is "
                        f"down meanwhile, and the claim data-{release}-postgresql-0 is reused",
-                       f"{backup} and merge when nobody relies on Airflow for a while")
+                       (backup, f"{MERGE_NOW}, when nobody relies on Airflow for a while"))
             continue
         field, before, after = (("spec.releaseName", release, new_release) if new_namespace == namespace
                                 else ("metadata.namespace", namespace, new_namespace))
@@ -640,8 +653,9 @@ def _release_moved(report: _Report, gone: Sequence[Mapping[str, Any]], added: Se
                    f"Flux removes release {release} and the chart creates a new, empty PostgreSQL claim "
                    f"data-{new_release}-postgresql-0 in {new_namespace}, while the old one with the metadata database is "
                    f"orphaned, and new DAG and log claims replace the old ones",
-                   f"keep release and namespace as they were, or {backup}, merge, and restore it into "
-                   f"{new_release}-postgresql-0 in {new_namespace} (psql) before the scheduler starts")
+                   (f"keep release and namespace as they were, or: {backup}", MERGE_NOW,
+                    f"restore it into {new_release}-postgresql-0 in {new_namespace} (psql) before the scheduler "
+                    f"starts"))
 
 
 def _namespace_removed(report: _Report, old: Mapping[str, Any], added: Sequence[Mapping[str, Any]]) -> None:
@@ -651,7 +665,7 @@ def _namespace_removed(report: _Report, old: Mapping[str, Any], added: Sequence[
                ("Flux leaves the old namespace with its claims (the metadata database among them), and everything "
                 "is created anew, empty, in the new one") if kept
                else "Flux deletes the old namespace and every claim in it, the metadata database among them",
-               "keep the namespace, or back up the metadata database and copy the DAG and log files before merging")
+               "keep the namespace, or back up the metadata database and copy the DAG and log files")
 
 
 def _kustomization(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
@@ -661,7 +675,65 @@ def _kustomization(report: _Report, old: Mapping[str, Any], new: Mapping[str, An
         report.add(new, "spec.path", _get(old, "spec", "path"), _get(new, "spec", "path"), DATA,
                    "the cluster leaves the Celery executor: the Celery workers and the Redis broker go, with the "
                    "tasks queued in Redis",
-                   "pause the DAGs (airflow dags pause) and wait until no task is queued or running before merging")
+                   _DRAIN)
+
+
+# --- what only the configs show ----------------------------------------------------------------------
+
+def _release_key(config: Config) -> ObjectKey:
+    kind = "HelmChart" if credentials.k3s_engine(config) else "HelmRelease"
+    return kind, config.namespace, config.release
+
+
+def _database_moved(overlay: str, old: Config, new: Config) -> list[Finding]:
+    """Away from an external server: the new database starts empty, the metadata stays on the old server."""
+    if old.database.type != database.EXTERNAL or new.database.type == database.EXTERNAL:
+        return []
+    assert old.database.external is not None
+    server, name, user = old.database.external.host, old.database.name, old.database.user
+    dump = f"dump the metadata database (pg_dump -h {server} -U {user} {name} > airflow-metadata.sql)"
+    if new.database.type == database.CLOUDNATIVEPG:
+        cluster = database.cluster_name(new)
+        target = f"the CloudNativePG Cluster {cluster}"
+        restore = (f"once Cluster {cluster} is ready, restore the dump before the scheduler starts on it "
+                   f"(kubectl cnpg psql {cluster} -n {new.namespace} -- {new.database.name} < airflow-metadata.sql)")
+    else:
+        target = "the bundled PostgreSQL"
+        restore = (f"restore the dump before the scheduler starts on it (kubectl -n {new.namespace} exec -i "
+                   f"{new.release}-postgresql-0 -- psql -U postgres postgres < airflow-metadata.sql)")
+    kind, namespace, release = _release_key(new)
+    return [Finding(overlay, kind, namespace, release, "database.type", old.database.type, new.database.type,
+                    f"Airflow starts on {target}, empty, and the metadata database stays on {server}",
+                    (dump, MERGE_NOW, restore), DATA)]
+
+
+def _cluster_renamed(old: Config, new: Config) -> list[Finding]:
+    """clusters/<old>/airflow.yaml goes: the cluster's Flux, bootstrapped there, prunes the release."""
+    before, after = old.flux.cluster, new.flux.cluster
+    if before is None or after is None or before.name == after.name:
+        return []
+    name = sync.object_name(old)
+    orphan = (f"orphan what it applied (kubectl -n {sync.FLUX_NAMESPACE} patch kustomization {name} --type merge -p "
+              f"'{{\"spec\":{{\"deletionPolicy\":\"Orphan\"}}}}')")
+    bootstrap = (f"point the cluster's Flux at clusters/{after.name} (flux bootstrap again with --path "
+                 f"{posixpath.normpath(posixpath.join(after.path, sync.CLUSTERS, after.name))})")
+    return [Finding(WIRING, "Kustomization", sync.FLUX_NAMESPACE, name, "flux.cluster.name", before.name, after.name,
+                    f"clusters/{before.name}/{sync.SYNC_FILE} goes, so the cluster's Flux prunes this Kustomization "
+                    f"and Helm uninstalls Airflow", (orphan, MERGE_NOW, bootstrap), DATA)]
+
+
+def classify_configs(section: str, old: Config | None, new: Config | None,
+                     overlays: tuple[str, str] | None = None) -> list[Finding]:
+    """The findings only the two configs show: for an overlay section (`overlays`: its overlay on the old and
+    the new side), the Secrets its release reads and the database it moves from; for the cluster wiring, a
+    renamed cluster."""
+    if old is None or new is None:
+        return []
+    if section == WIRING:
+        return _cluster_renamed(old, new)
+    if overlays is None:
+        return []
+    return sorted(set(secrets.findings(section, old, new, overlays) + _database_moved(section, old, new)))
 
 
 # --- the classifier ------------------------------------------------------------------------------
@@ -721,7 +793,7 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
             claims = ", ".join(f"{_meta(t, 'name')}-{name}-N" for t in _get(obj, "spec", "volumeClaimTemplates"))
             report.add(obj, "metadata.name", name, "(removed)", DATA,
                        f"its claims ({claims}) stay, orphaned, with their data",
-                       "copy what is on them before merging, then delete them by hand")
+                       ("copy what is on them", MERGE_NOW, "delete them by hand"))
     _release_moved(report, [o for o in gone if _is_airflow(o)], [o for o in added if _is_airflow(o)])
     return sorted(set(report.found), key=lambda f: (f.kind, f.namespace, f.name, f.field, f.old, f.new))
 

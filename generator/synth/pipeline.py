@@ -22,6 +22,7 @@ import yaml
 
 from generator import config as config_module
 from generator.knowledge import changes, sync
+from generator.knowledge.danger.finding import merged
 from generator.knowledge.airflow import OVERLAYS
 from generator.model import Config
 from generator.plumbing import cache, output
@@ -38,6 +39,7 @@ class SynthResult:
     overlays: tuple[str, ...]
     files: tuple[str, ...]  # relative to project_dir, sorted
     findings: tuple[changes.Finding, ...] = ()  # what replacing the files on disk does in the cluster
+    changed: int = 0  # files whose content differs from what was on disk (new ones included)
 
 
 @dataclass(frozen=True)
@@ -263,6 +265,8 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
             raise ConfigError(problems)
         findings = [_replaced(config, files, sync_files, names)
                     for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
+        changed = [_changed_count(config.source.project_dir, {**files, **sync_files})
+                   for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
         # Everything that can be checked is checked before the first rename: a tree that cannot be
         # replaced, a directory or a link where a wiring file goes. The wiring files are written beside
         # their targets now, so that putting them in place is one rename each.
@@ -282,8 +286,12 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
         for config, files, sync_files in zip(configs, rendered, syncs, strict=True):
             freshness.record(freshness.inputs_key(config.source.path, names), {**files, **sync_files})
     return [SynthResult(project_dir=config.source.project_dir, overlays=names,
-                        files=tuple(sorted({**files, **sync_files})), findings=found)
-            for config, files, sync_files, found in zip(configs, rendered, syncs, findings, strict=True)]
+                        files=tuple(sorted({**files, **sync_files})), findings=found, changed=count)
+            for config, files, sync_files, found, count in zip(configs, rendered, syncs, findings, changed, strict=True)]
+
+
+def _changed_count(project_dir: Path, files: dict[str, str]) -> int:
+    return sum(1 for relative, text in files.items() if _existing(project_dir, relative) != text)
 
 
 def _replaced(config: Config, files: dict[str, str], sync_files: dict[str, str],
@@ -295,16 +303,41 @@ def _replaced(config: Config, files: dict[str, str], sync_files: dict[str, str],
     wiring = [_existing(project_dir, path) for path in _owned_sync_files(config)]
     if any(text is not None for text in wiring):
         pairs.append((changes.WIRING, "".join(text for text in wiring if text), "".join(sync_files.values())))
+    # Flux applies the database tree beside each overlay: an object moving between them is no deletion.
+    database_before = _database_text([_existing(project_dir, path) for path in _database_files(project_dir)])
+    database_after = _database_text([text for path, text in sorted(files.items()) if _is_database(path)])
     found = []
     for name, before, after in pairs:
         # kustomize never writes anchors: a file on disk with one is not gen's, and may be an alias bomb.
-        if before is None or before == after or _ANCHOR.search(before):
+        if before is None or before == after and database_before == database_after or _ANCHOR.search(before):
             continue
+        if name != changes.WIRING and not _ANCHOR.search(database_before):
+            before, after = before + database_before, after + database_after
         try:
             found += changes.classify_text(name, before, after, None, config)
         except yaml.YAMLError:
             continue  # a hand-edited file gen cannot read: the diff of the files is all there is to see
-    return tuple(found)
+    return tuple(merged(found, (*OVERLAYS, changes.WIRING)))
+
+
+DATABASE_DIR = app.SEPARATE["database"]
+
+
+def _is_database(relative: str) -> bool:
+    return relative.startswith(f"{DATABASE_DIR}/") and not relative.endswith(f"/{overlays.KUSTOMIZATION}")
+
+
+def _database_files(project_dir: Path) -> list[str]:
+    directory = project_dir / DATABASE_DIR
+    if directory.is_symlink() or not directory.is_dir():
+        return []
+    return [f"{DATABASE_DIR}/{path.name}" for path in sorted(directory.glob("*.yaml")) if _is_database(
+        f"{DATABASE_DIR}/{path.name}")]
+
+
+def _database_text(texts: Sequence[str | None]) -> str:
+    """The database tree's files as one YAML stream (each file starts a document)."""
+    return "".join(f"\n---\n{text}" for text in texts if text)
 
 
 _ANCHOR = re.compile(r"(?m)(?:^|:|-|[\[{,])[ \t]*&[A-Za-z0-9_.-]+(?:[ \t]|$)")  # `key: &name` (not `a && b`)
