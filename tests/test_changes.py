@@ -460,7 +460,7 @@ def test_a_long_why_and_long_values_keep_the_first_line_within_200_characters():
     finding = changes.Finding("celery-executor", "HelmRelease", "airflow", "airflow", "values.x", "o" * 300, "n" * 300,
                               why, "do it", REFUSED)
     first, whole, *steps = finding.lines()
-    assert len(first) == 200 and first.endswith("…") and "o" * 39 + "…" in first
+    assert len(first) <= 200 and first.endswith("…") and "o" * 39 + "…" in first
     assert whole == f"  why: {why}" and steps == ["  1. do it", "  2. merge now"]
 
 

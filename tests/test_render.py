@@ -16,6 +16,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from support import CHART_REFERENCE, documents, make_project
+from test_review import WIRING, wire
 
 from generator import config as config_module
 from generator.cli import cli
@@ -284,6 +285,29 @@ def test_markdown_of_a_namespace_change_stays_under_the_comment_limit(tmp_path):
     assert len(full.stdout) > report.COMMENT_LIMIT  # the terminal shows everything
 
 
+def test_an_overlay_switch_is_reviewed_as_the_cluster_sees_it_with_two_renders(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GEN_CACHE_DIR", str(cache))
+    project = tmp_path / "project"
+    config = wire(make_project(project))
+    for args in (("init", "-q", "-b", "main"), ("add", "-A"), ("commit", "-q", "-m", "airflow")):
+        git(project, *args)
+    config.write_text(config.read_text().replace("overlay: kubernetes-executor", "overlay: celery-executor", 1))
+    result = review(config)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("gen: reviewing the deployed overlay as the cluster will see it, "
+                                    "kubernetes-executor -> celery-executor")
+    lines = result.stdout.splitlines()
+    assert "starts: StatefulSet airflow/airflow-redis (redis:7.2-bookworm)" in lines
+    assert any(line.startswith("starts: StatefulSet airflow/airflow-worker (") for line in lines)
+    assert any(line.startswith("danger: kubernetes-executor -> celery-executor HelmRelease airflow/airflow: "
+                               "values.executor: KubernetesExecutor -> CeleryExecutor: ") for line in lines)
+    assert len(sorted((cache / "render").rglob("*.json"))) == 2  # the old overlay on one side, the new on the other
+    assert (cache / "charts" / "airflow-1.19.0.tgz").is_file()  # --chart filled the cache
+    offline = gen("diff", "--config", str(config), "--require-render")
+    assert offline.exit_code == 3 and offline.stdout == result.stdout
+
+
 def test_markdown_cuts_at_any_limit_and_says_so():
     before = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "n"},
               "spec": {"replicas": 1}}
@@ -293,6 +317,24 @@ def test_markdown_cuts_at_any_limit_and_says_so():
         text = report.markdown([section] * 20, "HEAD", limit=limit)
         assert len(text) < limit
         assert text.rstrip().splitlines()[-1].startswith("_Cut: ")
+
+
+def test_a_huge_change_in_one_overlay_leaves_room_for_the_first_changes_of_the_others():
+    def deployment(name: str, payload: str) -> dict:
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "n"},
+                "spec": {"template": {"metadata": {"annotations": {"x": payload}}}}}
+
+    huge = "\n".join(f"line {i} " + "x" * 60 for i in range(30_000))  # about 2 MB of YAML diff
+    sections = [diff.compare("celery-executor", yaml.safe_dump(deployment("big", "a")),
+                             yaml.safe_dump(deployment("big", huge))),
+                *(diff.compare(name, yaml.safe_dump(deployment("small", "a")), yaml.safe_dump(deployment("small", "b")))
+                  for name in ("kubernetes-executor", "celery-kubernetes-executor"))]
+    text = report.markdown(sections, "HEAD")
+    assert len(text) < report.COMMENT_LIMIT
+    for name in ("celery-executor", "kubernetes-executor", "celery-kubernetes-executor"):
+        assert f"#### {name}: gen objects" in text
+    assert "<summary>changed: Deployment n/big</summary>" in text and "more line(s): run gen diff" in text
+    assert text.count("<summary>changed: Deployment n/small</summary>") == 2
 
 
 def test_lists_are_matched_by_name_not_position():

@@ -157,7 +157,8 @@ def _overlay_of(kustomization: Mapping[str, Any]) -> str:
 class _Report:
     """Collects the findings of one overlay."""
 
-    def __init__(self, overlay: str, names: _Names) -> None:
+    def __init__(self, overlay: str, names: _Names, new_config: Config | None = None) -> None:
+        self.new_config = new_config  # the config of the new side, when known: where a database moves to
         self.overlay, self.names, self.found = overlay, names, []
         self.removed_claims: set[str] = set()  # claims of the old objects that the new ones no longer have
 
@@ -549,6 +550,15 @@ _CLUSTER_IP_VALUES = (("redis", "service", "clusterIP"), ("pgbouncer", "service"
 _SERVICE_OWNERS = {"redis": "redis", "pgbouncer": "pgbouncer"}
 
 
+def _restore_steps(new: Config | None) -> tuple[str, ...]:
+    """Into a CloudNativePG Cluster once the merge has created it; into any other database before the merge."""
+    if new is None or new.database.type != database.CLOUDNATIVEPG:
+        return "restore it into the new database", MERGE_NOW
+    cluster = database.cluster_name(new)
+    return MERGE_NOW, (f"once Cluster {cluster} is ready, restore it before the scheduler starts on it (kubectl cnpg "
+                       f"psql {cluster} -n {new.namespace} -- {new.database.name} < airflow-metadata.sql)")
+
+
 def _chart_version(obj: Mapping[str, Any]) -> Any:
     if obj.get("kind") == "HelmChart":
         return _get(obj, "spec", "version")
@@ -579,13 +589,17 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
         report.add(new, "values.executor", executor_old, executor_new, DATA,
                    "the Celery workers and the Redis broker go, with the tasks queued in Redis",
                    _DRAIN)
+    if "KubernetesExecutor" in executor_old and "KubernetesExecutor" not in executor_new:
+        report.add(new, "values.executor", executor_old, executor_new, DATA,
+                   "the scheduler no longer watches the task pods the KubernetesExecutor started, so tasks running "
+                   "in them fail", _DRAIN)
     pg_old = _get(values_old, "postgresql", "enabled", default=True)
     pg_new = _get(values_new, "postgresql", "enabled", default=True)
     if pg_old is not False and pg_new is False:
         report.add(new, "values.postgresql.enabled", pg_old, pg_new, DATA,
                    f"Helm removes the bundled PostgreSQL, and its claim data-{release}-postgresql-0 stays, orphaned, "
                    f"with the metadata database",
-                   (backup, "restore it into the new database", MERGE_NOW))
+                   (backup, *_restore_steps(report.new_config)))
     for path, defaults in _CLAIM_TEMPLATE_VALUES.items():
         component = f"{release}-{_CLAIM_TEMPLATE_OWNERS[path[0]]}"
         if path[0] == "workers" and not ("Celery" in executor_old and "Celery" in executor_new):
@@ -743,7 +757,7 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
     """Every finding for one overlay's objects `before` -> `after`, sorted; [] when the change is safe."""
     before = [o for o in before if isinstance(o, dict)]
     after = [o for o in after if isinstance(o, dict)]
-    report = _Report(overlay, _names(before, after, old, new))
+    report = _Report(overlay, _names(before, after, old, new), new)
     old_by_key, new_by_key = {key_of(o): o for o in before}, {key_of(o): o for o in after}
     classes = {_meta(o, "name"): o for o in [*before, *after] if o.get("kind") == "StorageClass"}
     classes.update({_meta(o, "name"): o for o in after if o.get("kind") == "StorageClass"})

@@ -131,6 +131,19 @@ def fetch(pin: ChartPin) -> ChartArchive:
     return ChartArchive(target, actual, url)
 
 
+def remember(archive: ChartArchive, pin: ChartPin) -> None:
+    """Keep a chart given with --chart (a .tgz, already checked to be the pinned one) in the cache, so that
+    later runs find it offline. A chart already cached stays; a cache that cannot be written is no error."""
+    target = _cached(pin)
+    if target is None or target.exists() or archive.path.is_dir() or archive.path.resolve() == target.resolve():
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_bytes(target, archive.path.read_bytes())
+    except OSError:
+        return  # the run goes on with the given chart; the next one needs --chart again
+
+
 def find(pin: ChartPin, path: Path | None) -> ChartArchive:
     """--chart PATH when given (errors are ChartError), else the cache or the repository (ChartUnavailable)."""
     return given(path) if path is not None else fetch(pin)

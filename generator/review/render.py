@@ -438,8 +438,12 @@ def config_renders(config: Config, selected: Sequence[str], chart: Chart,
 
 
 def load_chart(config: Config, chart_path: Path | None = None) -> Chart:
-    """The pinned chart: --chart PATH, else the cache, else the pinned repository (ChartUnavailable)."""
-    return Chart.load(chart_source.find(config.chart, chart_path), config.chart)
+    """The pinned chart: --chart PATH (an archive is kept in the cache), else the cache, else the pinned
+    repository (ChartUnavailable)."""
+    chart = Chart.load(chart_source.find(config.chart, chart_path), config.chart)
+    if chart_path is not None:
+        chart_source.remember(chart.archive, config.chart)
+    return chart
 
 
 def rendered_objects(config: Config, selected: Sequence[str], chart_path: Path | None = None,

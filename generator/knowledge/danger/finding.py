@@ -20,7 +20,12 @@ _VALUE = 40  # characters of an old or new value on the first line
 
 
 def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:max(width - 1, 0)] + "…"
+    """`text` in at most `width` characters, cut at a word's end when one is near."""
+    if len(text) <= width:
+        return text
+    cut = text[:max(width - 1, 0)]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > width - 30 else cut).rstrip(" ,;:") + "…"
 
 
 def merge_first(step: str) -> tuple[str, ...]:
