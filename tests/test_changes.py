@@ -325,9 +325,10 @@ def test_a_chart_or_airflow_version_change_needs_a_runbook():
     assert "back up the metadata database first" in _runbook(finding) and "pg_dump" in _runbook(finding)
 
 
-def test_leaving_celery_loses_the_queue_and_joining_it_does_not():
+def test_leaving_celery_loses_the_queue_and_leaving_kubernetes_leaves_its_pods_unwatched():
     assert found([_release()], [_release(executor="KubernetesExecutor")]) == [("HelmRelease", "values.executor", DATA)]
-    assert found([_release(executor="KubernetesExecutor")], [_release()]) == []
+    assert found([_release(executor="KubernetesExecutor")], [_release()]) == [("HelmRelease", "values.executor",
+                                                                              RUNBOOK)]  # its task pods, unwatched
     assert found([_release()], [_release(executor="CeleryExecutor,KubernetesExecutor")]) == []
 
 

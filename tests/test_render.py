@@ -301,7 +301,7 @@ def test_an_overlay_switch_is_reviewed_as_the_cluster_sees_it_with_two_renders(t
     assert "starts: StatefulSet airflow/airflow-redis (redis:7.2-bookworm)" in lines
     assert any(line.startswith("starts: StatefulSet airflow/airflow-worker (") for line in lines)
     assert any(line.startswith("danger: kubernetes-executor -> celery-executor HelmRelease airflow/airflow: "
-                               "values.executor: KubernetesExecutor -> CeleryExecutor: ") for line in lines)
+                               "values.executor: KubernetesExecutor -> CeleryExecutor: the scheduler stops") for line in lines)
     assert len(sorted((cache / "render").rglob("*.json"))) == 2  # the old overlay on one side, the new on the other
     assert (cache / "charts" / "airflow-1.19.0.tgz").is_file()  # --chart filled the cache
     offline = gen("diff", "--config", str(config), "--require-render")

@@ -590,9 +590,9 @@ def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any
                    "the Celery workers and the Redis broker go, with the tasks queued in Redis",
                    _DRAIN)
     if "KubernetesExecutor" in executor_old and "KubernetesExecutor" not in executor_new:
-        report.add(new, "values.executor", executor_old, executor_new, DATA,
-                   "the scheduler no longer watches the task pods the KubernetesExecutor started, so tasks running "
-                   "in them fail", _DRAIN)
+        report.add(new, "values.executor", executor_old, executor_new, RUNBOOK,
+                   "the scheduler stops watching the task pods the KubernetesExecutor started: a pod that fails is "
+                   "not reported, and finished pods stay", _DRAIN)
     pg_old = _get(values_old, "postgresql", "enabled", default=True)
     pg_new = _get(values_new, "postgresql", "enabled", default=True)
     if pg_old is not False and pg_new is False:
