@@ -61,7 +61,8 @@ def _selected(overlays: tuple[str, ...]) -> list[str]:
 def _overlay_option(func):
     return click.option(
         "--overlay", "overlays", multiple=True, type=click.Choice(OVERLAYS), metavar="NAME",
-        help=f"Build only this overlay (repeatable): {', '.join(OVERLAYS)}. Default: all.",
+        help=f"Build only this overlay (repeatable): {', '.join(OVERLAYS)}. Default: the config's synth.overlays "
+             f"(all three unless it says otherwise).",
     )(func)
 
 
@@ -373,7 +374,8 @@ def _ask(value: str | None, option: str, question: str, interactive: bool) -> st
 @click.option("--distribution", type=click.Choice(sorted(PROFILES)), metavar="D",
               help=f"The Kubernetes distribution: {', '.join(sorted(PROFILES))}. Default: k3s.")
 @click.option("--overlay", type=click.Choice(OVERLAYS), metavar="NAME",
-              help=f"The executor overlay this deployment runs ({', '.join(OVERLAYS)}); noted in gen.yaml.")
+              help=f"The executor overlay this deployment runs ({', '.join(OVERLAYS)}); written to gen.yaml as "
+                   f"synth.overlays, so gen synth builds only it.")
 def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secret: str | None,
          distribution: str | None, overlay: str | None) -> None:
     """Start a project in DIR (default: here): gen.yaml, charts/airflow/chart.yaml and values.yaml.
@@ -400,7 +402,7 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
     for path in written:
         click.echo(f"gen: wrote {path}")
     command = "gen synth" if directory == Path(".") else f"gen synth --config {directory / 'gen.yaml'}"
-    click.echo(f"gen: next: {command}{f' --overlay {overlay}' if overlay else ''}, then commit the result")
+    click.echo(f"gen: next: {command}, then commit the result")
 
 
 @cli.command("import")

@@ -233,6 +233,13 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class SynthConfig:
+    """What gen synth builds: the executor overlays of this project."""
+
+    overlays: tuple[str, ...] = ("celery-executor", "kubernetes-executor", "celery-kubernetes-executor")
+
+
+@dataclass(frozen=True)
 class OverlayConfig:
     values: dict[str, Any]
     executor: str = "auto"
@@ -277,6 +284,7 @@ class Config:
     network_policies: NetworkPoliciesConfig
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    synth: SynthConfig = field(default_factory=SynthConfig)
     # Not from gen.yaml: read from the files beside it.
     chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
     base_values: dict[str, Any] = field(default_factory=dict, metadata={"derived": True})

@@ -259,6 +259,16 @@ def test_diff_outside_a_repository_exits_2(tmp_path):
     assert "is not inside a Git working tree" in result.stderr
 
 
+def test_diff_in_a_repository_with_no_commits_says_to_commit_first(tmp_path):
+    config = make_project(tmp_path)
+    git(tmp_path, "init", "-q", "-b", "main")
+    result = gen("diff", "--config", str(config))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path}: this repository has no commits yet, so there is nothing to compare "
+                             f"with; commit the project first (git add -A && git commit), then gen diff shows what "
+                             f"changes\n")
+
+
 # --- several configs in one run ------------------------------------------------------------------
 
 def test_several_configs_are_synthesized_in_one_run_each_beside_its_own_config(tmp_path):

@@ -148,6 +148,9 @@ def _checked_ref(project_dir: Path, ref: str) -> str:
     if inside.returncode != 0:
         raise GitError(f"{project_dir}: is not inside a Git working tree; gen diff compares with a Git revision")
     run = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if run.returncode != 0 and _git(project_dir, "rev-parse", "--verify", "--quiet", "HEAD").returncode != 0:
+        raise GitError(f"{project_dir}: this repository has no commits yet, so there is nothing to compare with; "
+                       f"commit the project first (git add -A && git commit), then gen diff shows what changes")
     if run.returncode != 0:
         raise GitError(f"--base: {ref!r} is not a commit in this repository; give a branch, tag or commit "
                        f"such as HEAD or origin/main")

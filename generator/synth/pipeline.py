@@ -170,6 +170,30 @@ def _carry_over(project_dir: Path, stage: Path, selected: Sequence[str]) -> list
     return problems
 
 
+# The freshness key's overlays for a run without --overlay: the config's own set (synth.overlays), which
+# the config's digest in the key already covers.
+FROM_CONFIG = ("synth.overlays",)
+
+
+def overlay_names(config: Config, selected: Sequence[str] | None) -> tuple[str, ...]:
+    """The overlays a run builds: those of --overlay, else the config's synth.overlays."""
+    return tuple(selected) if selected else tuple(name for name in OVERLAYS if name in config.synth.overlays)
+
+
+def _key_names(selected: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(selected) if selected else FROM_CONFIG
+
+
+def _generate_each(jobs: Sequence[tuple[Config, Path]], names: Sequence[tuple[str, ...]]) -> list[dict[str, str]]:
+    """generate_many once per distinct overlay set (configs with the same set share kustomize's batch)."""
+    out: list[dict[str, str] | None] = [None] * len(jobs)
+    for selection in dict.fromkeys(names):
+        indexes = [index for index, chosen in enumerate(names) if chosen == selection]
+        for index, files in zip(indexes, generate_many([jobs[i] for i in indexes], selection), strict=True):
+            out[index] = files
+    return [files for files in out if files is not None]
+
+
 def _unselected(selected: Sequence[str]) -> list[str]:
     return [name for name in OVERLAYS if name not in selected]
 
@@ -237,11 +261,11 @@ def load_many(config_paths: Sequence[Path], labels: Sequence[str] | None = None)
 
 
 def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None) -> list[SynthResult]:
-    """Regenerate every config's dist/, overlays/ and cluster wiring for the selected overlays (default: all).
+    """Regenerate every config's dist/, overlays/ and cluster wiring for the selected overlays (default: the config's synth.overlays).
 
     Nothing is replaced until every config has rendered and built; then each project is swapped in.
     """
-    names = tuple(selected) if selected else OVERLAYS
+    per_config = [overlay_names(config, selected) for config in configs]
     problems = []
     for config in configs:
         try:
@@ -255,16 +279,16 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
         for project_dir in dict.fromkeys(config.source.project_dir for config in configs):
             stack.enter_context(output.project_lock(project_dir))
         stages = [stack.enter_context(output.staging(c.source.project_dir)) for c in configs]
-        rendered = generate_many(list(zip(configs, stages, strict=True)), names)
+        rendered = _generate_each(list(zip(configs, stages, strict=True)), per_config)
         syncs = [render_sync(config) for config in configs]
         for config, stage in zip(configs, stages, strict=True):
             if selected:
-                problems += _carry_over(config.source.project_dir, stage, names)
+                problems += _carry_over(config.source.project_dir, stage, selected)
             problems += _sync_target_problems(config, stage)
         if problems:
             raise ConfigError(problems)
         findings = [_replaced(config, files, sync_files, names)
-                    for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
+                    for config, files, sync_files, names in zip(configs, rendered, syncs, per_config, strict=True)]
         changed = [_changed_count(config.source.project_dir, {**files, **sync_files})
                    for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
         # Everything that can be checked is checked before the first rename: a tree that cannot be
@@ -284,10 +308,11 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
         output.replace_all([(config.source.project_dir, stage) for config, stage in zip(configs, stages, strict=True)],
                            prepared)
         for config, files, sync_files in zip(configs, rendered, syncs, strict=True):
-            freshness.record(freshness.inputs_key(config.source.path, names), {**files, **sync_files})
+            freshness.record(freshness.inputs_key(config.source.path, _key_names(selected)), {**files, **sync_files})
     return [SynthResult(project_dir=config.source.project_dir, overlays=names,
                         files=tuple(sorted({**files, **sync_files})), findings=found, changed=count)
-            for config, files, sync_files, found, count in zip(configs, rendered, syncs, findings, changed, strict=True)]
+            for config, files, sync_files, found, count, names
+            in zip(configs, rendered, syncs, findings, changed, per_config, strict=True)]
 
 
 def _changed_count(project_dir: Path, files: dict[str, str]) -> int:
@@ -352,13 +377,13 @@ def _existing(project_dir: Path, relative: str) -> str | None:
 
 
 def synth(config_path: Path, selected: Sequence[str] | None = None, label: str | None = None) -> SynthResult:
-    """Regenerate dist/ and overlays/ beside `config_path` for the selected overlays (default: all)."""
+    """Regenerate dist/ and overlays/ beside `config_path` for the selected overlays (default: the config's synth.overlays)."""
     return synth_many([config_module.load(config_path, label)], selected)[0]
 
 
 def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
     """Compare the project's files with what `gen synth` would write for `selected`; write nothing there."""
-    names = tuple(selected) if selected else OVERLAYS
+    names = overlay_names(config, selected)
     project_dir = config.source.project_dir
     output.check_trees(project_dir)
     with tempfile.TemporaryDirectory(prefix="gen-check-") as scratch:
@@ -383,7 +408,7 @@ def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
     drift = Drift(changed=changed, missing=tuple(sorted(expected.keys() - on_disk)),
                   extra=tuple(sorted(on_disk - expected.keys())), refused=tuple(refused))
     if not drift:
-        freshness.record(freshness.inputs_key(config.source.path, names), expected)
+        freshness.record(freshness.inputs_key(config.source.path, _key_names(selected)), expected)
     return drift
 
 
@@ -393,7 +418,7 @@ def known_current(config_paths: Sequence[Path], selected: Sequence[str] | None =
 
     Configs in one directory, or inside another's trees, always take the full path, which refuses them.
     """
-    names = tuple(selected) if selected else OVERLAYS
+    names = _key_names(selected)
     directories = [str(path.parent.resolve()) for path in config_paths]
     if any(a == b or b.startswith(a + os.sep) for a in directories for b in directories if a is not b):
         return False
