@@ -26,7 +26,7 @@ from generator.plumbing.yamlio import dump_documents
 from generator.review import chart_source
 from generator.review import diff as diff_module
 from generator.review import render as render_module
-from generator.review import report
+from generator.review import report, values_check
 from generator.review import validate as checks
 from generator.synth import pipeline
 
@@ -114,7 +114,10 @@ def cli() -> None:
 @_overlay_option
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 and show a diff if the files on disk are not what synth would write.")
-def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool) -> None:
+@click.option("--chart", "chart_path", type=click.Path(path_type=Path), metavar="PATH",
+              help="The pinned chart (.tgz or directory), to check charts/airflow/values.yaml against its values "
+                   "schema. Default: the cached chart; without one, the check is skipped and one line says so.")
+def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool, chart_path: Path | None) -> None:
     """Write dist/base, overlays/<overlay>, the hydrated dist/<overlay> and the cluster wiring.
 
     Output is deterministic; files that are no longer generated are removed. A failing run changes
@@ -135,6 +138,7 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
         return
     configs = pipeline.load_many(list(paths), [str(p) for p in paths])
     _warn(configs)
+    checked = _values_checked(configs, chart_path)
     if check:
         _report_drift(configs, selected)
         return
@@ -146,6 +150,21 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
         where = result.project_dir
         click.echo(f"gen: wrote {len(result.files)} files ({result.changed} changed) for {', '.join(result.overlays)} "
                    f"in {where if str(where) != '.' else 'the current directory'}")
+    for line in dict.fromkeys(checked):
+        click.echo(f"gen: {line}")
+
+
+def _values_checked(configs: list, chart_path: Path | None) -> list[str]:
+    """Every config's values against its chart's values schema (all problems at once); one line each on what ran."""
+    lines, problems = [], []
+    for config in configs:
+        try:
+            lines.append(values_check.check(config, chart_path))
+        except GenError as exc:
+            problems += exc.problems
+    if problems:
+        raise Failure(problems)
+    return lines
 
 
 def _warn(configs: list) -> None:

@@ -308,6 +308,27 @@ def test_an_overlay_switch_is_reviewed_as_the_cluster_sees_it_with_two_renders(t
     assert offline.exit_code == 3 and offline.stdout == result.stdout
 
 
+def test_synth_refuses_a_values_typo_whenever_the_chart_is_at_hand(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    config = make_project(tmp_path / "project", values="schedular:\n  replicas: 2\n")
+    unchecked = gen("synth", "--config", str(config), "--overlay", "kubernetes-executor")
+    assert unchecked.exit_code == 0
+    assert unchecked.stdout.splitlines()[-1] == (
+        "gen: charts/airflow/values.yaml not checked against the values schema of chart airflow 1.19.0: it is not "
+        "cached (give --chart PATH once, or run gen diff, which fetches it)")
+    for args in (("--chart", str(ARCHIVE)), ()):  # given, then from the cache --chart filled
+        refused = gen("synth", "--config", str(config), *args)
+        assert refused.exit_code == 1 and refused.stdout == ""
+        assert refused.stderr == (f"error: {config}: charts/airflow/values.yaml: unknown key(s) schedular; the chart "
+                                  f"has no such values and Helm would ignore them silently (the values schema of "
+                                  f"chart airflow 1.19.0)\n")
+    (tmp_path / "project" / "charts" / "airflow" / "values.yaml").write_text("scheduler:\n  replicas: 2\n")
+    checked = gen("synth", "--config", str(config), "--overlay", "kubernetes-executor")
+    assert checked.exit_code == 0
+    assert checked.stdout.splitlines()[-1] == ("gen: charts/airflow/values.yaml checked against the values schema of "
+                                               "chart airflow 1.19.0")
+
+
 def test_markdown_cuts_at_any_limit_and_says_so():
     before = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "a", "namespace": "n"},
               "spec": {"replicas": 1}}

@@ -103,11 +103,20 @@ def _write_bytes(target: Path, data: bytes) -> None:
         raise
 
 
+def cached(pin: ChartPin) -> ChartArchive | None:
+    """The pinned chart from the cache, or None: never asks the repository."""
+    target = _cached(pin)
+    if target is None or not target.is_file():
+        return None
+    return ChartArchive(target, _digest(target), f"cache ({target})")
+
+
 def fetch(pin: ChartPin) -> ChartArchive:
     """The pinned chart from the cache, else downloaded from the pinned repository and cached."""
+    found = cached(pin)
+    if found is not None:
+        return found
     target = _cached(pin)
-    if target is not None and target.is_file():
-        return ChartArchive(target, _digest(target), f"cache ({target})")
     if os.environ.get(OFFLINE, "").strip() not in ("", "0"):
         raise ChartUnavailable(f"chart {pin.name} {pin.version} is not cached and GEN_OFFLINE is set")
     if target is None:
