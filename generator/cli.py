@@ -16,7 +16,7 @@ import click
 
 from generator import __version__
 from generator import config as config_module
-from generator.knowledge import credentials, database
+from generator.knowledge import cluster, credentials, database
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.cluster import PROFILES
 from generator.onboarding import importer, kindconfig, scaffold
@@ -150,7 +150,7 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
         where = result.project_dir
         click.echo(f"gen: wrote {len(result.files)} files ({result.changed} changed) for {', '.join(result.overlays)} "
                    f"in {where if str(where) != '.' else 'the current directory'}")
-    for line in dict.fromkeys(checked):
+    for line in dict.fromkeys([*checked, *(note for config in configs for note in cluster.notes(config))]):
         click.echo(f"gen: {line}")
 
 
@@ -169,7 +169,7 @@ def _values_checked(configs: list, chart_path: Path | None) -> list[str]:
 
 def _warn(configs: list) -> None:
     for config in configs:
-        for line in database.warnings(config):
+        for line in [*database.warnings(config), *cluster.warnings(config)]:
             click.echo(f"warning: {line}", err=True)
 
 

@@ -140,3 +140,18 @@ def test_the_cloudnativepg_switch_has_no_namespace_finding_and_one_line_per_find
     markdown = gen("diff", "--config", str(config), "--no-render", "--format", "markdown").stdout
     assert "- `danger: kubernetes-executor Secret airflow/airflow-metadata: type: " in markdown
     assert "  4. merge now" in markdown
+
+
+# --- what synth says about the node and the cluster ---------------------------------------------------------
+
+def test_synth_notes_the_log_directory_owner_and_warns_of_an_allowlist_k3s_would_defeat(tmp_path):
+    config = make_project(tmp_path)
+    config.write_text(config.read_text().replace("ingress:\n", "ingress:\n  allowFrom: [192.168.1.0/24]\n", 1))
+    result = gen("synth", "--config", str(config), "--overlay", "kubernetes-executor")
+    assert result.exit_code == 0, result.output
+    assert ("gen: note: storage.logs.hostPath /srv/airflow/logs must be writable by UID 50000 on the node, or every "
+            "task fails to open its log (sudo install -d -o 50000 -g 0 -m 0775 /srv/airflow/logs; docs/k3s.md)"
+            in result.stdout.splitlines())
+    [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
+    assert warning.startswith(f"warning: {config}: ingress.allowFrom: k3s's ServiceLB hides the client's address "
+                              f"unless Traefik's Service has externalTrafficPolicy: Local")
