@@ -25,6 +25,7 @@ from generator.plumbing.yamlio import load_file
 
 CHART_PIN = Path("charts/airflow/chart.yaml")
 BASE_VALUES = Path("charts/airflow/values.yaml")
+CONFIG_DIGEST = "config"  # gen.yaml's entry in Source.digests
 
 
 def _key(f: Any) -> str:
@@ -129,11 +130,11 @@ def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
     return found
 
 
-def _load_chart_pin(project_dir: Path) -> tuple[ChartPin | None, list[str]]:
+def _load_chart_pin(project_dir: Path, digests: dict[str, str]) -> tuple[ChartPin | None, list[str]]:
     label = str(CHART_PIN)
     try:
         # The chart files are the project's own: a link there (planted in a pull request) is not followed.
-        raw = load_file(CHART_PIN, label, within=project_dir)
+        raw = load_file(CHART_PIN, label, within=project_dir, digests=digests)
     except ConfigError as exc:
         return None, exc.problems
     found = schema.problems(schema.load("chart-pin"), raw, label)
@@ -143,10 +144,10 @@ def _load_chart_pin(project_dir: Path) -> tuple[ChartPin | None, list[str]]:
                     Version.parse(raw["airflowVersion"])), []
 
 
-def _load_base_values(project_dir: Path) -> tuple[dict[str, Any], list[str]]:
+def _load_base_values(project_dir: Path, digests: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     label = str(BASE_VALUES)
     try:
-        raw = load_file(BASE_VALUES, label, empty_ok=True, within=project_dir)
+        raw = load_file(BASE_VALUES, label, empty_ok=True, within=project_dir, digests=digests)
     except ConfigError as exc:
         return {}, exc.problems
     if not isinstance(raw, dict):
@@ -171,10 +172,9 @@ def _generated_anywhere(per_overlay: dict[str, airflow.Generated]) -> airflow.Ge
     return merged
 
 
-def _generated_conflicts(config: Config) -> list[str]:
+def _generated_conflicts(config: Config, base: airflow.Generated,
+                         per_overlay: dict[str, airflow.Generated]) -> list[str]:
     """User values (the base values file, per-overlay values) may not change what gen generates."""
-    base = chart_values.base_values(config)
-    per_overlay = {name: chart_values.overlay_values(name, config) for name in airflow.OVERLAYS}
     found = values.conflicts(config.base_values, {**_generated_anywhere(per_overlay), **base}, str(BASE_VALUES))
     for name, generated in per_overlay.items():
         label = f"{config.source.label}: overlays.{name}.values"
@@ -182,7 +182,14 @@ def _generated_conflicts(config: Config) -> list[str]:
     return found
 
 
-def _chart_rules(config: Config) -> list[str]:
+def _generated(config: Config) -> tuple[airflow.Generated, dict[str, airflow.Generated]]:
+    """The chart values gen generates: the shared ones, and each overlay's delta."""
+    return (chart_values.base_values(config),
+            {name: chart_values.overlay_values(name, config) for name in airflow.OVERLAYS})
+
+
+def _chart_rules(config: Config,
+                 generated: tuple[airflow.Generated, dict[str, airflow.Generated]] | None) -> list[str]:
     """User values whose base_url or keys the route or the pinned chart contradict; keys gen needs but the chart lacks."""
     found = []
     sources = [(config.base_values, str(BASE_VALUES))]
@@ -191,11 +198,12 @@ def _chart_rules(config: Config) -> list[str]:
     for user, where in sources:
         found += airflow.base_url_problems(user, where, config)
         found += airflow.unknown_chart_keys(user, where, config.chart.version)
-    if config.airflow_version.major in (2, 3):
-        generated = dict(chart_values.base_values(config))
-        for name in airflow.OVERLAYS:
-            generated.update(chart_values.overlay_values(name, config))
-        found += sorted(set(airflow.generated_key_problems(config, generated)))
+    if generated is not None:
+        base, per_overlay = generated
+        keys = dict(base)
+        for overlay in per_overlay.values():
+            keys.update(overlay)
+        found += sorted(set(airflow.generated_key_problems(config, keys)))
     return found
 
 
@@ -203,14 +211,16 @@ def load(path: Path, label: str | None = None) -> Config:
     """Read `path` (gen.yaml) and the chart files beside it; raise ConfigError listing every problem."""
     label = label or str(path)
     project_dir = path.parent
-    raw = load_file(path, label)
+    read: dict[str, str] = {}
+    raw = load_file(path, label, digests=read)
+    read[CONFIG_DIGEST] = read.pop(path.as_posix())
     if not isinstance(raw, dict):
         raise ConfigError(f"{label}: must be a mapping of settings (namespace:, ingress:, ...), not a "
                           f"{type(raw).__name__}")
     config_schema = schema.load("config")
     found = schema.problems(config_schema, raw, label)
-    chart, chart_problems = _load_chart_pin(project_dir)
-    base, base_problems = _load_base_values(project_dir)
+    chart, chart_problems = _load_chart_pin(project_dir, read)
+    base, base_problems = _load_base_values(project_dir, read)
     found += chart_problems + base_problems
     if found:
         raise ConfigError(found)
@@ -219,7 +229,8 @@ def load(path: Path, label: str | None = None) -> Config:
     found = _normalise_paths(data, label)
     config = _build(Config, data)
     config = dataclasses.replace(config, chart=chart, base_values=base,
-                                 source=Source(path=path, project_dir=project_dir, label=label))
+                                 source=Source(path=path, project_dir=project_dir, label=label,
+                                               digests=tuple(sorted(read.items()))))
     found += airflow.problems(config)
     found += cluster.problems(config)
     found += sync.problems(config)
@@ -228,11 +239,14 @@ def load(path: Path, label: str | None = None) -> Config:
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
         found += credentials.literal_problems(overlay.values, f"{label}: overlays.{name}.values", config)
-    found += _chart_rules(config)
+    # The values gen generates, computed once: the chart rules need them for Airflow 2 and 3, the
+    # conflict check for a coherent config; neither asks for them otherwise.
+    generated = _generated(config) if config.airflow_version.major in (2, 3) else None
+    found += _chart_rules(config, generated)
     found += rules.problems(config)
     found += hardening.problems(config)
     if not found:  # conflicts are only meaningful for a coherent config
-        found += _generated_conflicts(config)
+        found += _generated_conflicts(config, *(generated or _generated(config)))
     if found:
         raise ConfigError(found)
     return config

@@ -16,9 +16,8 @@ from support import CONFIGS, documents, make_project, tree
 
 from generator.cli import cli
 from generator.config import load
-from generator.knowledge import airflow
+from generator.knowledge import airflow, chart_values
 from generator.plumbing.errors import ConfigError
-from generator.plumbing.values import deep_merge
 
 SECRET_NAME_KEYS = {"fernetKeySecretName", "apiSecretKeySecretName", "jwtSecretName", "webserverSecretKeySecretName",
                     "metadataSecretName", "existingSecret", "passwordSecretName", "brokerUrlSecretName",
@@ -92,10 +91,7 @@ def test_gen_secrets_fills_exactly_the_referenced_secrets_with_values_of_the_rig
     gen = load(config)
     referenced = set()
     for overlay in airflow.OVERLAYS:
-        from generator.synth import overlays as overlay_module
-        from generator.synth.app import release_values as base
-
-        merged = deep_merge(base(gen), overlay_module.patch_values(overlay, gen))
+        merged = chart_values.release_values(gen, overlay)
         referenced |= {v for k, v in _leaves(merged) if k in SECRET_NAME_KEYS}
     assert referenced | {"airflow-admin-password"} == set(secrets)
 

@@ -7,8 +7,8 @@ import yaml
 from support import documents, make_project
 
 from generator.config import load
-from generator.knowledge import airflow
-from generator.synth import app, overlays
+from generator.knowledge import airflow, chart_values
+from generator.synth import overlays
 
 AIRFLOW_VERSIONS = ("2.11.0", "3.1.7")
 
@@ -38,7 +38,7 @@ def config_for(tmp_path, version, extra=""):
 @pytest.mark.parametrize("version", AIRFLOW_VERSIONS)
 @pytest.mark.parametrize("overlay", airflow.OVERLAYS)
 def test_each_overlay_sets_its_executor_broker_and_workers(tmp_path, overlay, version):
-    values = overlays.patch_values(overlay, config_for(tmp_path, version))
+    values = chart_values.overlay_patch(overlay, config_for(tmp_path, version))
     executor_2, executor_3, redis, celery_workers, task_pods = EXPECTED[overlay]
     assert values["executor"] == (executor_3 if version.startswith("3") else executor_2)
     assert values["redis"]["enabled"] is redis
@@ -54,7 +54,7 @@ def test_each_overlay_sets_its_executor_broker_and_workers(tmp_path, overlay, ve
 @pytest.mark.parametrize("version", AIRFLOW_VERSIONS)
 def test_the_ui_service_and_base_url_key_follow_the_airflow_version(tmp_path, version):
     config = config_for(tmp_path, version)
-    values = app.release_values(config)
+    values = chart_values.base_release_values(config)
     if version.startswith("3"):
         assert values["config"] == {"api": {"base_url": "https://airflow.example.com/airflow"}}
         assert airflow.ui_service("airflow", config.airflow_version) == "airflow-api-server"
@@ -71,14 +71,14 @@ def test_the_ui_service_and_base_url_key_follow_the_airflow_version(tmp_path, ve
 
 
 def test_before_airflow_2_10_the_mixed_overlay_uses_celery_kubernetes_executor(tmp_path):
-    values = overlays.patch_values("celery-kubernetes-executor", config_for(tmp_path, "2.9.3"))
+    values = chart_values.overlay_patch("celery-kubernetes-executor", config_for(tmp_path, "2.9.3"))
     assert values["executor"] == "CeleryKubernetesExecutor"
 
 
 def test_on_airflow_2_10_and_later_the_hybrid_executor_can_still_be_asked_for(tmp_path):
     config = config_for(tmp_path, "2.11.0", "overlays: {celery-kubernetes-executor: {executor: "
                                             "CeleryKubernetesExecutor}}\n")
-    assert overlays.patch_values("celery-kubernetes-executor", config)["executor"] == "CeleryKubernetesExecutor"
+    assert chart_values.overlay_patch("celery-kubernetes-executor", config)["executor"] == "CeleryKubernetesExecutor"
 
 
 def test_before_chart_1_19_celery_replicas_use_the_old_key(tmp_path):
@@ -86,7 +86,7 @@ def test_before_chart_1_19_celery_replicas_use_the_old_key(tmp_path):
     (tmp_path / "charts/airflow/chart.yaml").write_text(
         "repository: https://airflow.apache.org\nname: airflow\nversion: 1.18.0\nairflowVersion: 3.0.2\n")
     config = load(tmp_path / "gen.yaml")
-    values = overlays.patch_values("celery-executor", config)
+    values = chart_values.overlay_patch("celery-executor", config)
     assert values["workers"] == {"replicas": 4}
 
 

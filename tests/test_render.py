@@ -21,6 +21,7 @@ from test_review import WIRING, wire
 from generator import config as config_module
 from generator.cli import cli
 from generator.knowledge import credentials
+from generator.plumbing.objects import object_key
 from generator.review import chart_source, diff, render, report
 from generator.review.rendered_diff import field_changes
 
@@ -260,7 +261,8 @@ def test_without_the_chart_diff_says_so_and_shows_the_values_diff(tmp_path):
     assert "chart objects" not in result.stdout
     skipped = gen("diff", "--config", str(config), "--chart", str(ARCHIVE), "--no-render")
     assert skipped.exit_code == 1 and "chart objects" not in skipped.stdout
-    assert skipped.stderr.splitlines() == ["gen: reviewing every overlay: flux.cluster names no deployed overlay",
+    assert skipped.stderr.splitlines() == ["gen: reviewing celery-executor, kubernetes-executor, "
+                                           "celery-kubernetes-executor: flux.cluster names no deployed overlay",
                                            "gen: chart objects not rendered (--no-render)"]
     required = gen("diff", "--config", str(config), "--require-render")
     assert required.exit_code == 2 and required.stdout == ""
@@ -302,7 +304,7 @@ def test_an_overlay_switch_is_reviewed_as_the_cluster_sees_it_with_two_renders(t
     assert any(line.startswith("starts: StatefulSet airflow/airflow-worker (") for line in lines)
     assert any(line.startswith("danger: kubernetes-executor -> celery-executor HelmRelease airflow/airflow: "
                                "values.executor: KubernetesExecutor -> CeleryExecutor: the scheduler stops") for line in lines)
-    assert len(sorted((cache / "render").rglob("*.json"))) == 2  # the old overlay on one side, the new on the other
+    assert len(sorted((cache / "render").rglob("*.entry"))) == 2  # the old overlay on one side, the new on the other
     assert (cache / "charts" / "airflow-1.19.0.tgz").is_file()  # --chart filled the cache
     offline = gen("diff", "--config", str(config), "--require-render")
     assert offline.exit_code == 3 and offline.stdout == result.stdout
@@ -313,7 +315,7 @@ def test_synth_refuses_a_values_typo_whenever_the_chart_is_at_hand(tmp_path, mon
     config = make_project(tmp_path / "project", values="schedular:\n  replicas: 2\n")
     unchecked = gen("synth", "--config", str(config), "--overlay", "kubernetes-executor")
     assert unchecked.exit_code == 0
-    assert unchecked.stdout.splitlines()[-1] == (
+    assert unchecked.stdout.splitlines()[1] == (
         "gen: charts/airflow/values.yaml not checked against the values schema of chart airflow 1.19.0: it is not "
         "cached (give --chart PATH once, or run gen diff, which fetches it)")
     for args in (("--chart", str(ARCHIVE)), ()):  # given, then from the cache --chart filled
@@ -325,8 +327,8 @@ def test_synth_refuses_a_values_typo_whenever_the_chart_is_at_hand(tmp_path, mon
     (tmp_path / "project" / "charts" / "airflow" / "values.yaml").write_text("scheduler:\n  replicas: 2\n")
     checked = gen("synth", "--config", str(config), "--overlay", "kubernetes-executor")
     assert checked.exit_code == 0
-    assert checked.stdout.splitlines()[-1] == ("gen: charts/airflow/values.yaml checked against the values schema of "
-                                               "chart airflow 1.19.0")
+    assert checked.stdout.splitlines()[1] == ("gen: charts/airflow/values.yaml checked against the values schema of "
+                                              "chart airflow 1.19.0")
 
 
 def test_markdown_cuts_at_any_limit_and_says_so():
@@ -379,8 +381,8 @@ def test_render_matches_helm_template_object_by_object(rendered, overlay, tmp_pa
     out = subprocess.run([HELM, "template", release.name, str(ARCHIVE), "--namespace", release.namespace,
                           "-f", str(values), "--kube-version", render.DEFAULT_KUBE_VERSION],
                          capture_output=True, text=True, check=True).stdout
-    theirs = {render.object_key(d): d for d in documents(out)}
-    ours = {render.object_key(o): o for n, s, o in objects if n == overlay and s != render.GEN}
+    theirs = {object_key(d): d for d in documents(out)}
+    ours = {object_key(o): o for n, s, o in objects if n == overlay and s != render.GEN}
     assert ours == theirs
 
 
@@ -391,12 +393,12 @@ def test_a_warm_review_renders_nothing_and_prints_the_same(tmp_path, monkeypatch
     config.write_text(config.read_text().replace("  celery:\n    replicas: 1\n", "  celery:\n    replicas: 2\n"))
     cold = review(config, "--overlay", "celery-executor")
     assert cold.exit_code == 1, cold.output
-    renders, generated = sorted((cache / "render").rglob("*.json")), sorted((cache / "generated").rglob("*.json"))
+    renders, generated = sorted((cache / "render").rglob("*.entry")), sorted((cache / "generated").rglob("*.entry"))
     assert len(renders) == 2 and len(generated) == 2  # each side rendered once, each side generated once
     stamps = {path: path.stat().st_mtime_ns for path in renders + generated}
     warm = review(config, "--overlay", "celery-executor")
     assert warm.stdout == cold.stdout and warm.exit_code == 1
     assert {path: path.stat().st_mtime_ns for path in renders + generated} == stamps
-    assert sorted((cache / "render").rglob("*.json")) == renders
+    assert sorted((cache / "render").rglob("*.entry")) == renders
     for entry in renders:  # the cache holds rendered objects, and never a secret value either
         assert render.placeholder("Secret", "airflow", "airflow-admin-password", "password") in entry.read_text()

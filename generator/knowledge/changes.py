@@ -23,10 +23,9 @@ from generator.knowledge.airflow import CELERY_EXECUTOR, CELERY_KUBERNETES_EXECU
 from generator.knowledge.danger.finding import DATA, MERGE_NOW, REFUSED, RUNBOOK, Finding, merge_first
 from generator.knowledge.quantities import quantity
 from generator.model import Config
-from generator.plumbing import values
+from generator.plumbing.objects import (RELEASE_KINDS, UNSET, ObjectKey, by_position, changed_leaves, dotted,
+                                        helm_values, object_key)
 from generator.plumbing.yamlio import generated_objects
-
-ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
 PRUNE_ANNOTATION = "kustomize.toolkit.fluxcd.io/prune"
 FORCE_ANNOTATION = "kustomize.toolkit.fluxcd.io/force"
@@ -64,14 +63,14 @@ class _Names:
 def _names(before: Iterable[dict[str, Any]], after: Iterable[dict[str, Any]], old: Config | None,
            new: Config | None) -> _Names:
     """Names from the old config where it has them (a rename acts on the old objects), else the new one."""
-    objects = [*before, *after]
-    kustomization = next((_meta(o, "name") for o in objects if o.get("kind") == "Kustomization"
+    both = [*before, *after]
+    kustomization = next((_meta(o, "name") for o in both if o.get("kind") == "Kustomization"
                           and _overlay_of(o) in OVERLAYS), "<kustomization>")
     wired = next((c for c in (old, new) if c is not None and c.flux.cluster is not None), None)
     if wired is not None:
         kustomization = sync.object_name(wired)
-    release = next((_meta(o, "name") for o in objects if o.get("kind") == "HelmRelease" and _is_airflow(o)), None)
-    installed = next((o for o in objects if _is_airflow(o)), None)
+    release = next((_meta(o, "name") for o in both if o.get("kind") == "HelmRelease" and _is_airflow(o)), None)
+    installed = next((o for o in both if _is_airflow(o)), None)
     config = old or new
     namespace = _release_identity(installed)[0] if installed else config.namespace if config else "<namespace>"
     return _Names(kustomization, namespace, release)
@@ -83,11 +82,7 @@ def _meta(obj: Mapping[str, Any], key: str) -> str:
     return str((obj.get("metadata") or {}).get(key) or "")
 
 
-def key_of(obj: Mapping[str, Any]) -> ObjectKey:
-    return str(obj.get("kind")), _meta(obj, "namespace"), _meta(obj, "name")
-
-
-_UNSET = object()  # a field the object does not have
+_UNSET = UNSET  # a field the object does not have
 
 
 def _show(value: Any) -> str:
@@ -108,24 +103,8 @@ def _get(obj: Any, *path: str, default: Any = _UNSET) -> Any:
 
 def _changed(old: Any, new: Any, prefix: str) -> list[tuple[str, Any, Any]]:
     """(path, old, new) of every leaf that differs, as `a.b[0].c`; lists of another length compare whole."""
-    if old == new:
-        return []
-    if isinstance(old, Mapping) and isinstance(new, Mapping) and (old or new):
-        found = []
-        for key in sorted(set(old) | set(new), key=str):
-            found += _changed(old.get(key, _UNSET), new.get(key, _UNSET), f"{prefix}.{key}" if prefix else str(key))
-        return found
-    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
-        return [change for index, (a, b) in enumerate(zip(old, new)) for change in _changed(a, b, f"{prefix}[{index}]")]
-    return [(prefix, old, new)]
-
-
-def release_values(obj: Mapping[str, Any]) -> dict[str, Any]:
-    """The Helm values of a HelmRelease or a k3s HelmChart (structured or the older valuesContent string)."""
-    spec = obj.get("spec") or {}
-    if obj.get("kind") == "HelmChart":
-        return values.helm_chart_values(spec)
-    return spec.get("values") or {}
+    return [(dotted(path), was, now) for path, was, now
+            in changed_leaves(old, new, tuple(prefix.split(".")), pairs=by_position)]
 
 
 def _release_identity(obj: Mapping[str, Any]) -> tuple[str, str]:
@@ -137,16 +116,13 @@ def _release_identity(obj: Mapping[str, Any]) -> tuple[str, str]:
     return namespace, str(spec.get("releaseName") or _meta(obj, "name"))
 
 
-RELEASE_KINDS = ("HelmRelease", "HelmChart")
-
-
 def _is_airflow(obj: Mapping[str, Any]) -> bool:
     """A HelmRelease or HelmChart of the Airflow chart (not, say, the local-path-provisioner's)."""
     if obj.get("kind") not in RELEASE_KINDS:
         return False
     path = ("spec", "chart", "spec", "chart") if obj.get("kind") == "HelmRelease" else ("spec", "chart")
     chart = _get(obj, *path)
-    return chart == "airflow" or "airflowVersion" in release_values(obj)
+    return chart == "airflow" or "airflowVersion" in helm_values(obj)
 
 
 def _overlay_of(kustomization: Mapping[str, Any]) -> str:
@@ -164,7 +140,7 @@ class _Report:
 
     def add(self, obj: Mapping[str, Any], field: str, old: Any, new: Any, category: str, why: str,
             todo: str | tuple[str, ...]) -> None:
-        kind, namespace, name = key_of(obj)
+        kind, namespace, name = object_key(obj)
         self.found.append(Finding(self.overlay, kind, namespace, name, field, _show(old), _show(new), why, todo,
                                   category))
 
@@ -339,7 +315,7 @@ def _claim_removed(report: _Report, old: Mapping[str, Any], before: Sequence[Map
                    after: Sequence[Mapping[str, Any]]) -> None:
     volume = _get(old, "spec", "volumeName", default="")
     bound = next((o for o in before if o.get("kind") == "PersistentVolume" and _meta(o, "name") == volume), None)
-    if bound is not None and not any(key_of(o) == key_of(bound) for o in after):
+    if bound is not None and not any(object_key(o) == object_key(bound) for o in after):
         return  # the files are where its volume points: a new claim on them, or the removed volume says so
     kept = _get(old, "metadata", "annotations", PRUNE_ANNOTATION, default="") == "disabled"
     fate = ("Flux leaves it in the cluster, unmounted," if kept
@@ -566,7 +542,7 @@ def _chart_version(obj: Mapping[str, Any]) -> Any:
 
 
 def _helm_release(report: _Report, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
-    values_old, values_new = release_values(old), release_values(new)
+    values_old, values_new = helm_values(old), helm_values(new)
     namespace, release = _release_identity(new)
     backup = _DB_BACKUP.format(ns=namespace, release=release)
     before, after = _chart_version(old), _chart_version(new)
@@ -758,7 +734,7 @@ def classify(overlay: str, before: Sequence[dict[str, Any]], after: Sequence[dic
     before = [o for o in before if isinstance(o, dict)]
     after = [o for o in after if isinstance(o, dict)]
     report = _Report(overlay, _names(before, after, old, new), new)
-    old_by_key, new_by_key = {key_of(o): o for o in before}, {key_of(o): o for o in after}
+    old_by_key, new_by_key = {object_key(o): o for o in before}, {object_key(o): o for o in after}
     classes = {_meta(o, "name"): o for o in [*before, *after] if o.get("kind") == "StorageClass"}
     classes.update({_meta(o, "name"): o for o in after if o.get("kind") == "StorageClass"})
     report.removed_claims = {name for kind, _ns, name in old_by_key.keys() - new_by_key.keys()

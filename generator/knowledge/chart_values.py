@@ -2,14 +2,18 @@
 
 They combine Airflow knowledge (airflow), the claims of the storage layout (cluster) and the Secret
 names (credentials); the base HelmRelease, the overlays and the loader's conflict check all read
-them from here.
+them from here. The release values in their nested forms (the base HelmRelease's, an overlay's
+patch, and what an overlay's release gives the chart) are made here too, and only here.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from generator.knowledge import airflow, cluster, credentials, database, hardening, names
 from generator.knowledge.airflow import Generated
 from generator.model import Config
+from generator.plumbing.values import deep_merge, unflatten
 
 
 def base_values(config: Config) -> Generated:
@@ -132,3 +136,25 @@ def overlay_values(overlay: str, config: Config) -> Generated:
         values.update(_celery_workers(config))
         values.update(_task_pods(config))
     return values
+
+
+# --- the nested forms -----------------------------------------------------------------------------
+
+def nested(generated: Generated) -> dict[str, Any]:
+    """Generated values as nested Helm values, their origins dropped."""
+    return unflatten({key: value for key, (value, _origin) in generated.items()})
+
+
+def base_release_values(config: Config) -> dict[str, Any]:
+    """The HelmRelease values every overlay shares: the user's base values with gen's on top."""
+    return deep_merge(config.base_values, nested(base_values(config)))
+
+
+def overlay_patch(overlay: str, config: Config) -> dict[str, Any]:
+    """An overlay's patch of the release values: gen's delta, with the overlay's own values on top."""
+    return deep_merge(nested(overlay_values(overlay, config)), config.overlays[overlay].values)
+
+
+def release_values(config: Config, overlay: str) -> dict[str, Any]:
+    """What an overlay's release gives the chart: the base release values with the overlay's patch on top."""
+    return deep_merge(base_release_values(config), overlay_patch(overlay, config))

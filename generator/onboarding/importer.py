@@ -28,11 +28,11 @@ from generator.model import Config, Version
 from generator.onboarding import scaffold
 from generator.plumbing import values as helm_values
 from generator.plumbing.errors import ConfigError
+from generator.plumbing.objects import UNSET, changed_leaves
 from generator.plumbing.output import refuse_existing
 from generator.plumbing.yamlio import dump_documents, load_documents, load_file
 from generator.review import render, rendered_diff
 from generator.review.chart_source import ChartUnavailable
-from generator.synth import overlays
 
 PIN = Version(1, 19, 0)  # the chart version of scaffold.CHART_PIN
 PIN_AIRFLOW = Version(3, 1, 7)
@@ -713,7 +713,7 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
         str(config_module.BASE_VALUES): scaffold.VALUES_HEADER + (dump_documents([base]) if base else ""),
     }
     config = scaffold.check(project_dir, files)
-    secrets_out = _secrets(values, config, overlay, secret_names)
+    secrets_out = _secrets(values, config, overlay)
     plan = _plan(config, overlay, values, objects, used, passed, left_credentials, mapped, found, secrets_out,
                  version_text, values_label, _rendered_change(config, overlay, values, chart_path))
     return Imported(files=files, secrets=[s for s, _ in secrets_out], plan=plan, overlay=overlay, config=config)
@@ -744,8 +744,7 @@ def _gen_yaml(data: dict[str, Any], values_label: str, overlay: str, executor: A
     return head + body
 
 
-def _secrets(values: Mapping[str, Any], config: Config, overlay: str, names_given: Mapping[str, str]
-             ) -> list[tuple[dict[str, Any], str]]:
+def _secrets(values: Mapping[str, Any], config: Config, overlay: str) -> list[tuple[dict[str, Any], str]]:
     """The Secret manifests the new release reads that this import can fill, each with where its values came from."""
     contents = _secret_contents(values, config.release, config.namespace)
     out = []
@@ -776,24 +775,16 @@ def _show_value(path: str, value: Any) -> str:
 
 
 def _values_diff(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[str]:
-    old_leaves = {".".join(p): v for p, v in helm_values.leaves(old)}
-    new_leaves = {".".join(p): v for p, v in helm_values.leaves(new)}
     lines = []
-    for key in sorted(set(old_leaves) | set(new_leaves)):
-        if key not in new_leaves:
-            lines.append(f"  - {key}: {_show_value(key, old_leaves[key])} (removed)")
-        elif key not in old_leaves:
-            lines.append(f"  + {key}: {_show_value(key, new_leaves[key])}")
-        elif old_leaves[key] != new_leaves[key]:
-            lines.append(f"  ~ {key}: {_show_value(key, old_leaves[key])} -> {_show_value(key, new_leaves[key])}")
+    for path, was, now in changed_leaves(old, new, leaves=True):
+        key = ".".join(path)
+        if now is UNSET:
+            lines.append(f"  - {key}: {_show_value(key, was)} (removed)")
+        elif was is UNSET:
+            lines.append(f"  + {key}: {_show_value(key, now)}")
+        else:
+            lines.append(f"  ~ {key}: {_show_value(key, was)} -> {_show_value(key, now)}")
     return lines
-
-
-def release_values(config: Config, overlay: str) -> dict[str, Any]:
-    """The values the overlay's HelmRelease gives the chart: base values, gen's, then the overlay's delta."""
-    generated = {key: value for key, (value, _origin) in chart_values.base_values(config).items()}
-    base = helm_values.deep_merge(config.base_values, helm_values.unflatten(generated))
-    return helm_values.deep_merge(base, overlays.patch_values(overlay, config))
 
 
 _SECRET_PART = re.compile(r"pass|secret|key|token|cert", re.I)
@@ -806,6 +797,9 @@ def _masked(line: str, values: Mapping[str, Any]) -> str:
         # a word as common as `postgresql` would garble the names of objects.
         if isinstance(value, str) and value and _SECRET_PART.search(path[-1]) and _is_credential(".".join(path), value):
             line = line.replace(value, "<credential>")
+        elif isinstance(value, str):  # a token inside JSON or YAML text: the chart shows it apart from the rest
+            for secret in credentials.secrets_inside(value):
+                line = line.replace(secret, "<credential>")
     return line
 
 
@@ -883,7 +877,7 @@ def _plan(config: Config, overlay: str, values: Mapping[str, Any], objects: list
         lines.append(f"  - The route now sends requests to Service {service} (it sent them to "
                      f"{found.route_service}): on Airflow {config.airflow_version.major} the chart serves the UI "
                      f"from it.")
-    new = release_values(config, overlay)
+    new = chart_values.release_values(config, overlay)
     lines += _values_diff(values, new) or ["  (no value changes)"]
     lines += rendered
     lines += ["", "4. What cannot carry over, and the way through"]

@@ -9,120 +9,57 @@ alone, even when dist/ is stale.
 from __future__ import annotations
 
 import dataclasses
-import difflib
-import hashlib
 import json
 import subprocess
 import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from generator import config as config_module
 from generator.config import BASE_VALUES, CHART_PIN
 from generator.knowledge.airflow import OVERLAYS
-from generator.knowledge.changes import WIRING, Finding, classify, classify_configs, release_values
+from generator.knowledge.changes import WIRING, Finding, classify, classify_configs
 from generator.model import Config
-from generator.plumbing import cache, values
+from generator.plumbing import cache
 from generator.plumbing.errors import GenError
-from generator.plumbing.yamlio import dump_documents, generated_objects
+from generator.plumbing.objects import ObjectKey, object_key
+from generator.plumbing.yamlio import generated_objects
 from generator.review import render, rendered_diff
 from generator.review.chart_source import ChartUnavailable
-from generator.review.rendered_diff import RenderedSection
+from generator.review.changeset import Change, Section
 from generator.synth import freshness, pipeline
 
 DATABASE = "database"  # the section for dist/database (the CloudNativePG Cluster)
-ObjectKey = tuple[str, str, str]  # kind, namespace, name
 
 
 class GitError(GenError):
     """The Git revision or repository cannot be read."""
 
 
-@dataclass(frozen=True)
-class ObjectChange:
-    key: ObjectKey
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-
-    @property
-    def status(self) -> str:
-        return "added" if self.before is None else "removed" if self.after is None else "changed"
-
-    @property
-    def title(self) -> str:
-        kind, namespace, name = self.key
-        return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
-
-    def yaml_diff(self, base_label: str) -> str:
-        def lines(obj: dict[str, Any] | None) -> list[str]:
-            return dump_documents([obj]).splitlines(keepends=True) if obj is not None else []
-
-        name = "/".join(part for part in self.key if part)
-        return "".join(difflib.unified_diff(lines(self.before), lines(self.after),
-                                            f"a/{name} ({base_label})", f"b/{name} (working tree)"))
-
-    def value_changes(self) -> list[str]:
-        """HelmRelease (or HelmChart) values that differ, as `values.a.b: old -> new`."""
-        before, after = _values_of(self.before), _values_of(self.after)
-        if before is None and after is None:
-            return []
-        old, new = dict(values.leaves(before or {})), dict(values.leaves(after or {}))
-        return [f"values.{'.'.join(path)}: {_show(old, path)} -> {_show(new, path)}"
-                for path in sorted(old.keys() | new.keys()) if old.get(path, _UNSET) != new.get(path, _UNSET)]
-
-
-@dataclass(frozen=True)
-class SectionDiff:
-    """One overlay (or the cluster wiring): its object changes, sorted by kind, namespace, name."""
-
-    name: str
-    changes: list[ObjectChange] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)  # what the cluster refuses or what loses data
-
-    def count(self, status: str) -> int:
-        return sum(1 for change in self.changes if change.status == status)
-
-
-_UNSET = object()
-
-
-def _show(leaves: dict[tuple[str, ...], Any], path: tuple[str, ...]) -> str:
-    value = leaves.get(path, _UNSET)
-    return "(unset)" if value is _UNSET else json.dumps(value, sort_keys=True)
-
-
-def _values_of(obj: dict[str, Any] | None) -> dict[str, Any] | None:
-    if obj is None or obj.get("kind") not in ("HelmRelease", "HelmChart"):
-        return None
-    return release_values(obj)
 
 
 def _objects(text: str | None) -> dict[ObjectKey, dict[str, Any]]:
-    found = {}
-    for doc in generated_objects(text):
-        meta = doc.get("metadata") or {}
-        found[(str(doc.get("kind")), str(meta.get("namespace") or ""), str(meta.get("name")))] = doc
-    return found
+    return {object_key(doc): doc for doc in generated_objects(text)}
 
 
 def compare(name: str, before: str | None, after: str | None, old_config: Config | None = None,
             new_config: Config | None = None, applied: tuple[str | None, str | None] = (None, None),
-            overlays: tuple[str, str] | None = None) -> SectionDiff:
+            overlays: tuple[str, str] | None = None) -> Section:
     """The objects of one section that differ; the findings over everything Flux applies with it.
 
     `applied` is the rest of what the cluster wiring applies beside the section on each side (the
     database tree): an object that moves into it is no deletion. `overlays` names the overlay of each
     side for the findings only the configs show (the Secrets); None for the cluster wiring."""
     old, new = _objects(before), _objects(after)
-    changed = [ObjectChange(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
+    changed = [Change(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
                if old.get(key) != new.get(key)]
     flux_old, flux_new = {**_objects(applied[0]), **old}, {**_objects(applied[1]), **new}
     found = classify(name, list(flux_old.values()), list(flux_new.values()), old_config, new_config)
     found += classify_configs(name, old_config, new_config, overlays)
-    return SectionDiff(name, changed, sorted(set(found)))
+    return Section(name, changed, sorted(set(found)))
 
 
 # --- the two sides -------------------------------------------------------------------------------
@@ -193,16 +130,10 @@ class Sides:
     after: dict[str, str]
 
 
-def _inputs_key(config: Config, selected: Sequence[str]) -> str | None:
-    """The digest of everything a config's generated files come from; None when an input cannot be read."""
-    project_dir = config.source.project_dir
-    sha = hashlib.sha256(f"generated-1 {freshness.generator_digest()} {config.source.name} {list(selected)}".encode())
-    try:
-        for path in (config.source.path, project_dir / CHART_PIN, project_dir / BASE_VALUES):
-            sha.update(path.read_bytes() + b"\0" if path.is_file() else b"-\0")
-    except OSError:
-        return None
-    return sha.hexdigest()
+def _inputs_key(config: Config, selected: Sequence[str]) -> str:
+    """The digest of everything a config's generated files come from: the bytes its load parsed."""
+    return cache.key("generated-1", freshness.generator_digest(), config.source.name, list(selected),
+                     config.source.digests)
 
 
 def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -> list[dict[str, str]]:
@@ -213,7 +144,7 @@ def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -
     keys = [_inputs_key(config, selected) for config in configs]
     found: list[dict[str, str] | None] = []
     for key in keys:
-        text = cache.read("generated", key) if key else None
+        text = cache.read("generated", key)
         try:
             found.append(json.loads(text) if text else None)
         except ValueError:
@@ -223,8 +154,7 @@ def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -
         jobs = [(configs[index], root / f"side-{index}") for index in missing]
         for index, files in zip(missing, pipeline.generate_many(jobs, selected), strict=True):
             found[index] = {**files, **pipeline.render_sync(configs[index])}
-            if keys[index]:
-                cache.write("generated", keys[index], json.dumps(found[index], sort_keys=True))
+            cache.write("generated", keys[index], json.dumps(found[index], sort_keys=True))
     return [files for files in found if isinstance(files, dict)]
 
 
@@ -236,7 +166,7 @@ def _configs(config_path: Path, ref: str, label: str | None, scratch: Path) -> t
     return config, config_module.load(old_path, f"{ref}:{config.source.label}") if old_path else None
 
 
-def _compare_sides(both: Sides, plan: Scope) -> list[SectionDiff]:
+def _compare_sides(both: Sides, plan: Scope) -> list[Section]:
     previous = _sections(both.before, plan.side(1))
     current = _sections(both.after, plan.side(2))
     database = previous[DATABASE], current[DATABASE]
@@ -283,11 +213,11 @@ def scope(new: Config, old: Config | None, requested: Sequence[str] | None) -> S
                                     f"{deployed} (flux.cluster.overlay); {_OTHERS}")
         return Scope(((deployed, deployed, deployed),),
                      f"reviewing {deployed}, the overlay flux.cluster deploys; {_OTHERS}")
-    names = list(requested or OVERLAYS)
+    names = list(requested or [name for name in OVERLAYS if name in new.synth.overlays])
     pairs = [(name, name, name) for name in names]
     if switch and before in names and deployed in names:
         pairs.insert(0, switch)
-    line = "" if requested else "reviewing every overlay: flux.cluster names no deployed overlay"
+    line = "" if requested else f"reviewing {', '.join(names)}: flux.cluster names no deployed overlay"
     return Scope(tuple(pairs), line)
 
 
@@ -295,8 +225,8 @@ def scope(new: Config, old: Config | None, requested: Sequence[str] | None) -> S
 class Review:
     """gen's objects per section, and, when the chart could be had, the chart's rendered objects too."""
 
-    sections: list[SectionDiff]
-    rendered: list[RenderedSection] | None
+    sections: list[Section]
+    rendered: list[Section] | None
     note: str  # one line: the chart that rendered both sides, or why nothing was rendered
     scope: str  # one line: which overlays are reviewed and why ("" for those asked for)
 
@@ -333,7 +263,8 @@ def _charts(config: Config, old: Config | None, chart_path: Path | None,
 def review(config_path: Path, ref: str, requested: Sequence[str] | None, label: str | None = None, *,
            rendered: bool = True, chart_path: Path | None = None, require_render: bool = False,
            kube_version: str = render.DEFAULT_KUBE_VERSION) -> Review:
-    """diff(), and the chart's objects of both sides rendered and compared (unless `rendered` is False).
+    """Per selected overlay (and the cluster wiring), the objects that differ between `ref` and the working tree,
+    and the chart's objects of both sides rendered and compared (unless `rendered` is False).
 
     `requested` None reviews the deployed overlay (see scope). A chart given with --chart that is not
     the working tree's pin raises ChartError; a chart that cannot be had (not given, not cached,
@@ -391,10 +322,10 @@ def _seen_in_values(finding: Finding, known: Sequence[Finding]) -> bool:
                for other in known)
 
 
-def _with_chart_findings(sections: list[SectionDiff], plan: Scope,
+def _with_chart_findings(sections: list[Section], plan: Scope,
                          rendered_old: dict[str, render.OverlayRender] | None,
                          rendered_new: dict[str, render.OverlayRender], old: Config | None,
-                         new: Config) -> list[SectionDiff]:
+                         new: Config) -> list[Section]:
     """The chart's objects go through the same classifier as gen's: its StatefulSets, Jobs and Services too."""
     if rendered_old is None:
         return sections

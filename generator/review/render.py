@@ -22,7 +22,8 @@ import os
 import re
 import tarfile
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -33,8 +34,9 @@ import yaml
 
 from generator.knowledge import airflow, credentials
 from generator.model import ChartPin, Config
-from generator.plumbing import cache, values
+from generator.plumbing import cache, runtime, values
 from generator.plumbing.errors import GenError
+from generator.plumbing.objects import ObjectKey, object_key, object_title
 from generator.plumbing.yamlio import dump_documents, generated_objects
 from generator.review import chart_source
 from generator.review.chart_source import ChartArchive, ChartError
@@ -74,7 +76,7 @@ class Release:
 
 def placeholder(kind: str, namespace: str, name: str, key: str) -> str:
     """The fixed stand-in for a value Flux reads from a Secret at reconcile time."""
-    return f"<{kind} {namespace}/{name} key {key}>"
+    return f"<{object_title((kind, namespace, name))} key {key}>"
 
 
 def _helm() -> Any:
@@ -100,10 +102,7 @@ def _set_at(target_path: str, value: str, literal: bool) -> dict[str, Any]:
     A plain dotted path with a placeholder (a string, whichever parser) nests without asking Helm.
     """
     if _PLAIN_PATH.fullmatch(target_path) and (literal or value.startswith("<")):
-        nested: Any = value
-        for part in reversed(target_path.split(".")):
-            nested = {part: nested}
-        return nested
+        return values.unflatten({target_path: value})
     helm_python = _helm()
     expression = f"{target_path}={value}"
     try:
@@ -138,7 +137,7 @@ def _helm_release(obj: dict[str, Any], objects: Sequence[dict[str, Any]]) -> Rel
         else:
             text = placeholder(kind, own_namespace, ref_name, key)
             if not ref.get("targetPath"):
-                notes.append(f"values file {kind} {own_namespace}/{ref_name} key {key} is read by Flux at "
+                notes.append(f"values file {object_title((kind, own_namespace, ref_name))} key {key} is read by Flux at "
                              f"reconcile time and not rendered here")
                 continue
         if ref.get("targetPath"):
@@ -163,7 +162,8 @@ def _helm_chart(obj: dict[str, Any], config: Config | None) -> Release:
                 path = airflow.chart_key(credentials.ADMIN_PASSWORD_PATH, config.chart.version)
                 composed = values.deep_merge(composed, _set_at(path, placeholder("Secret", namespace, admin, key), True))
             else:
-                notes.append(f"values file Secret {namespace}/{secret.get('name')} key {key} is read by k3s at "
+                notes.append(f"values file {object_title(('Secret', namespace, str(secret.get('name'))))} key {key} "
+                             f"is read by k3s at "
                              f"install time and not rendered here")
     return Release(str(meta.get("name")), str(spec.get("targetNamespace") or namespace), composed, tuple(notes))
 
@@ -203,8 +203,8 @@ def _chart_yaml(path: Path) -> dict[str, Any]:
                     raise ChartError(f"chart {path}: Helm cannot load it (no Chart.yaml in the archive)")
                 text = handle.read()
         loaded = yaml.safe_load(text)
-    except (OSError, tarfile.TarError, yaml.YAMLError) as exc:
-        raise ChartError(f"chart {path}: Helm cannot load it ({_first_line(exc)})") from None
+    except (OSError, EOFError, tarfile.TarError, yaml.YAMLError) as exc:  # EOFError: a truncated archive
+        raise ChartError(f"chart {path}: Helm cannot load it ({_first_line(exc) or 'truncated'})") from None
     if not isinstance(loaded, dict):
         raise ChartError(f"chart {path}: Helm cannot load it (Chart.yaml is not a mapping)")
     return loaded
@@ -243,8 +243,7 @@ class Chart:
         return f"{self.name} {self.version}"
 
     def _key(self, rel: Release, kube: str) -> str:
-        inputs = [CACHE_FORMAT, helm_version(), self.archive.digest, rel.name, rel.namespace, kube, rel.values]
-        return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+        return cache.key(CACHE_FORMAT, helm_version(), self.archive.digest, rel.name, rel.namespace, kube, rel.values)
 
     def _render(self, rel: Release, kube: str) -> dict[str, str]:
         helm_python = _helm()
@@ -253,8 +252,8 @@ class Chart:
         # `helm template --kube-version`), so the call goes one level down with the same options.
         options = {"name": rel.name, "namespace": rel.namespace, "is_install": True, "kube_version": f"v{kube}.0"}
         try:
-            text = helm_python._native.call_string("helm_render", handle._raw(), json.dumps(rel.values),
-                                                   json.dumps(options))
+            text = _within_deadline(lambda: helm_python._native.call_string(
+                "helm_render", handle._raw(), json.dumps(rel.values), json.dumps(options)), f"{self.title} {rel.name}")
         except helm_python.HelmError as exc:
             raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({_first_line(exc)})") from None
         manifests: dict[str, str] = json.loads(text)
@@ -276,6 +275,33 @@ class Chart:
         return rendered
 
 
+RENDER_TIMEOUT_VARIABLE = "GEN_RENDER_TIMEOUT"
+DEFAULT_RENDER_TIMEOUT = 300  # seconds for one render; the Airflow chart takes about one
+
+
+def _within_deadline(render: Callable[[], str], what: str) -> str:
+    """render() on a daemon thread, given GEN_RENDER_TIMEOUT seconds: a chart whose templates loop has no end,
+    and a Go call cannot be stopped, so it is left behind (a daemon thread does not hold gen's exit)."""
+    seconds = runtime.timeout_seconds(RENDER_TIMEOUT_VARIABLE, DEFAULT_RENDER_TIMEOUT)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["text"] = render()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="helm-render", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise RenderError(f"chart {what}: Helm did not finish rendering within {seconds:g} s ({RENDER_TIMEOUT_VARIABLE}); "
+                          f"a template may loop: check the chart, or set {RENDER_TIMEOUT_VARIABLE} to wait longer")
+    if "error" in outcome:
+        raise outcome["error"]
+    return str(outcome["text"])
+
+
 def _first_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return text if len(text) <= 400 else text[:400] + "..."
@@ -289,21 +315,6 @@ def split(manifests: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:
             continue
         found += [(path, doc) for doc in generated_objects(manifests[path])]
     return sorted(found, key=lambda item: (*object_key(item[1]), item[0]))
-
-
-CLUSTER_SCOPED = frozenset({
-    "Namespace", "Node", "PersistentVolume", "StorageClass", "CSIDriver", "CSINode", "VolumeAttachment",
-    "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition", "PriorityClass", "IngressClass",
-    "RuntimeClass", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
-    "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "PodSecurityPolicy"})
-
-
-def object_key(obj: Mapping[str, Any], default_namespace: str = "") -> tuple[str, str, str]:
-    """kind, namespace, name; a namespaced object without a namespace is where Helm applies it: the release's."""
-    meta = obj.get("metadata") or {}
-    kind = str(obj.get("kind"))
-    namespace = str(meta.get("namespace") or ("" if kind in CLUSTER_SCOPED else default_namespace))
-    return kind, namespace, str(meta.get("name"))
 
 
 # --- the cache -------------------------------------------------------------------------------------
@@ -337,7 +348,8 @@ class RenderedObject:
     namespace: str = ""  # where Helm applies a namespaced object that names none: the release namespace
 
     @property
-    def key(self) -> tuple[str, str, str]:
+    def key(self) -> ObjectKey:
+        """kind, namespace, name; a namespaced object without a namespace is where Helm applies it: the release's."""
         return object_key(self.body, self.namespace)
 
 
@@ -445,19 +457,3 @@ def load_chart(config: Config, chart_path: Path | None = None) -> Chart:
         chart_source.remember(chart.archive, config.chart)
     return chart
 
-
-def rendered_objects(config: Config, selected: Sequence[str], chart_path: Path | None = None,
-                     kube_version: str | None = None) -> dict[str, list[dict[str, Any]]]:
-    """Per overlay, every object Flux ends up applying for `config` (gen's, then the chart's), as dicts.
-
-    Raises chart_source.ChartUnavailable when the chart cannot be had, ChartError for a wrong chart.
-    """
-    renders = config_renders(config, selected, load_chart(config, chart_path), kube_version_or_default(kube_version))
-    return {name: [obj.body for obj in render.objects] for name, render in renders.items()}
-
-
-def kube_version_or_default(text: str | None) -> str:
-    try:
-        return kube_version(text)
-    except ValueError as exc:
-        raise RenderError(f"--kube-version: {exc}") from None

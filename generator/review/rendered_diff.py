@@ -15,24 +15,18 @@ import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
-
+from generator.plumbing.objects import UNSET as _UNSET
+from generator.plumbing.objects import ObjectKey, by_position, changed_leaves, object_title
+from generator.plumbing.yamlio import dump_for_display
+from generator.review.changeset import Change, Section
 from generator.review.render import GEN, OverlayRender
 
-ObjectKey = tuple[str, str, str]
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet")
 CHART_LABELS = {"chart", "helm.sh/chart"}
 NOISE = "checksum annotations and chart labels"
-_UNSET = object()
 MAX_VALUE = 100  # characters of a value shown in a field line
-
-
-def title(key: ObjectKey) -> str:
-    kind, namespace, name = key
-    return f"{kind} {namespace}/{name}" if namespace else f"{kind} {name}"
 
 
 # --- field paths -----------------------------------------------------------------------------------
@@ -66,29 +60,22 @@ def _by_identity(items: list[Any], key: str) -> dict[str, Any]:
     return {str(item[key]): item for item in items}
 
 
-def field_changes(before: Any, after: Any, path: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any, Any]]:
-    """Every leaf that differs as (path, old, new); _UNSET for a side that has nothing there."""
-    if before == after:
-        return []
-    if isinstance(before, Mapping) and isinstance(after, Mapping):
-        found = []
-        for key in sorted(set(before) | set(after), key=str):
-            found += field_changes(before.get(key, _UNSET), after.get(key, _UNSET), (*path, str(key)))
-        return found
-    if isinstance(before, list) and isinstance(after, list):
-        key = _identity(before, after)
-        if key is not None:
-            old, new = _by_identity(before, key), _by_identity(after, key)
-            found = []
-            for name in [*old, *(n for n in new if n not in old)]:
-                found += field_changes(old.get(name, _UNSET), new.get(name, _UNSET), (*path, f"[{name}]"))
-            return found
-        if len(before) == len(after) and any(isinstance(x, (Mapping, list)) for x in before + after):
-            found = []
-            for index, (old, new) in enumerate(zip(before, after, strict=True)):
-                found += field_changes(old, new, (*path, f"[{index}]"))
-            return found
-    return [(path, before, after)]
+def _pairs(before: list[Any], after: list[Any]) -> list[tuple[str, Any, Any]] | None:
+    """Named items by their name (old order, then the new ones); lists of objects of one length by position;
+    anything else compares whole."""
+    key = _identity(before, after)
+    if key is not None:
+        old, new = _by_identity(before, key), _by_identity(after, key)
+        return [(f"[{name}]", old.get(name, _UNSET), new.get(name, _UNSET))
+                for name in [*old, *(n for n in new if n not in old)]]
+    if any(isinstance(x, (Mapping, list)) for x in before + after):
+        return by_position(before, after)
+    return None
+
+
+def field_changes(before: Any, after: Any) -> list[tuple[tuple[str, ...], Any, Any]]:
+    """Every leaf that differs as (path, old, new); UNSET for a side that has nothing there."""
+    return list(changed_leaves(before, after, pairs=_pairs))
 
 
 def show(value: Any) -> str:
@@ -165,63 +152,17 @@ def images(obj: Mapping[str, Any] | None) -> list[str]:
 
 # --- per overlay -----------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class ChartChange:
-    key: ObjectKey
-    before: dict[str, Any] | None
-    after: dict[str, Any] | None
-    lines: tuple[str, ...]  # field summary, noise left out
-    noise: int  # fields left out
-
-    @property
-    def status(self) -> str:
-        return "added" if self.before is None else "removed" if self.after is None else "changed"
-
-    @property
-    def title(self) -> str:
-        return title(self.key)
-
-    def yaml_diff(self, base_label: str) -> str:
-        def lines(obj: dict[str, Any] | None) -> list[str]:
-            if obj is None:
-                return []
-            text = yaml.dump(obj, Dumper=_Dumper, sort_keys=True, default_flow_style=False, allow_unicode=True,
-                             width=1_000_000)
-            return text.splitlines(keepends=True)
-
-        name = "/".join(part for part in self.key if part)
-        return "".join(difflib.unified_diff(lines(self.before), lines(self.after),
-                                            f"a/{name} ({base_label})", f"b/{name} (working tree)"))
+def _noise_fields(section: Section) -> int:
+    return sum(change.noise for change in section.changes)
 
 
-# The chart's objects are only shown, never written: libyaml's emitter, ten times faster than gen's.
-_Dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-
-@dataclass(frozen=True)
-class RenderedSection:
-    """One overlay's chart objects between the two sides."""
-
-    name: str
-    changes: list[ChartChange] = field(default_factory=list)
-    rolls: list[str] = field(default_factory=list)
-
-    def count(self, status: str) -> int:
-        return sum(1 for change in self.changes if change.status == status)
-
-    @property
-    def noise(self) -> int:
-        return sum(change.noise for change in self.changes)
-
-    @property
-    def noise_only(self) -> int:
-        return sum(1 for change in self.changes if change.status == "changed" and not change.lines)
-
-    def noise_line(self) -> str | None:
-        if not self.noise:
-            return None
-        only = f"; {self.noise_only} object(s) changed only there" if self.noise_only else ""
-        return f"left out of the summary: {NOISE} ({self.noise} field(s){only})"
+def noise_line(section: Section) -> str | None:
+    """How many fields the summary left out, and how many objects changed only there."""
+    if not _noise_fields(section):
+        return None
+    noise_only = sum(1 for change in section.changes if change.status == "changed" and not change.lines)
+    only = f"; {noise_only} object(s) changed only there" if noise_only else ""
+    return f"left out of the summary: {NOISE} ({_noise_fields(section)} field(s){only})"
 
 
 def _summary(before: dict[str, Any], after: dict[str, Any]) -> tuple[list[str], int]:
@@ -240,14 +181,14 @@ def _roll(key: ObjectKey, before: dict[str, Any] | None, after: dict[str, Any] |
         return None
     old, new = images(before), images(after)
     if before is None:
-        return f"starts: {title(key)} ({', '.join(new) or 'no image'})"
+        return f"starts: {object_title(key)} ({', '.join(new) or 'no image'})"
     if after is None:
-        return f"stops: {title(key)} ({', '.join(old) or 'no image'})"
+        return f"stops: {object_title(key)} ({', '.join(old) or 'no image'})"
     if pod_template(before) == pod_template(after):
         return None
     if old != new:
-        return f"rolls: {title(key)}: {', '.join(old)} -> {', '.join(new)}"
-    return f"rolls: {title(key)} ({', '.join(new) or 'no image'})"
+        return f"rolls: {object_title(key)}: {', '.join(old)} -> {', '.join(new)}"
+    return f"rolls: {object_title(key)} ({', '.join(new) or 'no image'})"
 
 
 def chart_objects(render: OverlayRender | None) -> dict[ObjectKey, dict[str, Any]]:
@@ -256,7 +197,7 @@ def chart_objects(render: OverlayRender | None) -> dict[ObjectKey, dict[str, Any
     return {obj.key: obj.body for obj in render.objects if obj.source != GEN}
 
 
-def compare(name: str, before: OverlayRender | None, after: OverlayRender | None) -> RenderedSection:
+def compare(name: str, before: OverlayRender | None, after: OverlayRender | None) -> Section:
     old, new = chart_objects(before), chart_objects(after)
     changes, rolls = [], []
     for key in sorted(old.keys() | new.keys()):
@@ -264,19 +205,19 @@ def compare(name: str, before: OverlayRender | None, after: OverlayRender | None
         if a == b:
             continue
         lines, noise = _summary(a, b) if a is not None and b is not None else ([], 0)
-        changes.append(ChartChange(key, a, b, tuple(lines), noise))
+        changes.append(Change(key, a, b, tuple(lines), noise, dump=dump_for_display))
         roll = _roll(key, a, b)
         if roll:
             rolls.append(roll)
-    return RenderedSection(name, changes, rolls)
+    return Section(name, changes, rolls=rolls)
 
 
 def compare_all(selected: Sequence[str], before: Mapping[str, OverlayRender] | None,
-                after: Mapping[str, OverlayRender]) -> list[RenderedSection]:
+                after: Mapping[str, OverlayRender]) -> list[Section]:
     return [compare(name, (before or {}).get(name), after.get(name)) for name in selected]
 
 
-def summary_lines(section: RenderedSection) -> list[str]:
+def summary_lines(section: Section) -> list[str]:
     """The field summary of one overlay: `Kind ns/name: path: old -> new`, added/removed, rolls, noise."""
     out = []
     for change in section.changes:
@@ -284,5 +225,5 @@ def summary_lines(section: RenderedSection) -> list[str]:
             out.append(f"{change.status}: {change.title}")
         out += [f"{change.title}: {line}" for line in change.lines]
     out += section.rolls
-    noise = section.noise_line()
-    return out + ([noise] if noise else [])
+    left_out = noise_line(section)
+    return out + ([left_out] if left_out else [])

@@ -11,38 +11,33 @@ from collections.abc import Sequence
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.danger.finding import Finding, merged
 from generator.review import rendered_diff
-from generator.review.diff import SectionDiff
-from generator.review.rendered_diff import RenderedSection
+from generator.review.changeset import Section
 
 COMMENT_LIMIT = 65_536  # characters in one GitHub comment
 _RESERVE = 1_000  # kept for the closing line
 _SMALLEST = 200  # characters of a YAML diff worth showing in part
 
 
-def has_changes(sections: Sequence[SectionDiff]) -> bool:
+def has_changes(sections: Sequence[Section]) -> bool:
     return any(section.changes for section in sections)
 
 
-def findings(sections: Sequence[SectionDiff]) -> list[Finding]:
+def findings(sections: Sequence[Section]) -> list[Finding]:
     """Every change that needs care before merging, once, naming the sections it holds for, in section order."""
     order = [section.name for section in sections]
     return merged((finding for section in sections for finding in section.findings), [*order, *OVERLAYS])
 
 
-def _counts(section: SectionDiff | RenderedSection) -> str:
-    return ", ".join(f"{section.count(s)} {s}" for s in ("added", "removed", "changed"))
+def _rendered_header(section: Section) -> str:
+    return f"== {section.name}, chart objects: " + (section.counts() if section.changes else "no change")
 
 
-def _rendered_header(section: RenderedSection) -> str:
-    return f"== {section.name}, chart objects: " + (_counts(section) if section.changes else "no change")
-
-
-def text(sections: Sequence[SectionDiff], base_label: str, rendered: Sequence[RenderedSection] | None = None) -> str:
+def text(sections: Sequence[Section], base_label: str, rendered: Sequence[Section] | None = None) -> str:
     """A terminal report: the findings with their runbooks; per section the objects, their value changes, then
     their YAML diffs; then the chart's rendered objects per section (field summary, rolls, then YAML diffs)."""
     out = [line for finding in findings(sections) for line in finding.lines()]  # before anything else
     for section in sections:
-        out.append(f"== {section.name}: " + (_counts(section) if section.changes else "no change"))
+        out.append(f"== {section.name}: " + (section.counts() if section.changes else "no change"))
         for change in section.changes:
             out.append(f"{change.status}: {change.title}")
             out.extend(f"  {line}" for line in change.value_changes())
@@ -130,7 +125,7 @@ def _needs_care(dangers: Sequence[Finding], limit: int) -> list[str]:
     return lines + [""]
 
 
-def _table(sections: Sequence[SectionDiff], rendered: Sequence[RenderedSection] | None) -> list[str]:
+def _table(sections: Sequence[Section], rendered: Sequence[Section] | None) -> list[str]:
     if rendered is None:
         return ["| overlay | added | removed | changed |", "|---|---:|---:|---:|",
                 *(f"| {s.name} | {s.count('added')} | {s.count('removed')} | {s.count('changed')} |" for s in sections)]
@@ -145,7 +140,7 @@ def _table(sections: Sequence[SectionDiff], rendered: Sequence[RenderedSection] 
     return rows
 
 
-def _section_blocks(budget: _Budget, section: SectionDiff, chart: RenderedSection | None, base_label: str,
+def _section_blocks(budget: _Budget, section: Section, chart: Section | None, base_label: str,
                     share: int) -> None:
     """One section's details within `share` characters: the chart's field summary, gen's objects, then the
     chart objects' YAML, each object's diff cut to fit rather than left out."""
@@ -177,7 +172,7 @@ def _section_blocks(budget: _Budget, section: SectionDiff, chart: RenderedSectio
             budget.add(block, left())
 
 
-def markdown(sections: Sequence[SectionDiff], base_label: str, rendered: Sequence[RenderedSection] | None = None,
+def markdown(sections: Sequence[Section], base_label: str, rendered: Sequence[Section] | None = None,
              note: str | None = None, limit: int = COMMENT_LIMIT, scope: str | None = None) -> str:
     """A pull-request comment under GitHub's size limit: what is reviewed, the findings and the summary table
     first, then folded details per section, each section with an even share of what is left, so that the

@@ -22,8 +22,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import config as config_module
-from generator.knowledge import database, sync
+from generator.knowledge import database, hardening, sync
 from generator.plumbing.errors import ConfigError, GenError
+from generator.plumbing.objects import RELEASE_KINDS, object_key, object_slug
 from generator.plumbing.values import deep_merge
 from generator.plumbing.yamlio import MAX_BYTES, load_documents
 from generator.schema import dotted, show, with_ecma_patterns
@@ -272,10 +273,6 @@ def _core_problems(obj: dict[str, Any], version: str) -> tuple[str, list[tuple[s
     return (INVALID if found else VALID), found
 
 
-# Flux's HelmRelease and k3s's HelmChart both carry the chart's values in spec.values.
-CHART_RELEASE_KINDS = ("HelmRelease", "HelmChart")
-
-
 def check_object(obj: Any, validators: Validators) -> tuple[str, list[tuple[str, str]]]:
     """(verdict, [(path, message)]) for one object: valid, invalid, or not checked."""
     if not isinstance(obj, dict) or not isinstance(obj.get("apiVersion"), str) or not isinstance(obj.get("kind"), str):
@@ -289,7 +286,7 @@ def check_object(obj: Any, validators: Validators) -> tuple[str, list[tuple[str,
                                                     "it with --crds")]
     else:
         verdict, found = _core_problems(obj, validators.kube_version)
-    if obj["kind"] in CHART_RELEASE_KINDS and validators.chart is not None:
+    if obj["kind"] in RELEASE_KINDS and validators.chart is not None:
         # The values are checked even when the object itself is not: the chart schema is enough.
         spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
         release_values = spec.get("values") if isinstance(spec.get("values"), dict) else {}
@@ -305,9 +302,7 @@ def object_name(obj: Any) -> str:
     """Kind/namespace/name, or Kind/name for a cluster-scoped object."""
     if not isinstance(obj, dict):
         return "(not an object)"
-    metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
-    parts = [str(obj.get("kind")), metadata.get("namespace"), str(metadata.get("name"))]
-    return "/".join(p for p in parts if p)
+    return object_slug(object_key(obj))
 
 
 # --- a whole run ---------------------------------------------------------------------------------
@@ -383,7 +378,8 @@ def run(config_path: Path, overlays: Sequence[str], validators: Validators, labe
     if config is not None and sync.separate_database(config):  # dist/database: the CloudNativePG Cluster
         _check_file(report, config_path.parent, "database", DATABASE.as_posix(), validators)
     if config is not None:
-        report.add([f"warning: {line}" for line in database.warnings(config)], problem=False)
+        report.add([f"warning: {line}" for line in database.warnings(config) + hardening.warnings(config)],
+                   problem=False)
     wiring = sync.file_path(config) if config is not None else None
     if wiring:  # clusters/<name>/airflow.yaml: the GitRepository and Kustomization Flux applies first
         _check_file(report, config_path.parent, wiring, wiring, validators)

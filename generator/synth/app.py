@@ -10,30 +10,11 @@ from typing import Any
 
 from generator.knowledge import airflow, chart_values, cluster, credentials, database, hardening, names
 from generator.model import Config
-from generator.plumbing import values
 from generator.plumbing.runtime import cdk8s
-
-# file name in dist/base -> what it holds
-CHARTS = {
-    "airflow": "Namespace, HelmRepository and HelmRelease (or the k3s HelmChart)",
-    "cluster": "StorageClass and static PersistentVolumes (cluster-scoped)",
-    "database": "Namespace and the CloudNativePG Cluster (database.type cloudnativepg; dist/database)",
-    "network": "NetworkPolicies: who may connect to the UI and to Redis",
-    "provisioner": "local-path-provisioner through Flux (kubeadm only)",
-    "storage": "PersistentVolumeClaims gen makes",
-    "traefik": "IngressRoute and its Middlewares (security headers, address allowlist, stripPrefix in strip mode)",
-}
-
 
 # Charts written to a directory of their own rather than dist/base: Flux applies dist/database, and
 # waits for the Cluster to be Ready, before the overlay whose migrations need it (see sync.py).
 SEPARATE = {"database": "dist/database"}
-
-
-def release_values(config: Config) -> dict[str, Any]:
-    """The HelmRelease values every overlay shares: the user's base values with gen's on top."""
-    generated = {key: value for key, (value, _origin) in chart_values.base_values(config).items()}
-    return values.deep_merge(config.base_values, values.unflatten(generated))
 
 
 def _storage(chart: Any, config: Config) -> dict[str, Any]:
@@ -63,10 +44,10 @@ def _release(chart: Any, config: Config) -> None:
     ns, release = config.namespace, config.release
     if config.gitops.engine == "k3s":
         K3sHelmChart(chart, "release", namespace=ns, release=release, chart=config.chart, flux=config.flux,
-                     values=release_values(config), values_secrets=credentials.values_secrets(config))
+                     values=chart_values.base_release_values(config), values_secrets=credentials.values_secrets(config))
     else:
         FluxHelmRelease(chart, "release", namespace=ns, release=release, chart=config.chart, flux=config.flux,
-                        values=release_values(config), values_from=credentials.values_from(config))
+                        values=chart_values.base_release_values(config), values_from=credentials.values_from(config))
 
 
 def build(config: Config) -> dict[str, list[dict[str, Any]]]:

@@ -12,7 +12,6 @@ from typing import Any
 
 from generator.knowledge import chart_values, names
 from generator.model import Config
-from generator.plumbing import values
 
 PATCH_FILE = "helmrelease-values.yaml"
 K3S_PATCH_FILE = "helmchart-values.yaml"
@@ -40,11 +39,6 @@ def target(config: Config) -> Target:
     return Target("helm.toolkit.fluxcd.io", "v2", "HelmRelease", config.namespace, PATCH_FILE)
 
 
-def patch_values(overlay: str, config: Config) -> dict[str, Any]:
-    generated = {key: value for key, (value, _origin) in chart_values.overlay_values(overlay, config).items()}
-    return values.deep_merge(values.unflatten(generated), config.overlays[overlay].values)
-
-
 def kustomization(config: Config) -> dict[str, Any]:
     aim = target(config)
     return {
@@ -65,5 +59,5 @@ def patch(overlay: str, config: Config) -> dict[str, Any]:
         "apiVersion": aim.api_version,
         "kind": aim.kind,
         "metadata": {"name": names.helm_release(config.release), "namespace": aim.namespace},
-        "spec": {"values": patch_values(overlay, config)},
+        "spec": {"values": chart_values.overlay_patch(overlay, config)},
     }

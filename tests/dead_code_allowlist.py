@@ -1,0 +1,7 @@
+"""Names vulture takes for dead code that something outside gen's own calls uses (read by test_dead_code.py).
+
+Each entry says who uses the name; add one only with such a comment.
+"""
+
+file  # click calls ClickException.show(file=...): cli.py's override keeps click's signature
+indentless  # PyYAML's emitter calls Dumper.increase_indent(flow, indentless): yamlio's override keeps it
