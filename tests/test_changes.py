@@ -11,12 +11,13 @@ import pytest
 from generator.knowledge import changes, quantities
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.changes import DATA, REFUSED, RUNBOOK, classify
+from generator.knowledge.danger import common
 from generator.knowledge.danger.finding import merged
 
 
 def _pv(path: str = "/srv/airflow/dags", **spec: Any) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "PersistentVolume",
-            "metadata": {"name": "airflow-airflow-dags", "annotations": {changes.PRUNE_ANNOTATION: "disabled"}},
+            "metadata": {"name": "airflow-airflow-dags", "annotations": {common.PRUNE_ANNOTATION: "disabled"}},
             "spec": {"accessModes": ["ReadOnlyMany"], "capacity": {"storage": "1Gi"},
                      "claimRef": {"namespace": "airflow", "name": "airflow-dags"},
                      "hostPath": {"path": path, "type": "DirectoryOrCreate"},
@@ -29,7 +30,7 @@ def _pvc(size: str = "1Gi", name: str = "airflow-dags", **spec: Any) -> dict[str
             "selector": {"matchLabels": {"type": "airflow-dags"}}, "storageClassName": "airflow-storage",
             "volumeMode": "Filesystem", "volumeName": "airflow-airflow-dags", **spec}
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": name, "namespace": "airflow", "annotations": {changes.PRUNE_ANNOTATION: "disabled"}},
+            "metadata": {"name": name, "namespace": "airflow", "annotations": {common.PRUNE_ANNOTATION: "disabled"}},
             "spec": {k: v for k, v in body.items() if v is not None}}
 
 
@@ -229,7 +230,7 @@ def test_a_storage_class_change_is_refused(field, value):
 
 def test_the_storage_class_procedure_knows_the_force_annotation():
     forced = _class(reclaimPolicy="Delete")
-    forced["metadata"]["annotations"] = {changes.FORCE_ANNOTATION: "enabled"}
+    forced["metadata"]["annotations"] = {common.FORCE_ANNOTATION: "enabled"}
     [finding] = classify("celery-executor", [_class()], [forced])
     assert "Flux deletes and recreates it" in _runbook(finding)
 
@@ -384,7 +385,7 @@ def test_a_renamed_release_or_namespace_orphans_the_database():
     assert (finding.field, finding.old, finding.new, finding.category) == ("spec.releaseName", "airflow", "af2", DATA)
     assert "data-af2-postgresql-0" in finding.why
     namespace = {"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": "airflow", "annotations": {changes.PRUNE_ANNOTATION: "disabled"}}}
+                 "metadata": {"name": "airflow", "annotations": {common.PRUNE_ANNOTATION: "disabled"}}}
     moved = copy.deepcopy(namespace)
     moved["metadata"]["name"] = "af2"
     assert found([namespace, _release()], [moved, _release(namespace="af2")]) == [
