@@ -16,7 +16,7 @@ import click
 
 from generator import __version__
 from generator import config as config_module
-from generator.knowledge import cluster, credentials, database, hardening
+from generator.knowledge import cluster, credentials, database, hardening, operations
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.cluster import PROFILES
 from generator.onboarding import importer, kindconfig, scaffold
@@ -171,7 +171,8 @@ def _values_checked(configs: list, chart_path: Path | None) -> list[str]:
 
 def _warn(configs: list) -> None:
     for config in configs:
-        for line in [*database.warnings(config), *hardening.warnings(config), *cluster.warnings(config)]:
+        for line in [*database.warnings(config), *hardening.warnings(config), *operations.warnings(config),
+                     *cluster.warnings(config)]:
             click.echo(f"warning: {line}", err=True)
 
 

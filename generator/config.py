@@ -17,7 +17,17 @@ from pathlib import Path
 from typing import Any
 
 from generator import schema
-from generator.knowledge import airflow, chart_values, cluster, credentials, database, hardening, rules, sync
+from generator.knowledge import (
+    airflow,
+    chart_values,
+    cluster,
+    credentials,
+    database,
+    hardening,
+    operations,
+    rules,
+    sync,
+)
 from generator.model import ChartPin, Config, Source, Version
 from generator.plumbing import values
 from generator.plumbing.errors import ConfigError
@@ -74,8 +84,8 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
             pass
         elif "mapping" in f.metadata:
             value = {k: _build(f.metadata["mapping"], v) for k, v in value.items()}
-        elif is_dataclass(hint):
-            value = _build(hint, value)
+        elif is_dataclass(hint):  # `false` turns a block off: the same as leaving it out
+            value = _build(hint, value) if isinstance(value, dict) else None
         elif typing.get_origin(hint) is tuple:
             item = typing.get_args(hint)[0]
             value = tuple(_build(item, v) if is_dataclass(item) else v for v in value)
@@ -244,6 +254,7 @@ def load(path: Path, label: str | None = None) -> Config:
     generated = _generated(config) if config.airflow_version.major in (2, 3) else None
     found += _chart_rules(config, generated)
     found += rules.problems(config)
+    found += operations.problems(config)
     found += hardening.problems(config)
     if not found:  # conflicts are only meaningful for a coherent config
         found += _generated_conflicts(config, *(generated or _generated(config)))

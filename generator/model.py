@@ -160,10 +160,19 @@ class KindConfig:
 
 
 @dataclass(frozen=True)
+class NodeCapacity:
+    """What one node can give Airflow's pods (its Allocatable)."""
+
+    cpu: str | int
+    memory: str
+
+
+@dataclass(frozen=True)
 class ClusterConfig:
     kind: KindConfig
     distribution: str = "k3s"
     nodes: int = 1
+    capacity: NodeCapacity | None = None
 
 
 @dataclass(frozen=True)
@@ -172,8 +181,17 @@ class GitOpsConfig:
 
 
 @dataclass(frozen=True)
+class AutoscalingConfig:
+    """KEDA scaling of the Celery workers (workers.celery.autoscaling)."""
+
+    max: int
+    min: int = 0
+
+
+@dataclass(frozen=True)
 class CeleryWorkersConfig:
     replicas: int
+    autoscaling: AutoscalingConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -213,12 +231,31 @@ class ExternalDatabaseConfig:
 
 
 @dataclass(frozen=True)
+class ObjectStoreConfig:
+    """The S3-compatible bucket a CloudNativePG Cluster's backups and WAL files go to."""
+
+    destination_path: str
+    secret: str
+    endpoint_url: str | None = field(default=None, metadata={"key": "endpointURL"})
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    """Backups of the CloudNativePG Cluster through the Barman Cloud plugin. Defaults match the schema's."""
+
+    object_store: ObjectStoreConfig
+    schedule: str = "0 0 2 * * *"
+    retention: str = "30d"
+
+
+@dataclass(frozen=True)
 class CloudNativePGConfig:
     """The CloudNativePG Cluster gen emits (database.type cloudnativepg). Defaults match the schema's."""
 
     instances: int = 1
     size: str = "10Gi"
     storage_class_name: str | None = None
+    backup: BackupConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -237,6 +274,23 @@ class SynthConfig:
     """What gen synth builds: the executor overlays of this project."""
 
     overlays: tuple[str, ...] = ("celery-executor", "kubernetes-executor", "celery-kubernetes-executor")
+
+
+@dataclass(frozen=True)
+class AvailabilityConfig:
+    """Surviving a node drain; None: decided by cluster.nodes (see knowledge/operations.py)."""
+
+    api_server_replicas: int | None = None
+    disruption_budgets: bool | None = None
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """Prometheus scraping of the chart's StatsD exporter."""
+
+    service_monitor: bool = False
+    service_monitor_labels: dict[str, str] = field(default_factory=dict)
+    interval: str = "30s"
 
 
 @dataclass(frozen=True)
@@ -288,6 +342,9 @@ class Config:
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
     synth: SynthConfig = field(default_factory=SynthConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    availability: AvailabilityConfig = field(default_factory=AvailabilityConfig)
+    size: str | None = None
     # Not from gen.yaml: read from the files beside it.
     chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
     base_values: dict[str, Any] = field(default_factory=dict, metadata={"derived": True})

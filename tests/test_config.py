@@ -61,6 +61,7 @@ def test_every_schema_object_is_closed_except_free_form_helm_values():
     schema = load_schema("config")
     free_form = {"(top).workers.kubernetes.resources.requests", "(top).workers.kubernetes.resources.limits",
                  "(top).workers.kubernetes.nodeSelector", "(top).workers.kubernetes.tolerations[]",
+                 "(top).metrics.serviceMonitorLabels",
                  *(f"(top).overlays.{name}.values" for name in OVERLAYS)}
     for path, node in _objects(schema):
         if node.get("type") == "object" and path not in free_form:

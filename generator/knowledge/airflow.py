@@ -48,6 +48,10 @@ class ChartKey:
 
 CHART_KEYS = (
     ChartKey("workers.celery", WORKERS_CELERY_KEYS_SINCE, "workers"),
+    # Chart 1.20 moved these Celery worker keys under workers.celery (the old ones still work, with a warning).
+    ChartKey("workers.celery.keda", Version(1, 20, 0), "workers.keda"),
+    ChartKey("workers.celery.podDisruptionBudget", Version(1, 20, 0), "workers.podDisruptionBudget"),
+    ChartKey("workers.celery.resources", Version(1, 20, 0), "workers.resources"),
     ChartKey("createUserJob.defaultUser", Version(1, 19, 0), "webserver.defaultUser"),
     ChartKey("apiSecretKeySecretName", Version(1, 18, 0),
              needed_for="Airflow 3 keeps its api-server session key in a Secret"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.knowledge import airflow, cluster, credentials, database, hardening, names
+from generator.knowledge import airflow, cluster, credentials, database, hardening, names, operations
 from generator.knowledge.airflow import Generated
 from generator.model import Config
 from generator.plumbing.values import deep_merge, unflatten
@@ -38,6 +38,8 @@ def base_values(config: Config) -> Generated:
     if config.network_policies.enabled and database.uses_bundled(config):  # the chart's PostgreSQL only
         values.update(_database_policy(config))
     values.update(credentials.base_values(config))
+    values.update(operations.availability_values(config))
+    values.update(operations.size_values(config))
     if not database.uses_bundled(config):
         # The metadata Secret names the external server or the CloudNativePG Cluster: no PostgreSQL of the chart's.
         values["postgresql.enabled"] = (False, "database.type")
@@ -96,13 +98,17 @@ def _volume_values(config: Config, volume: str) -> Generated:
     return values
 
 
-def _celery_workers(config: Config) -> Generated:
-    key = airflow.chart_key("workers.celery.replicas", config.chart.version)
-    return {
+def _celery_workers(config: Config, overlay: str) -> Generated:
+    values: Generated = {
         "redis.enabled": (True, "the Celery executor (Redis is its broker)"),
-        key: (config.workers.celery.replicas, "workers.celery.replicas"),
         "triggerer.enabled": (True, "the Celery executor"),
     }
+    if config.workers.celery.autoscaling is None:  # with KEDA the chart writes no replicas
+        key = airflow.chart_key("workers.celery.replicas", config.chart.version)
+        values[key] = (config.workers.celery.replicas, "workers.celery.replicas")
+    values.update(operations.celery_values(config))
+    values.update(operations.celery_size_values(config, overlay))
+    return values
 
 
 def _task_pods(config: Config) -> Generated:
@@ -122,7 +128,7 @@ def overlay_values(overlay: str, config: Config) -> Generated:
     values: Generated = {"executor": (airflow.executor(overlay, config), f"the {overlay} overlay")}
     values.update(credentials.overlay_values(overlay, config))
     if overlay == airflow.CELERY_EXECUTOR:
-        values.update(_celery_workers(config))
+        values.update(_celery_workers(config, overlay))
     elif overlay == airflow.KUBERNETES_EXECUTOR:
         # Without Celery the chart still renders Redis and its broker Secret unless told not to.
         values["redis.enabled"] = (False, "the Kubernetes executor (no broker)")
@@ -133,7 +139,7 @@ def overlay_values(overlay: str, config: Config) -> Generated:
                                               "the Kubernetes executor (keeps the chart from making a broker Secret)")
         values.update(_task_pods(config))
     else:
-        values.update(_celery_workers(config))
+        values.update(_celery_workers(config, overlay))
         values.update(_task_pods(config))
     return values
 

@@ -31,6 +31,16 @@ def leaves(values: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[
             yield path, value
 
 
+def value_at(values: Mapping[str, Any], dotted_key: str, default: Any = None) -> Any:
+    """The value at a dotted key (`workers.keda.enabled`) of nested values, or `default` when it is not set."""
+    node: Any = values
+    for key in dotted_key.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return default
+        node = node[key]
+    return node
+
+
 def lookup(values: Mapping[str, Any], path: tuple[str, ...]) -> tuple[tuple[str, ...], Any] | None:
     """The user's value that sits at `path`, at a prefix of it, or below it; None when the user set nothing there."""
     node: Any = values

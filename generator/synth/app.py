@@ -82,16 +82,31 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
         # The database is applied first, into the namespace: it holds the Namespace, so that no two Flux
         # Kustomizations own one object.
         # constructs start Node.js (jsii) on import: only when objects are built
-        from generator.synth.constructs.database import MetadataCluster
+        from generator.synth.constructs.database import ClusterBackups, MetadataCluster
 
         charts["database"] = chart("database")
         ReleaseNamespace(charts["database"], "namespace", namespace=ns)
+        backup = database.backup(config)
+        store = database.object_store_name(config) if backup else None
         MetadataCluster(charts["database"], "cluster", name=database.cluster_name(config), namespace=ns,
                         settings=database.cnpg_settings(config), database_name=config.database.name,
-                        owner=config.database.user, secret=credentials.name(config, credentials.spec("metadata")))
+                        owner=config.database.user, secret=credentials.name(config, credentials.spec("metadata")),
+                        object_store=store)
+        if backup and store:
+            ClusterBackups(charts["database"], "backups", namespace=ns, cluster=database.cluster_name(config),
+                           object_store=store, scheduled_backup=database.scheduled_backup_name(config),
+                           settings=backup)
     else:
         ReleaseNamespace(charts["airflow"], "namespace", namespace=ns)
     _release(charts["airflow"], config)
+
+    if config.metrics.service_monitor:
+        # constructs start Node.js (jsii) on import: only when objects are built
+        from generator.synth.constructs.monitoring import StatsdServiceMonitor
+
+        charts["monitoring"] = chart("monitoring")
+        StatsdServiceMonitor(charts["monitoring"], "statsd", namespace=ns, release=release,
+                             labels=config.metrics.service_monitor_labels, interval=config.metrics.interval)
 
     if cluster.profile(config).gen_installs_provisioner:
         charts["provisioner"] = chart("provisioner")
