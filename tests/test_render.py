@@ -133,7 +133,7 @@ def test_the_k3s_helmchart_renders_with_the_secret_placeholder(tmp_path):
     assert result.exit_code == 0, result.output
     objects = stream_objects(result.stdout)
     assert [o["kind"] for _, s, o in objects if s == render.GEN].count("HelmChart") == 1
-    assert len([o for _, s, o in objects if s != render.GEN]) == 28
+    assert len([o for _, s, o in objects if s != render.GEN]) == 32  # 4 of them PodDisruptionBudgets (availability)
     assert render.placeholder("Secret", "kube-system", "airflow-admin-password", "values.yaml") in result.stdout
 
 
