@@ -19,7 +19,9 @@ from generator import config as config_module
 from generator.knowledge import cluster, credentials, database, hardening, operations
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.cluster import PROFILES
-from generator.onboarding import importer, kindconfig, scaffold
+from generator.onboarding import kindconfig, scaffold
+from generator.onboarding.importing import assembly as importing
+from generator.onboarding.importing.secrets import secrets_text as imported_secrets_text
 from generator.plumbing import interrupts, notices, output, runtime
 from generator.plumbing.errors import GenError
 from generator.plumbing.yamlio import dump_documents
@@ -435,8 +437,9 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
               metavar="FILE", help="The Helm values file the release was installed with (helm install -f FILE).")
 @click.option("--manifests", "manifest_paths", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
               metavar="FILE", help="Manifests applied by hand (repeatable): PersistentVolumes and claims, "
-                                   "StorageClasses, the Traefik IngressRoute and Middlewares.")
-@click.option("--release", metavar="NAME", help="The Helm release name. Default: from the IngressRoute's service, "
+                                   "StorageClasses, the route (a Traefik IngressRoute and Middlewares, an "
+                                   "Ingress or an HTTPRoute).")
+@click.option("--release", metavar="NAME", help="The Helm release name. Default: from the route's service, "
                                                 "else airflow.")
 @click.option("--namespace", metavar="NS", help="The release namespace. Default: the manifests' namespace, "
                                                 "else airflow.")
@@ -446,10 +449,16 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
                                                      "imported overlay (needs --flux-url).")
 @click.option("--flux-url", metavar="URL", help="The Git URL Flux clones this project from (with --flux-cluster).")
 @_chart_option
+@click.option("--installed-chart", "installed_chart", type=click.Path(path_type=Path), metavar="PATH",
+              help="The chart the release runs now (.tgz or directory): the plan renders the installed values with "
+                   "it, and its appVersion is the Airflow version when the values name none.")
+@click.option("--installed-version", "installed_version", metavar="X",
+              help="The chart version the release runs now (CHART in `helm list`), taken from the cache or the chart "
+                   "repository. Without either, the pinned chart stands in and the plan says so.")
 @click.argument("directory", required=False, default=".", metavar="[DIR]", type=click.Path(path_type=Path))
 def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | None, namespace: str | None,
             distribution: str | None, flux_cluster: str | None, flux_url: str | None, chart_path: Path | None,
-            directory: Path) -> None:
+            installed_chart: Path | None, installed_version: str | None, directory: Path) -> None:
     """Turn a hand-made install into a gen project in DIR (default: here) that deploys the same Airflow.
 
     Writes gen.yaml and charts/airflow/ (never overwriting), prints the Secrets the new release reads on
@@ -460,10 +469,11 @@ def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | 
     if (flux_cluster is None) != (flux_url is None):
         raise click.UsageError("--flux-cluster and --flux-url go together: the cluster's name and the Git URL Flux "
                                "clones this project from")
-    imported, written = importer.run(values_path, list(manifest_paths), directory, release=release,
-                                     namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
-                                     flux_url=flux_url, chart_path=chart_path)
-    click.echo(importer.secrets_text(imported, str(values_path)), nl=False)
+    imported, written = importing.run(values_path, list(manifest_paths), directory, release=release,
+                                      namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
+                                      flux_url=flux_url, chart_path=chart_path, installed_chart=installed_chart,
+                                      installed_version=installed_version)
+    click.echo(imported_secrets_text(imported, str(values_path)), nl=False)
     for path in written:
         click.echo(f"gen: wrote {path}", err=True)
     for line in imported.plan:

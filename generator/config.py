@@ -80,8 +80,8 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
         if key not in data:
             continue
         value, hint = data[key], _optional_of(hints[f.name])
-        if value is None:
-            pass
+        if value is None or (value is False and is_dataclass(hint)):  # `ingress: false`: no such section
+            value = None
         elif "mapping" in f.metadata:
             value = {k: _build(f.metadata["mapping"], v) for k, v in value.items()}
         elif is_dataclass(hint):  # `false` turns a block off: the same as leaving it out

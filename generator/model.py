@@ -41,6 +41,7 @@ class ImageConfig:
 class AirflowConfig:
     image: ImageConfig
     version: str | None = None
+    base_url: str | None = None  # only without a route (ingress: false)
 
 
 @dataclass(frozen=True)
@@ -112,17 +113,30 @@ class MiddlewareRef:
 
 
 @dataclass(frozen=True)
+class ParentRef:
+    """A Gateway an HTTPRoute attaches to, and optionally one of its listeners."""
+
+    name: str
+    namespace: str | None = None  # the release namespace
+    section_name: str | None = None  # every listener that allows the route
+
+
+@dataclass(frozen=True)
 class IngressConfig:
     host: str
     path_prefix: str
     entry_points: tuple[str, ...]
-    tls: TlsConfig
-    prefix_mode: str
+    tls: TlsConfig = TlsConfig()
+    prefix_mode: str = "keep"
+    kind: str = "IngressRoute"  # or Ingress, HTTPRoute
+    class_name: str | None = None  # kind Ingress: the IngressClass; None: the cluster's default
+    parent_refs: tuple[ParentRef, ...] = ()  # kind HTTPRoute
     api_group: str = "traefik.io"
     middlewares: tuple[MiddlewareRef, ...] = ()
-    security_headers: bool = True
+    security_headers: bool | None = None  # None: on for kind IngressRoute (see hardening.security_headers)
     allow_from: tuple[str, ...] = ()
     traefik_namespace: str | None = None  # None: the distribution's (see hardening.traefik_namespace)
+    controller_namespace: str | None = None  # kinds Ingress and HTTPRoute; None: every namespace
     trusted_proxies: tuple[str, ...] | None = None  # None: the distribution's pod network
 
 
@@ -333,7 +347,7 @@ class Config:
     cluster: ClusterConfig
     airflow: AirflowConfig
     storage: StorageConfig
-    ingress: IngressConfig
+    ingress: IngressConfig | None  # None: no route (ingress: false)
     flux: FluxConfig
     gitops: GitOpsConfig
     workers: WorkersConfig

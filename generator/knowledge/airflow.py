@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from generator.model import Config, IngressConfig, Version
+from generator.model import Config, Version
 
 CELERY = "CeleryExecutor"
 KUBERNETES = "KubernetesExecutor"
@@ -82,9 +82,14 @@ def ui_service(release: str, version: Version) -> str:
     return f"{release}-api-server" if is_airflow_3(version) else f"{release}-webserver"
 
 
-def base_url(ingress: IngressConfig) -> str:
-    """Airflow's base_url: it carries the prefix unless Traefik strips it (legacy Airflow 2 mode)."""
-    path = "" if ingress.prefix_mode == "strip" else ingress.path_prefix
+def base_url(config: Config) -> str | None:
+    """Airflow's base_url: the route's address, with the prefix unless Traefik strips it (legacy Airflow 2 mode)
+    or the route serves the root of its host; without a route, airflow.baseUrl (None: the chart's default).
+    The chart derives the api-server's probe paths from it, so they follow."""
+    ingress = config.ingress
+    if ingress is None:
+        return config.airflow.base_url
+    path = "" if ingress.prefix_mode == "strip" or ingress.path_prefix == "/" else ingress.path_prefix
     return f"https://{ingress.host}{path}"
 
 
@@ -139,7 +144,9 @@ def generated_key_problems(config: Config, generated: Generated) -> list[str]:
 
 def base_url_problems(user: dict[str, Any], label: str, config: Config) -> list[str]:
     """A base_url whose path is not the route's prefix sends every link and redirect outside the route."""
-    expected = base_url(config.ingress)
+    expected = base_url(config)
+    if config.ingress is None:
+        return []  # no route to contradict: base_url is the user's (airflow.baseUrl, or their own value)
     wanted_path = urlsplit(expected).path
     found = []
     for key in ("config.api.base_url", "config.webserver.base_url"):
@@ -178,9 +185,12 @@ def problems(config: Config) -> list[str]:
         suggestion = config.chart.airflow_version if config.chart.airflow_version.major in (2, 3) else SUGGESTED
         found.append(f"{label}: airflow.version: {version} is not supported by chart {config.chart.version}; "
                      f"use an Airflow 2 or 3 version such as {suggestion}")
-    if config.ingress.prefix_mode == "strip" and is_airflow_3(version):
+    if config.ingress is not None and config.ingress.prefix_mode == "strip" and is_airflow_3(version):
         found.append(f"{label}: ingress.prefixMode: 'strip' is not supported on Airflow 3 (airflow.version "
                      f"{version}): its UI, login pages and execution API need the prefix; use 'keep'")
+    if config.ingress is not None and config.airflow.base_url is not None:
+        found.append(f"{label}: airflow.baseUrl: gen derives base_url from ingress when there is a route; remove "
+                     f"airflow.baseUrl, or set ingress: false")
     requested = config.overlays[CELERY_KUBERNETES_EXECUTOR].executor
     where = f"{label}: overlays.{CELERY_KUBERNETES_EXECUTOR}.executor"
     if requested == HYBRID and is_airflow_3(version):

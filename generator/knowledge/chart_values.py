@@ -23,13 +23,14 @@ def base_values(config: Config) -> Generated:
     values: Generated = {
         "airflowVersion": (str(version), "airflow.version"),
         "defaultAirflowTag": (image.tag or str(version), "airflow.image.tag" if image.tag else "airflow.version"),
-        airflow.base_url_key(version): (airflow.base_url(config.ingress), "ingress"),
     }
+    if (url := airflow.base_url(config)) is not None:
+        values[airflow.base_url_key(version)] = (url, "ingress" if config.ingress else "airflow.baseUrl")
     if image.repository:
         values["defaultAirflowRepository"] = (image.repository, "airflow.image.repository")
     for volume in names.VOLUMES:
         values.update(_volume_values(config, volume))
-    if airflow.is_airflow_3(version):
+    if airflow.is_airflow_3(version) and config.ingress is not None:  # without a route no proxy sits in front
         # Behind a TLS-terminating proxy uvicorn must trust X-Forwarded-Proto, or redirects go to http://.
         values["apiServer.args"] = (["bash", "-c", "exec airflow api-server --proxy-headers"], "ingress")
         # Only Traefik's addresses: any pod that could reach uvicorn could otherwise claim https or a client address.
@@ -71,6 +72,10 @@ def _volume_values(config: Config, volume: str) -> Generated:
     if claim is not None:
         return {f"{volume}.persistence.enabled": (True, origin), f"{volume}.persistence.existingClaim": (claim, origin)}
     values: Generated = {f"{volume}.persistence.enabled": (False, f"{origin}.type")}
+    if spec.type == "image":  # nothing mounted over the DAG folder the image holds
+        values["dags.gitSync.enabled"] = (False, f"{origin}.type")
+    if spec.type == "workers":  # the StatefulSet keeps its volumeClaimTemplates: an API server refuses to change them
+        values["workers.persistence.enabled"] = (True, f"{origin}.type")
     if getattr(spec, "git_sync", None) is not None:
         sync, origin = spec.git_sync, f"{origin}.gitSync"
         values.update({

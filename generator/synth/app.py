@@ -50,6 +50,23 @@ def _release(chart: Any, config: Config) -> None:
                         values=chart_values.base_release_values(config), values_from=credentials.values_from(config))
 
 
+def _route(chart: Any, config: Config) -> dict[str, Any]:
+    """The route to the UI, of the kind ingress.kind names; none with `ingress: false`."""
+    # constructs start Node.js (jsii) on import: only when objects are built
+    from generator.synth.constructs.routes import GatewayRoute, KubernetesIngress
+    from generator.synth.constructs.traefik import AirflowRoute
+
+    if config.ingress is None:
+        return {}
+    kinds = {"IngressRoute": ("traefik", AirflowRoute), "Ingress": ("route", KubernetesIngress),
+             "HTTPRoute": ("route", GatewayRoute)}
+    name, construct = kinds[config.ingress.kind]
+    scope = chart(name)
+    construct(scope, "route", namespace=config.namespace, release=config.release, ingress=config.ingress,
+              service=airflow.ui_service(config.release, config.airflow_version), port=airflow.UI_PORT)
+    return {name: scope}
+
+
 def build(config: Config) -> dict[str, list[dict[str, Any]]]:
     """The objects of every chart, as plain JSON-like dicts, keyed by chart name; empty charts are left out."""
     lib = cdk8s()
@@ -57,7 +74,6 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
     from generator.synth.constructs.network import AirflowNetworkPolicies
     from generator.synth.constructs.provisioner import LocalPathProvisioner
     from generator.synth.constructs.release import ReleaseNamespace
-    from generator.synth.constructs.traefik import AirflowRoute
 
     app = lib.App()
     ns, release = config.namespace, config.release
@@ -67,15 +83,13 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
 
     charts = _storage(chart, config)
 
-    charts["traefik"] = chart("traefik")
-    AirflowRoute(charts["traefik"], "route", namespace=ns, release=release, ingress=config.ingress,
-                 service=airflow.ui_service(release, config.airflow_version), port=airflow.UI_PORT)
+    charts.update(_route(chart, config))
 
     if config.network_policies.enabled:
         charts["network"] = chart("network")
         AirflowNetworkPolicies(charts["network"], "policies", namespace=ns, release=release,
                                ui_component=airflow.ui_component(config.airflow_version), ui_port=airflow.UI_PORT,
-                               traefik_namespace=hardening.traefik_namespace(config), redis_port=hardening.REDIS_PORT)
+                               proxy_namespaces=hardening.proxy_namespaces(config), redis_port=hardening.REDIS_PORT)
 
     charts["airflow"] = chart("airflow")
     if config.database.type == database.CLOUDNATIVEPG:
