@@ -16,7 +16,7 @@ import click
 
 from generator import __version__
 from generator import config as config_module
-from generator.knowledge import cluster, credentials, database, hardening, operations
+from generator.knowledge import cluster, credentials, database, hardening, operations, secret_providers
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.cluster import PROFILES
 from generator.onboarding import kindconfig, scaffold
@@ -30,7 +30,7 @@ from generator.review import diff as diff_module
 from generator.review import render as render_module
 from generator.review import report, values_check
 from generator.review import validate as checks
-from generator.synth import pipeline
+from generator.synth import pipeline, secret_files
 
 DEFAULT_CONFIG = "gen.yaml"
 
@@ -193,9 +193,12 @@ def _report_drift(configs: list, selected: list[str] | None) -> None:
             click.echo(f"extra: {output.printable(str(where / path))} (gen synth would remove it)")
         for line in drift.refused:
             click.echo(f"refused: {output.printable(line)}")
+        for line in drift.secrets:
+            click.echo(f"secret: {output.printable(line)}")
         if drift:
             stale = True
             unread = f", {len(drift.refused)} not read" if drift.refused else ""
+            unread += f", {len(drift.secrets)} Secret problems" if drift.secrets else ""
             click.echo(f"gen: {config.source.label}: {len(drift.changed)} changed, {len(drift.missing)} missing, "
                        f"{len(drift.extra)} extra{unread}; run gen synth and commit the result", err=True)
         else:
@@ -207,30 +210,41 @@ def _report_drift(configs: list, selected: list[str] | None) -> None:
 @cli.command()
 @_config_option
 @_overlay_option
-@click.option("--names", "names_only", is_flag=True, help="List Secret names and keys only, without values.")
-def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> None:
+@click.option("--names", "names_only", is_flag=True,
+              help="List Secret names and keys only, without values; with secrets.provider external-secrets, "
+                   "the remote keys to create in the store and what each property must hold.")
+@click.option("--name", "secret_name", metavar="NAME", help="Print only the Secret NAME.")
+@click.option("--write", is_flag=True,
+              help="secrets.provider sops: write each missing Secret, encrypted, to secrets.sops.path; never "
+                   "overwrite one.")
+@click.option("--rotate", "rotate_name", metavar="NAME",
+              help="secrets.provider sops: replace the Secret NAME (and those that must agree with it) on purpose.")
+@click.option("--from", "source", type=click.File("r"), metavar="FILE",
+              help="With --write: take the values of the Secrets in FILE (- for standard input, such as "
+                   "`kubectl get secret -o yaml ...`) instead of fresh ones, to keep an install's credentials.")
+def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool, secret_name: str | None, write: bool,
+            rotate_name: str | None, source) -> None:
     """Print the Secrets the generated release reads, filled with fresh random values.
 
-    Output goes to standard output only, ready for `kubectl apply -f -`, `kubeseal` or
-    `sops --encrypt`; gen never writes it to a file. Run it once per cluster: every run draws new values.
-    With an external database, comments above the Secrets give the SQL that creates its role and database.
+    Output goes to standard output only, ready for `kubectl apply -f -` or a store; gen never writes it
+    to a file. Run it once per cluster: every run draws new values. With an external database, comments
+    above the Secrets give the SQL that creates its role and database. With secrets.provider sops,
+    --write commits them encrypted instead (docs/credentials.md).
     """
+    chosen = [flag for flag, on in (("--names", names_only), ("--name", secret_name), ("--write", write),
+                                    ("--rotate", rotate_name)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} cannot be combined; give one of them")
+    if source is not None and not write:
+        raise click.UsageError("--from goes with --write")
     config = config_module.load(config_path, str(config_path))
     selected = _selected(overlays)
-    if names_only:
-        for spec, name in credentials.required(config, selected):
-            click.echo(f"{credentials.secret_namespace(config, spec)}/{name}: "
-                       f"{', '.join(credentials.secret_keys(config, spec))}")
-        return
-    owner = credentials.new_password()
-    click.echo(f"# Secrets for {config_path} ({', '.join(selected)}). Do not commit this output.")
-    sql = database.setup_sql(config, owner) if config.database.type == database.EXTERNAL else []
-    if sql:
-        click.echo(f"# On the database server, as a superuser (psql -h {config.database.external.host}), create "
-                   f"the role and database\n# the connection below names:")
-        for statement in sql:
-            click.echo(f"#   {statement}")
-    click.echo(dump_documents(credentials.fill(config, selected, owner)), nl=False)
+    if write or rotate_name:
+        _sops_files(config, selected, rotate_name, source)
+    elif names_only:
+        click.echo("\n".join(secret_providers.names_lines(config, selected)))
+    else:
+        click.echo(secret_providers.printout(config, str(config_path), selected, secret_name), nl=False)
 
 
 def _review_overlays(overlays: tuple[str, ...]) -> list[str] | None:
@@ -239,6 +253,17 @@ def _review_overlays(overlays: tuple[str, ...]) -> list[str] | None:
         return None
     return list(OVERLAYS) if diff_module.ALL in overlays else _selected(overlays)
 
+
+def _sops_files(config, selected: list[str], rotate_name: str | None, source) -> None:
+    if secret_providers.provider(config) != secret_providers.SOPS:
+        raise click.UsageError(f"--{'rotate' if rotate_name else 'write'} needs secrets.provider: sops in "
+                               f"{config.source.label}; see docs/credentials.md")
+    given = secret_files.given_secrets(config, selected, source.read(), source.name) if source else None
+    done = secret_files.rotate(config, selected, rotate_name) if rotate_name else \
+        secret_files.write(config, selected, given)
+    for line in done.notes():
+        click.echo(line, err=True)
+    click.echo(done.summary("replaced" if rotate_name else "wrote"))
 
 @cli.command()
 @_config_option

@@ -1,8 +1,8 @@
 """Load and validate gen.yaml and the chart files beside it into the model's frozen dataclasses.
 
 The loader composes the schema, the model and the rule modules (airflow, cluster, sync, credentials,
-database, hardening, rules). This is the one validation point: after `load` returns, nothing else looks at raw dicts or
-re-checks input. Every problem found is reported at once, one line each.
+database, secret_providers, hardening, rules). This is the one validation point: after `load` returns,
+nothing else looks at raw dicts or re-checks input. Every problem found is reported at once, one line each.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ from generator.knowledge import (
     hardening,
     operations,
     rules,
+    secret_providers,
     sync,
 )
 from generator.model import ChartPin, Config, Source, Version
@@ -245,6 +246,7 @@ def load(path: Path, label: str | None = None) -> Config:
     found += cluster.problems(config)
     found += sync.problems(config)
     found += database.problems(config)
+    found += secret_providers.problems(config)
     found += credentials.setting_url_problems(raw, label)
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):

@@ -223,7 +223,33 @@ class WorkersConfig:
 
 
 @dataclass(frozen=True)
+class SopsConfig:
+    """secrets.provider sops: who the Secrets are encrypted for, and where the files live."""
+
+    age_recipients: tuple[str, ...] = ()
+    path: str = "secrets"
+
+
+@dataclass(frozen=True)
+class SecretStoreRef:
+    name: str
+    kind: str = "ClusterSecretStore"
+
+
+@dataclass(frozen=True)
+class ExternalSecretsConfig:
+    """secrets.provider external-secrets: the store the operator reads, how often, under which keys."""
+
+    store: SecretStoreRef
+    refresh_interval: str = "1h"
+    remote_key: str = "airflow/<release>/<secret>"
+
+
+@dataclass(frozen=True)
 class SecretsConfig:
+    provider: str = "manual"
+    sops: SopsConfig | None = None
+    external_secrets: ExternalSecretsConfig | None = None
     fernet_key: str | None = None
     api_secret_key: str | None = None
     jwt_secret: str | None = None

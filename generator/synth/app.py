@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.knowledge import airflow, chart_values, cluster, credentials, database, hardening, names
+from generator.knowledge import (airflow, chart_values, cluster, credentials, database, hardening, names,
+                                 secret_providers)
 from generator.model import Config
 from generator.plumbing.runtime import cdk8s
 
 # Charts written to a directory of their own rather than dist/base: Flux applies dist/database, and
-# waits for the Cluster to be Ready, before the overlay whose migrations need it (see sync.py).
-SEPARATE = {"database": "dist/database"}
+# waits for the Cluster to be Ready, before the overlay whose migrations need it (see sync.py); and
+# dist/secrets, whose ExternalSecrets must be Ready before the database and the release.
+SEPARATE = {"database": "dist/database", "secrets": secret_providers.SECRETS_TREE}
 
 
 def _storage(chart: Any, config: Config) -> dict[str, Any]:
@@ -67,6 +69,25 @@ def _route(chart: Any, config: Config) -> dict[str, Any]:
     return {name: scope}
 
 
+def _external_secrets(chart: Any, config: Config) -> Any:
+    """The Namespace and an ExternalSecret per Secret the release reads, in the Secret's namespace."""
+    # constructs start Node.js (jsii) on import: only when objects are built
+    from generator.synth.constructs.external_secrets import ReleaseExternalSecret
+    from generator.synth.constructs.release import ReleaseNamespace
+
+    assert config.secrets.external_secrets is not None
+    ReleaseNamespace(chart, "namespace", namespace=config.namespace)
+    for spec, name in credentials.required(config, secret_providers.tree_overlays(config)):
+        ReleaseExternalSecret(chart, spec.setting, name=name, namespace=credentials.secret_namespace(config, spec),
+                              secret_type=credentials.secret_type(config, spec),
+                              settings=config.secrets.external_secrets,
+                              remote_key=secret_providers.remote_key(config, name),
+                              properties=secret_providers.remote_properties(config, spec),
+                              template_data=secret_providers.admin_values_template(config)
+                              if spec.setting == "adminPassword" else None)
+    return chart
+
+
 def build(config: Config) -> dict[str, list[dict[str, Any]]]:
     """The objects of every chart, as plain JSON-like dicts, keyed by chart name; empty charts are left out."""
     lib = cdk8s()
@@ -92,14 +113,18 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
                                proxy_namespaces=hardening.proxy_namespaces(config), redis_port=hardening.REDIS_PORT)
 
     charts["airflow"] = chart("airflow")
+    if secret_providers.provider(config) == secret_providers.EXTERNAL_SECRETS:
+        charts["secrets"] = _external_secrets(chart("secrets"), config)
     if config.database.type == database.CLOUDNATIVEPG:
-        # The database is applied first, into the namespace: it holds the Namespace, so that no two Flux
-        # Kustomizations own one object.
+        charts["database"] = chart("database")
+    # The Namespace lives in the tree Flux applies first (the Secrets', else the database's), so that no
+    # two Flux Kustomizations own one object. With sops it is a file beside the encrypted Secrets.
+    if not secret_providers.has_secrets_tree(config):
+        ReleaseNamespace(charts.get("database", charts["airflow"]), "namespace", namespace=ns)
+    if config.database.type == database.CLOUDNATIVEPG:
         # constructs start Node.js (jsii) on import: only when objects are built
         from generator.synth.constructs.database import ClusterBackups, MetadataCluster
 
-        charts["database"] = chart("database")
-        ReleaseNamespace(charts["database"], "namespace", namespace=ns)
         backup = database.backup(config)
         store = database.object_store_name(config) if backup else None
         MetadataCluster(charts["database"], "cluster", name=database.cluster_name(config), namespace=ns,
@@ -110,8 +135,6 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
             ClusterBackups(charts["database"], "backups", namespace=ns, cluster=database.cluster_name(config),
                            object_store=store, scheduled_backup=database.scheduled_backup_name(config),
                            settings=backup)
-    else:
-        ReleaseNamespace(charts["airflow"], "namespace", namespace=ns)
     _release(charts["airflow"], config)
 
     if config.metrics.service_monitor:
