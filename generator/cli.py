@@ -17,6 +17,7 @@ from generator import config as config_module
 from generator.knowledge import (
     airflow,
     charts,
+    cluster,
     database,
     hardening,
     operations,
@@ -31,7 +32,7 @@ from generator.onboarding.importing import assembly as importing
 from generator.onboarding.importing.secrets import secrets_text as imported_secrets_text
 from generator.plumbing import notices, output
 from generator.plumbing.errors import GenError
-from generator.review import chart_source
+from generator.review import chart_source, report, values_check
 from generator.review import diff as diff_module
 from generator.review import render as render_module
 from generator.review import validate as checks
@@ -68,7 +69,8 @@ def _selected(overlays: tuple[str, ...]) -> list[str]:
 def _overlay_option(func):
     return click.option(
         "--overlay", "overlays", multiple=True, type=click.Choice(OVERLAYS), metavar="NAME",
-        help=f"Build only this overlay (repeatable): {', '.join(OVERLAYS)}. Default: all.",
+        help=f"Build only this overlay (repeatable): {', '.join(OVERLAYS)}. Default: the config's synth.overlays "
+             f"(all three unless it says otherwise).",
     )(func)
 
 
@@ -122,7 +124,10 @@ def cli() -> None:
 @_overlay_option
 @click.option("--check", is_flag=True,
               help="Write nothing; exit 1 and show a diff if the files on disk are not what synth would write.")
-def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool) -> None:
+@click.option("--chart", "chart_path", type=click.Path(path_type=Path), metavar="PATH",
+              help="The pinned chart (.tgz or directory), to check charts/airflow/values.yaml against its values "
+                   "schema. Default: the cached chart; without one, the check is skipped and one line says so.")
+def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool, chart_path: Path | None) -> None:
     """Write dist/base, overlays/<overlay>, the hydrated dist/<overlay> and the cluster wiring.
 
     Output is deterministic; files that are no longer generated are removed. A failing run changes
@@ -143,22 +148,39 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
         return
     configs = pipeline.load_many(list(paths), [str(p) for p in paths])
     _warn(configs)
+    checked = _values_checked(configs, chart_path)
     if check:
         _report_drift(configs, selected)
         return
     results = pipeline.synth_many(configs, selected)
     for result in results:
         for finding in result.findings:  # written all the same: the warning says what to do in the cluster
-            click.echo(f"warning: {finding.line}", err=True)
+            first, *steps = finding.lines()
+            click.echo("\n".join([f"warning: {first}", *steps]), err=True)
         where = result.project_dir
-        click.echo(f"gen: wrote {len(result.files)} files for {', '.join(result.overlays)} "
+        click.echo(f"gen: wrote {len(result.files)} files ({result.changed} changed) for {', '.join(result.overlays)} "
                    f"in {where if str(where) != '.' else 'the current directory'}")
+    for line in dict.fromkeys([*checked, *(note for config in configs for note in cluster.notes(config))]):
+        click.echo(f"gen: {line}")
+
+
+def _values_checked(configs: list, chart_path: Path | None) -> list[str]:
+    """Every config's values against its chart's values schema (all problems at once); one line each on what ran."""
+    lines, problems = [], []
+    for config in configs:
+        try:
+            lines.append(values_check.check(config, chart_path))
+        except GenError as exc:
+            problems += exc.problems
+    if problems:
+        raise Failure(problems)
+    return lines
 
 
 def _warn(configs: list) -> None:
     for config in configs:
-        for line in (database.warnings(config) + hardening.warnings(config) + airflow.warnings(config)
-                     + operations.warnings(config)):
+        for line in [*database.warnings(config), *hardening.warnings(config), *operations.warnings(config), *airflow.warnings(config),
+                     *cluster.warnings(config)]:
             click.echo(f"warning: {line}", err=True)
 
 
@@ -231,6 +253,13 @@ def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool, secr
         click.echo(secret_providers.printout(config, str(config_path), selected, secret_name), nl=False)
 
 
+def _review_overlays(overlays: tuple[str, ...]) -> list[str] | None:
+    """--overlay for gen diff: none means the deployed overlay (or all, without flux.cluster); `all` means all."""
+    if not overlays:
+        return None
+    return list(OVERLAYS) if diff_module.ALL in overlays else _selected(overlays)
+
+
 def _sops_files(config, selected: list[str], rotate_name: str | None, source) -> None:
     if secret_providers.provider(config) != secret_providers.SOPS:
         raise click.UsageError(f"--{'rotate' if rotate_name else 'write'} needs secrets.provider: sops in "
@@ -246,41 +275,54 @@ def _sops_files(config, selected: list[str], rotate_name: str | None, source) ->
 @_config_option
 @click.option("--base", "ref", default="HEAD", show_default=True, metavar="GIT_REF",
               help="The Git revision whose config files to compare with the working tree.")
-@_overlay_option
+@click.option("--overlay", "overlays", multiple=True, type=click.Choice([*OVERLAYS, diff_module.ALL]), metavar="NAME",
+              help=f"Review this overlay (repeatable): {', '.join(OVERLAYS)}, or all. Default: the one "
+                   f"flux.cluster.overlay deploys, else all.")
 @click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True,
               help="text for a terminal; markdown for a pull-request comment (kept under GitHub's 65,536 characters).")
 @_chart_option
 @click.option("--no-render", is_flag=True, help="Compare gen's objects and the HelmRelease values only; render no chart.")
+@click.option("--require-render", is_flag=True,
+              help="Exit 2 when the chart cannot be had (not given, not cached, out of reach), instead of a values-only "
+                   "review: for CI, which must not lose the rendered review silently.")
 @click.option("--kube-version", callback=_render_kube_version, metavar="X.Y",
               help=f"Kubernetes version the chart sees when rendered. Default: {render_module.DEFAULT_KUBE_VERSION}.")
 def diff(config_path: Path, ref: str, overlays: tuple[str, ...], fmt: str, chart_path: Path | None,
-         no_render: bool, kube_version: str) -> None:
-    """Show what the working tree's config changes in each overlay, compared with GIT_REF.
+         no_render: bool, require_render: bool, kube_version: str) -> None:
+    """Show what the working tree's config changes, compared with GIT_REF, as the cluster will see it.
 
     Both sides are generated by this gen from the config files (gen.yaml, charts/airflow/); the
-    checkout and the index are never touched. First come the changes that need care before merging,
-    one `danger:` line each (an update the API server refuses, data lost or orphaned, a step that
-    needs a runbook) with what to do instead; then the objects added, removed and changed per
-    overlay, HelmRelease values as dotted keys, and each object's YAML diff. Whenever the pinned
-    chart can be had (--chart, the cache, the chart repository), both sides are also rendered with
-    it and the chart's objects compared field by field, with the workloads that roll; otherwise one
-    line says why and the values diff is shown alone.
+    checkout and the index are never touched. When flux.cluster names the deployed overlay, that
+    overlay is reviewed (a change of it: the old overlay's objects against the new one's), and the
+    first line says so. First come the changes that need care before merging, one `danger:` line
+    each (an update the API server refuses, data lost or orphaned, a Secret to recreate), naming every
+    overlay it holds for, with its runbook as numbered steps, one of them "merge now"; then the
+    objects added, removed and changed, HelmRelease values as dotted keys, and each object's YAML
+    diff. Whenever the pinned chart can be had (--chart, the cache, the chart repository), both sides
+    are also rendered with it and the chart's objects compared field by field, with the workloads
+    that roll; otherwise one line says why and the values diff is shown alone (exit 2 with
+    --require-render).
 
     \b
     Exit codes:
       0  no change
       1  changes
-      2  an error
+      2  an error, or no chart with --require-render
       3  changes that need care before merging (a danger: line)
     """
-    review = diff_module.review(config_path, ref, _selected(overlays), label=str(config_path),
-                                rendered=not no_render, chart_path=chart_path, kube_version=kube_version)
+    if no_render and require_render:
+        raise click.UsageError("--no-render and --require-render exclude each other; give one")
+    review = diff_module.review(config_path, ref, _review_overlays(overlays), label=str(config_path),
+                                rendered=not no_render, chart_path=chart_path, require_render=require_render,
+                                kube_version=kube_version)
+    if review.scope:
+        click.echo(f"gen: {review.scope}", err=True)
     click.echo(f"gen: {review.note}", err=True)
     if fmt == "markdown":
-        click.echo(diff_module.markdown(review.sections, ref, review.rendered, review.note), nl=False)
+        click.echo(report.markdown(review.sections, ref, review.rendered, review.note, scope=review.scope), nl=False)
     else:
-        click.echo(diff_module.text(review.sections, ref, review.rendered), nl=False)
-    sys.exit(3 if diff_module.findings(review.sections) else 1 if diff_module.has_changes(review.sections) else 0)
+        click.echo(report.text(review.sections, ref, review.rendered), nl=False)
+    sys.exit(3 if report.findings(review.sections) else 1 if report.has_changes(review.sections) else 0)
 
 
 @cli.command()
@@ -394,7 +436,8 @@ def _ask(value: str | None, option: str, question: str, interactive: bool) -> st
 @click.option("--distribution", type=click.Choice(sorted(PROFILES)), metavar="D",
               help=f"The Kubernetes distribution: {', '.join(sorted(PROFILES))}. Default: k3s.")
 @click.option("--overlay", type=click.Choice(OVERLAYS), metavar="NAME",
-              help=f"The executor overlay this deployment runs ({', '.join(OVERLAYS)}); noted in gen.yaml.")
+              help=f"The executor overlay this deployment runs ({', '.join(OVERLAYS)}); written to gen.yaml as "
+                   f"synth.overlays, so gen synth builds only it.")
 def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secret: str | None,
          distribution: str | None, overlay: str | None) -> None:
     """Start a project in DIR (default: here): gen.yaml, charts/airflow/chart.yaml and values.yaml.
@@ -421,7 +464,7 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
     for path in written:
         click.echo(f"gen: wrote {path}")
     command = "gen synth" if directory == Path(".") else f"gen synth --config {directory / 'gen.yaml'}"
-    click.echo(f"gen: next: {command}{f' --overlay {overlay}' if overlay else ''}, then commit the result")
+    click.echo(f"gen: next: {command}, then commit the result")
 
 
 @cli.command("import")

@@ -310,6 +310,13 @@ class DatabaseConfig:
 
 
 @dataclass(frozen=True)
+class SynthConfig:
+    """What gen synth builds: the executor overlays of this project."""
+
+    overlays: tuple[str, ...] = ("celery-executor", "kubernetes-executor", "celery-kubernetes-executor")
+
+
+@dataclass(frozen=True)
 class AvailabilityConfig:
     """Surviving a node drain; None: decided by cluster.nodes (see knowledge/operations.py)."""
 
@@ -374,6 +381,7 @@ class Config:
     network_policies: NetworkPoliciesConfig
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    synth: SynthConfig = field(default_factory=SynthConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
     availability: AvailabilityConfig = field(default_factory=AvailabilityConfig)
     size: str | None = None

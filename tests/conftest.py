@@ -33,6 +33,15 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         shutil.rmtree(cache, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True)
+def _no_chart_left_cached():
+    """--chart keeps the chart in the cache: a test that gives it must not make later tests render."""
+    yield
+    cache = os.environ.get("GEN_CACHE_DIR")
+    if cache:
+        shutil.rmtree(Path(cache) / "charts", ignore_errors=True)
+
+
 @pytest.fixture(scope="session")
 def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Each fixture config synthesized once (all overlays): name -> project directory."""

@@ -67,7 +67,9 @@ def test_the_example_workflow_is_a_valid_github_workflow_that_checks_and_comment
     steps = yaml.safe_load(WORKFLOW.read_text())["jobs"]["manifests"]["steps"]
     commands = "\n".join(step.get("run", "") for step in steps)
     assert "gen synth --check" in commands
-    assert 'gen diff --base "origin/${GITHUB_BASE_REF}" --format markdown' in commands
+    assert 'gen diff --base "origin/${GITHUB_BASE_REF}" --require-render --format markdown' in commands
+    install = next(step for step in steps if step.get("name") == "Install gen")
+    assert install["env"] == {"GEN_SOURCE": "${{ vars.GEN_SOURCE }}"} and 'pip install "$GEN_SOURCE"' in install["run"]
     assert "gh pr comment" in commands
     assert steps[0]["with"]["fetch-depth"] == 0
 

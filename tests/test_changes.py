@@ -9,12 +9,15 @@ from typing import Any
 import pytest
 
 from generator.knowledge import changes, quantities
+from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.changes import DATA, REFUSED, RUNBOOK, classify
+from generator.knowledge.danger import common
+from generator.knowledge.danger.finding import merged
 
 
 def _pv(path: str = "/srv/airflow/dags", **spec: Any) -> dict[str, Any]:
     return {"apiVersion": "v1", "kind": "PersistentVolume",
-            "metadata": {"name": "airflow-airflow-dags", "annotations": {changes.PRUNE_ANNOTATION: "disabled"}},
+            "metadata": {"name": "airflow-airflow-dags", "annotations": {common.PRUNE_ANNOTATION: "disabled"}},
             "spec": {"accessModes": ["ReadOnlyMany"], "capacity": {"storage": "1Gi"},
                      "claimRef": {"namespace": "airflow", "name": "airflow-dags"},
                      "hostPath": {"path": path, "type": "DirectoryOrCreate"},
@@ -27,7 +30,7 @@ def _pvc(size: str = "1Gi", name: str = "airflow-dags", **spec: Any) -> dict[str
             "selector": {"matchLabels": {"type": "airflow-dags"}}, "storageClassName": "airflow-storage",
             "volumeMode": "Filesystem", "volumeName": "airflow-airflow-dags", **spec}
     return {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
-            "metadata": {"name": name, "namespace": "airflow", "annotations": {changes.PRUNE_ANNOTATION: "disabled"}},
+            "metadata": {"name": name, "namespace": "airflow", "annotations": {common.PRUNE_ANNOTATION: "disabled"}},
             "spec": {k: v for k, v in body.items() if v is not None}}
 
 
@@ -87,10 +90,15 @@ def _service(**spec: Any) -> dict[str, Any]:
             "spec": {"type": "ClusterIP", "ports": [{"port": 8080}], "selector": {"component": "api-server"}, **spec}}
 
 
+def _runbook(finding: changes.Finding) -> str:
+    return "\n".join(finding.steps)
+
+
 def found(before: list[dict[str, Any]], after: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
     """(kind, field, category) of each finding; `; ` parts the why from what to do, so no why holds one."""
     findings = classify("celery-executor", before, after)
     assert all("; " not in f.why and f.line.startswith("danger: celery-executor ") for f in findings)
+    assert all(len(f.line) <= 200 and sum(s.startswith("merge now") for s in f.steps) == 1 for f in findings)
     return [(f.kind, f.field, f.category) for f in findings]
 
 
@@ -105,9 +113,10 @@ def test_a_new_host_path_is_refused_with_the_move_procedure():
                  "move the files from /srv/airflow/dags on the node to /data/dags on the node",
                  "kubectl -n airflow delete pvc airflow-dags; kubectl delete pv airflow-airflow-dags",
                  "flux resume kustomization"):
-        assert step in finding.todo, step
-    assert finding.todo.index("suspend") < finding.todo.index("move") < finding.todo.index("delete pvc") \
-        < finding.todo.index("resume")
+        assert step in _runbook(finding), step
+    steps = _runbook(finding)
+    assert steps.index("suspend") < steps.index("move") < steps.index("delete pvc") < steps.index("merge now") \
+        < steps.index("resume")
 
 
 def test_another_backend_is_one_finding_naming_both_places():
@@ -156,7 +165,7 @@ def test_a_removed_volume_orphans_its_files_unless_another_points_at_them():
 def test_a_claim_spec_change_is_refused_as_one_finding(spec, field):
     [finding] = classify("celery-executor", [_pvc()], [_pvc(**spec)])
     assert (finding.field, finding.category) == (field, REFUSED)
-    assert "delete pvc airflow-dags" in finding.todo
+    assert "delete pvc airflow-dags" in _runbook(finding)
 
 
 def test_the_other_changed_claim_fields_are_named():
@@ -172,7 +181,7 @@ def test_a_larger_claim_on_a_class_without_expansion_is_refused():
     [finding] = classify("celery-executor", [_class(), _pvc("10Gi")], [_class(), _pvc("20Gi")])
     assert (finding.field, finding.old, finding.new) == ("spec.resources.requests.storage", "10Gi", "20Gi")
     assert "does not allow volume expansion" in finding.why
-    assert "a static volume's size is only a label" in finding.todo
+    assert "a static volume's size is only a label" in _runbook(finding)
 
 
 def test_a_larger_claim_on_an_expandable_class_passes():
@@ -186,7 +195,7 @@ def test_a_larger_claim_on_a_class_gen_does_not_make_says_what_to_check():
     dynamic = {"storageClassName": "local-path", "volumeName": None, "selector": None}
     [finding] = classify("celery-executor", [_pvc("1Gi", **dynamic)], [_pvc("2Gi", **dynamic)])
     assert "refused unless StorageClass local-path has allowVolumeExpansion: true" in finding.why
-    assert "back up the files on the claim" in finding.todo
+    assert "back up the files on the claim" in _runbook(finding)
 
 
 def test_the_same_quantity_written_another_way_is_no_change():
@@ -221,9 +230,9 @@ def test_a_storage_class_change_is_refused(field, value):
 
 def test_the_storage_class_procedure_knows_the_force_annotation():
     forced = _class(reclaimPolicy="Delete")
-    forced["metadata"]["annotations"] = {changes.FORCE_ANNOTATION: "enabled"}
+    forced["metadata"]["annotations"] = {common.FORCE_ANNOTATION: "enabled"}
     [finding] = classify("celery-executor", [_class()], [forced])
-    assert "Flux deletes and recreates it" in finding.todo
+    assert "Flux deletes and recreates it" in _runbook(finding)
 
 
 def test_a_storage_class_may_allow_expansion_and_default_fields_are_the_same():
@@ -252,7 +261,7 @@ def test_a_statefulset_claim_template_or_selector_change_is_refused():
         ("StatefulSet", "spec.selector.matchLabels.app.kubernetes.io/name", REFUSED),
         ("StatefulSet", "spec.serviceName", REFUSED)]
     [finding] = classify("x", [_postgresql()], [_postgresql(size="16Gi")])
-    assert "delete statefulset airflow-postgresql --cascade=orphan" in finding.todo
+    assert "delete statefulset airflow-postgresql --cascade=orphan" in _runbook(finding)
 
 
 def test_a_removed_statefulset_leaves_its_claims_orphaned():
@@ -314,12 +323,13 @@ def test_a_chart_or_airflow_version_change_needs_a_runbook():
     assert found([_release()], [_release(version="1.20.0")]) == [("HelmRelease", "spec.chart.spec.version", RUNBOOK)]
     [finding] = classify("x", [_release()], [_release(airflowVersion="3.2.0")])
     assert (finding.field, finding.category) == ("values.airflowVersion", RUNBOOK)
-    assert "back up the metadata database first" in finding.todo and "pg_dump" in finding.todo
+    assert "back up the metadata database first" in _runbook(finding) and "pg_dump" in _runbook(finding)
 
 
-def test_leaving_celery_loses_the_queue_and_joining_it_does_not():
+def test_leaving_celery_loses_the_queue_and_leaving_kubernetes_leaves_its_pods_unwatched():
     assert found([_release()], [_release(executor="KubernetesExecutor")]) == [("HelmRelease", "values.executor", DATA)]
-    assert found([_release(executor="KubernetesExecutor")], [_release()]) == []
+    assert found([_release(executor="KubernetesExecutor")], [_release()]) == [("HelmRelease", "values.executor",
+                                                                              RUNBOOK)]  # its task pods, unwatched
     assert found([_release()], [_release(executor="CeleryExecutor,KubernetesExecutor")]) == []
 
 
@@ -375,7 +385,7 @@ def test_a_renamed_release_or_namespace_orphans_the_database():
     assert (finding.field, finding.old, finding.new, finding.category) == ("spec.releaseName", "airflow", "af2", DATA)
     assert "data-af2-postgresql-0" in finding.why
     namespace = {"apiVersion": "v1", "kind": "Namespace",
-                 "metadata": {"name": "airflow", "annotations": {changes.PRUNE_ANNOTATION: "disabled"}}}
+                 "metadata": {"name": "airflow", "annotations": {common.PRUNE_ANNOTATION: "disabled"}}}
     moved = copy.deepcopy(namespace)
     moved["metadata"]["name"] = "af2"
     assert found([namespace, _release()], [moved, _release(namespace="af2")]) == [
@@ -416,7 +426,7 @@ def test_the_local_path_provisioner_is_not_taken_for_airflow():
     assert found([*provisioner, _release()], [_release()]) == []
     [finding] = classify("x", [*provisioner, _release(), _pv()], [*provisioner, _release(), _pv("/data")])
     assert "flux suspend kustomization <kustomization> -n flux-system; flux suspend helmrelease airflow -n airflow" \
-        in finding.todo
+        in _runbook(finding)
 
 
 def test_a_cloudnativepg_cluster_keeps_its_service_account_and_its_removal_loses_the_database():
@@ -436,10 +446,32 @@ def test_a_cloudnativepg_cluster_keeps_its_service_account_and_its_removal_loses
 def test_the_line_format():
     finding = changes.Finding("celery-executor", "PersistentVolumeClaim", "airflow", "airflow-logs",
                               "spec.resources.requests.storage", "10Gi", "20Gi", "refused: why", "what to do", REFUSED)
-    assert finding.line == ("danger: celery-executor PersistentVolumeClaim airflow/airflow-logs: "
-                            "spec.resources.requests.storage: 10Gi -> 20Gi: refused: why; what to do")
-    cluster_scoped = changes.Finding("x", "PersistentVolume", "", "pv", "f", "a", "b", "w", "t", DATA)
-    assert cluster_scoped.line == "danger: x PersistentVolume pv: f: a -> b: w; t"
+    assert finding.lines() == ["danger: celery-executor PersistentVolumeClaim airflow/airflow-logs: "
+                               "spec.resources.requests.storage: 10Gi -> 20Gi: refused: why",
+                               "  1. what to do", "  2. merge now"]
+    cluster_scoped = changes.Finding("x", "PersistentVolume", "", "pv", "f", "a", "b", "w", ("t", "merge now", "u"),
+                                     DATA)
+    assert cluster_scoped.lines() == ["danger: x PersistentVolume pv: f: a -> b: w", "  1. t", "  2. merge now",
+                                      "  3. u"]
+    assert cluster_scoped.markdown() == ["- `danger: x PersistentVolume pv: f: a -> b: w`", "  1. t",
+                                         "  2. merge now", "  3. u"]
+
+
+def test_a_long_why_and_long_values_keep_the_first_line_within_200_characters():
+    why = "refused: " + "a reason worth reading " * 20
+    finding = changes.Finding("celery-executor", "HelmRelease", "airflow", "airflow", "values.x", "o" * 300, "n" * 300,
+                              why, "do it", REFUSED)
+    first, whole, *steps = finding.lines()
+    assert len(first) <= 200 and first.endswith("…") and "o" * 39 + "…" in first
+    assert whole == f"  why: {why}" and steps == ["  1. do it", "  2. merge now"]
+
+
+def test_a_finding_of_several_overlays_is_one_naming_them():
+    one = changes.Finding("kubernetes-executor", "Namespace", "", "airflow", "f", "a", "b", "w", "t", DATA)
+    other = changes.Finding("celery-executor", "Namespace", "", "airflow", "f", "a", "b", "w", "t", DATA)
+    assert merged([one, other, one], OVERLAYS) == [
+        changes.Finding("celery-executor, kubernetes-executor", "Namespace", "", "airflow", "f", "a", "b", "w", "t",
+                        DATA)]
 
 
 def test_procedures_name_the_flux_objects_gen_generates(tmp_path):
@@ -451,7 +483,7 @@ def test_procedures_name_the_flux_objects_gen_generates(tmp_path):
     config = config_module.load(wire(make_project(tmp_path)))
     [finding] = classify("kubernetes-executor", [_release(), _pv()], [_release(), _pv("/data")], config, config)
     assert "flux suspend kustomization airflow-airflow -n flux-system; flux suspend helmrelease airflow -n airflow" \
-        in finding.todo
+        in _runbook(finding)
 
 
 @pytest.mark.parametrize(("text", "value"), [("10Gi", 10 * 2**30), ("500M", 500 * 10**6), ("1e3", 1000),
@@ -483,7 +515,9 @@ def test_diff_exit_codes_0_1_2_3(tmp_path):
     first, *rest = result.stdout.splitlines()
     assert first.startswith("danger: celery-executor PersistentVolume airflow-airflow-dags: spec.hostPath.path: "
                             "/srv/airflow/dags -> /data/dags: refused: ")
-    assert rest[0].startswith("== celery-executor: ")
+    runbook = rest[:next(index for index, line in enumerate(rest) if not line.startswith("  "))]
+    assert any(line.endswith(". merge now") for line in runbook)
+    assert rest[len(runbook)].startswith("== celery-executor: ")
     assert "danger:" not in "\n".join(rest)
 
 

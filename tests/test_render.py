@@ -17,12 +17,13 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from support import CHART_ARCHIVE, documents, make_project
+from test_review import wire
 
 from generator import config as config_module
 from generator.cli import cli
 from generator.knowledge import credentials
 from generator.plumbing.objects import object_key
-from generator.review import chart_source, diff, render
+from generator.review import chart_source, diff, render, report
 from generator.review.rendered_diff import field_changes
 
 ARCHIVE = CHART_ARCHIVE
@@ -133,7 +134,7 @@ def test_the_k3s_helmchart_renders_with_the_secret_placeholder(tmp_path):
     assert result.exit_code == 0, result.output
     objects = stream_objects(result.stdout)
     assert [o["kind"] for _, s, o in objects if s == render.GEN].count("HelmChart") == 1
-    assert len([o for _, s, o in objects if s != render.GEN]) == 28
+    assert len([o for _, s, o in objects if s != render.GEN]) == 32  # 4 of them PodDisruptionBudgets (availability)
     assert render.placeholder("Secret", "kube-system", "airflow-admin-password", "values.yaml") in result.stdout
 
 
@@ -261,7 +262,13 @@ def test_without_the_chart_diff_says_so_and_shows_the_values_diff(tmp_path):
     assert "chart objects" not in result.stdout
     skipped = gen("diff", "--config", str(config), "--chart", str(ARCHIVE), "--no-render")
     assert skipped.exit_code == 1 and "chart objects" not in skipped.stdout
-    assert skipped.stderr == "gen: chart objects not rendered (--no-render)\n"
+    assert skipped.stderr.splitlines() == ["gen: reviewing celery-executor, kubernetes-executor, "
+                                           "celery-kubernetes-executor: flux.cluster names no deployed overlay",
+                                           "gen: chart objects not rendered (--no-render)"]
+    required = gen("diff", "--config", str(config), "--require-render")
+    assert required.exit_code == 2 and required.stdout == ""
+    assert required.stderr.splitlines()[-1].startswith("error: chart not rendered: chart airflow 1.19.0 is not cached")
+    assert "--require-render refuses" in required.stderr
 
 
 def test_markdown_of_a_namespace_change_stays_under_the_comment_limit(tmp_path):
@@ -270,7 +277,7 @@ def test_markdown_of_a_namespace_change_stays_under_the_comment_limit(tmp_path):
     result = review(config, "--format", "markdown")
     assert result.exit_code == 3, result.output  # a new namespace orphans the metadata database
     text = result.stdout
-    assert len(text) < diff.COMMENT_LIMIT
+    assert len(text) < report.COMMENT_LIMIT
     assert text.startswith("### gen diff: `HEAD` → working tree\n")
     # What needs care comes first, then the summary table, then the folded details.
     assert text.index("#### Needs care before merging") < text.index("| celery-executor |") < text.index("<details")
@@ -278,7 +285,51 @@ def test_markdown_of_a_namespace_change_stays_under_the_comment_limit(tmp_path):
     assert text.rstrip().splitlines()[-1].startswith("_Cut: ")
     assert "run `gen diff` in a terminal to see it all" in text.rstrip().splitlines()[-1]
     full = review(config)
-    assert len(full.stdout) > diff.COMMENT_LIMIT  # the terminal shows everything
+    assert len(full.stdout) > report.COMMENT_LIMIT  # the terminal shows everything
+
+
+def test_an_overlay_switch_is_reviewed_as_the_cluster_sees_it_with_two_renders(tmp_path, monkeypatch):
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("GEN_CACHE_DIR", str(cache))
+    project = tmp_path / "project"
+    config = wire(make_project(project))
+    for args in (("init", "-q", "-b", "main"), ("add", "-A"), ("commit", "-q", "-m", "airflow")):
+        git(project, *args)
+    config.write_text(config.read_text().replace("overlay: kubernetes-executor", "overlay: celery-executor", 1))
+    result = review(config)
+    assert result.exit_code == 3, result.output
+    assert result.stderr.startswith("gen: reviewing the deployed overlay as the cluster will see it, "
+                                    "kubernetes-executor -> celery-executor")
+    lines = result.stdout.splitlines()
+    assert "starts: StatefulSet airflow/airflow-redis (redis:7.2-bookworm)" in lines
+    assert any(line.startswith("starts: StatefulSet airflow/airflow-worker (") for line in lines)
+    assert any(line.startswith("danger: kubernetes-executor -> celery-executor HelmRelease airflow/airflow: "
+                               "values.executor: KubernetesExecutor -> CeleryExecutor: the scheduler stops") for line in lines)
+    assert len(sorted((cache / "render").rglob("*.entry"))) == 2  # the old overlay on one side, the new on the other
+    assert (cache / "charts" / "airflow-1.19.0.tgz").is_file()  # --chart filled the cache
+    offline = gen("diff", "--config", str(config), "--require-render")
+    assert offline.exit_code == 3 and offline.stdout == result.stdout
+
+
+def test_synth_refuses_a_values_typo_whenever_the_chart_is_at_hand(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    config = make_project(tmp_path / "project", values="schedular:\n  replicas: 2\n")
+    unchecked = gen("synth", "--config", str(config), "--overlay", "kubernetes-executor")
+    assert unchecked.exit_code == 0
+    assert unchecked.stdout.splitlines()[1] == (
+        "gen: charts/airflow/values.yaml not checked against the values schema of chart airflow 1.19.0: it is not "
+        "cached (give --chart PATH once, or run gen diff, which fetches it)")
+    for args in (("--chart", str(ARCHIVE)), ()):  # given, then from the cache --chart filled
+        refused = gen("synth", "--config", str(config), *args)
+        assert refused.exit_code == 1 and refused.stdout == ""
+        assert refused.stderr == (f"error: {config}: charts/airflow/values.yaml: unknown key(s) schedular; the chart "
+                                  f"has no such values and Helm would ignore them silently (the values schema of "
+                                  f"chart airflow 1.19.0)\n")
+    (tmp_path / "project" / "charts" / "airflow" / "values.yaml").write_text("scheduler:\n  replicas: 2\n")
+    checked = gen("synth", "--config", str(config), "--overlay", "kubernetes-executor")
+    assert checked.exit_code == 0
+    assert checked.stdout.splitlines()[1] == ("gen: charts/airflow/values.yaml checked against the values schema of "
+                                              "chart airflow 1.19.0")
 
 
 def test_markdown_cuts_at_any_limit_and_says_so():
@@ -287,9 +338,27 @@ def test_markdown_cuts_at_any_limit_and_says_so():
     after = {**before, "spec": {"replicas": 2}}
     section = diff.compare("x", yaml.safe_dump(before), yaml.safe_dump(after))
     for limit in (1_500, 3_000, 6_000):
-        text = diff.markdown([section] * 20, "HEAD", limit=limit)
+        text = report.markdown([section] * 20, "HEAD", limit=limit)
         assert len(text) < limit
         assert text.rstrip().splitlines()[-1].startswith("_Cut: ")
+
+
+def test_a_huge_change_in_one_overlay_leaves_room_for_the_first_changes_of_the_others():
+    def deployment(name: str, payload: str) -> dict:
+        return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name, "namespace": "n"},
+                "spec": {"template": {"metadata": {"annotations": {"x": payload}}}}}
+
+    huge = "\n".join(f"line {i} " + "x" * 60 for i in range(30_000))  # about 2 MB of YAML diff
+    sections = [diff.compare("celery-executor", yaml.safe_dump(deployment("big", "a")),
+                             yaml.safe_dump(deployment("big", huge))),
+                *(diff.compare(name, yaml.safe_dump(deployment("small", "a")), yaml.safe_dump(deployment("small", "b")))
+                  for name in ("kubernetes-executor", "celery-kubernetes-executor"))]
+    text = report.markdown(sections, "HEAD")
+    assert len(text) < report.COMMENT_LIMIT
+    for name in ("celery-executor", "kubernetes-executor", "celery-kubernetes-executor"):
+        assert f"#### {name}: gen objects" in text
+    assert "<summary>changed: Deployment n/big</summary>" in text and "more line(s): run gen diff" in text
+    assert text.count("<summary>changed: Deployment n/small</summary>") == 2
 
 
 def test_lists_are_matched_by_name_not_position():
@@ -325,12 +394,12 @@ def test_a_warm_review_renders_nothing_and_prints_the_same(tmp_path, monkeypatch
     config.write_text(config.read_text().replace("  celery:\n    replicas: 1\n", "  celery:\n    replicas: 2\n"))
     cold = review(config, "--overlay", "celery-executor")
     assert cold.exit_code == 1, cold.output
-    renders, generated = sorted((cache / "render").rglob("*.json")), sorted((cache / "generated").rglob("*.json"))
+    renders, generated = sorted((cache / "render").rglob("*.entry")), sorted((cache / "generated").rglob("*.entry"))
     assert len(renders) == 2 and len(generated) == 2  # each side rendered once, each side generated once
     stamps = {path: path.stat().st_mtime_ns for path in renders + generated}
     warm = review(config, "--overlay", "celery-executor")
     assert warm.stdout == cold.stdout and warm.exit_code == 1
     assert {path: path.stat().st_mtime_ns for path in renders + generated} == stamps
-    assert sorted((cache / "render").rglob("*.json")) == renders
+    assert sorted((cache / "render").rglob("*.entry")) == renders
     for entry in renders:  # the cache holds rendered objects, and never a secret value either
         assert render.placeholder("Secret", "airflow", "airflow-admin-password", "password") in entry.read_text()

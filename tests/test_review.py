@@ -259,6 +259,16 @@ def test_diff_outside_a_repository_exits_2(tmp_path):
     assert "is not inside a Git working tree" in result.stderr
 
 
+def test_diff_in_a_repository_with_no_commits_says_to_commit_first(tmp_path):
+    config = make_project(tmp_path)
+    git(tmp_path, "init", "-q", "-b", "main")
+    result = gen("diff", "--config", str(config))
+    assert result.exit_code == 2
+    assert result.stderr == (f"error: {tmp_path}: this repository has no commits yet, so there is nothing to compare "
+                             f"with; commit the project first (git add -A && git commit), then gen diff shows what "
+                             f"changes\n")
+
+
 # --- several configs in one run ------------------------------------------------------------------
 
 def test_several_configs_are_synthesized_in_one_run_each_beside_its_own_config(tmp_path):
@@ -266,7 +276,7 @@ def test_several_configs_are_synthesized_in_one_run_each_beside_its_own_config(t
     second = make_project(tmp_path / "production", fixture="tls-secret")
     result = gen("synth", "--config", str(first), "--config", str(second))
     assert result.exit_code == 0, result.output
-    assert len(result.stdout.splitlines()) == 2
+    assert sum(line.startswith("gen: wrote ") for line in result.stdout.splitlines()) == 2
     for project in (tmp_path / "staging", tmp_path / "production"):
         alone = project.parent / f"{project.name}-alone"
         config = make_project(alone, fixture="example" if project.name == "staging" else "tls-secret")
@@ -303,7 +313,7 @@ def test_the_same_config_named_twice_is_synthesized_once(tmp_path):
     config = make_project(tmp_path)
     result = gen("synth", "--config", str(config), "--config", str(tmp_path / "." / "gen.yaml"))
     assert result.exit_code == 0
-    assert len(result.stdout.splitlines()) == 1
+    assert sum(line.startswith("gen: wrote ") for line in result.stdout.splitlines()) == 1
 
 
 def test_diff_shows_helmchart_values_on_the_k3s_engine(tmp_path):

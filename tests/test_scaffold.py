@@ -16,7 +16,6 @@ from generator import cli as cli_module
 from generator import config
 from generator.cli import cli
 from generator.onboarding import scaffold
-from generator.synth import pipeline
 
 
 def tree(root: Path, *_tops: str) -> dict[str, bytes]:
@@ -162,8 +161,13 @@ def test_a_hostile_resolver_is_refused_by_the_schema(tmp_path):
     assert result.exit_code == 1 and result.stderr.count("\n") == 1 and "ingress.tls.certResolver" in result.stderr
 
 
-def test_the_overlay_is_noted_and_synth_builds_it(tmp_path):
-    gen("init", str(tmp_path), "--host", "a.example.org", "--cert-resolver", "le", "--overlay", "celery-executor")
-    assert "gen synth --overlay celery-executor" in (tmp_path / "gen.yaml").read_text()
-    result = pipeline.synth(tmp_path / "gen.yaml", ["celery-executor"])
-    assert result.overlays == ("celery-executor",)
+def test_the_overlay_is_written_to_the_project_and_synth_and_its_check_agree(tmp_path):
+    init = gen("init", str(tmp_path), "--host", "a.example.org", "--cert-resolver", "le", "--overlay",
+               "celery-executor")
+    assert init.stdout.splitlines()[-1] == f"gen: next: gen synth --config {tmp_path / 'gen.yaml'}, then commit the result"
+    assert "synth:\n  overlays: [celery-executor]\n" in (tmp_path / "gen.yaml").read_text()
+    synth = gen("synth", "--config", str(tmp_path / "gen.yaml"))
+    assert synth.exit_code == 0 and " for celery-executor in " in synth.stdout
+    assert sorted(p.name for p in (tmp_path / "dist").iterdir()) == ["base", "celery-executor"]
+    check = gen("synth", "--check", "--config", str(tmp_path / "gen.yaml"))
+    assert check.exit_code == 0, check.output

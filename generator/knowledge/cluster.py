@@ -135,3 +135,26 @@ def problems(config: Config) -> list[str]:
         found.append(f"{label}: gitops.engine: k3s needs cluster.distribution k3s (only k3s runs the helm-controller "
                      f"that reads HelmChart objects; it is {config.cluster.distribution}); use gitops.engine: flux")
     return found
+
+
+# Airflow's user in the official image (the chart's `uid`, with `gid` 0): hostPath logs must be writable by it.
+AIRFLOW_UID = 50000
+
+
+def notes(config: Config) -> list[str]:
+    """What the node needs that gen cannot do for it: one line each."""
+    logs = config.storage.logs
+    if logs.type != "hostPath":
+        return []
+    return [f"note: storage.logs.hostPath {logs.host_path} must be writable by UID {AIRFLOW_UID} on the node, or "
+            f"every task fails to open its log (sudo install -d -o {AIRFLOW_UID} -g 0 -m 0775 {logs.host_path}; "
+            f"docs/k3s.md)"]
+
+
+def warnings(config: Config) -> list[str]:
+    """Settings that work on paper but that the cluster's defaults defeat."""
+    if config.cluster.distribution == "k3s" and config.ingress.allow_from:
+        return [f"{config.source.label}: ingress.allowFrom: k3s's ServiceLB hides the client's address unless "
+                f"Traefik's Service has externalTrafficPolicy: Local, so the allowlist sees one address for "
+                f"everyone (and answers 403 to all); set it in a HelmChartConfig for traefik (docs/k3s.md)"]
+    return []

@@ -114,6 +114,10 @@ def problems(config: Config) -> list[str]:
     if cluster is None:
         return []
     found = []
+    if cluster.overlay not in config.synth.overlays:
+        found.append(f"{config.source.label}: flux.cluster.overlay: {cluster.overlay} is not in synth.overlays "
+                     f"({', '.join(config.synth.overlays)}), so gen synth would not build what the cluster runs; "
+                     f"add it to synth.overlays")
     why = url_credential_problem(cluster.url)
     if why:
         found.append(f"{config.source.label}: flux.cluster.url: {why}; write the URL without it and put the Git "

@@ -93,7 +93,10 @@ def init_files(host: str, *, cert_resolver: str | None = None, tls_secret: str |
     if overlay is not None:
         lines += [
             "",
-            f"# This deployment runs the {comment_text(overlay)} overlay: gen synth --overlay {comment_text(overlay)}.",
+            "# The overlay this deployment runs: gen synth, its --check, the hook and CI build only this one.",
+            "synth:",
+            f"  overlays: [{_quoted(overlay)}]",
+            "",
             "# To have gen write the Flux wiring for a cluster (clusters/<name>/airflow.yaml), uncomment:",
             "# flux:",
             "#   cluster:",

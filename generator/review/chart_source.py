@@ -185,12 +185,18 @@ def _from_cache(target: Path) -> ChartArchive | None:
     return None
 
 
+def cached(pin: ChartPin) -> ChartArchive | None:
+    """The pinned chart from the cache, or None: never asks the repository."""
+    target = _cached(pin)
+    return _from_cache(target) if target is not None else None
+
+
 def fetch(pin: ChartPin) -> ChartArchive:
     """The pinned chart from the cache, else downloaded from the pinned repository and cached."""
-    target = _cached(pin)
-    found = _from_cache(target) if target is not None else None
+    found = cached(pin)
     if found is not None:
         return found
+    target = _cached(pin)
     if os.environ.get(OFFLINE, "").strip() not in ("", "0"):
         raise ChartUnavailable(f"chart {pin.name} {pin.version} is not cached and GEN_OFFLINE is set")
     if target is None:
@@ -212,6 +218,19 @@ def fetch(pin: ChartPin) -> ChartArchive:
     except OSError as exc:
         raise ChartUnavailable(f"chart {pin.name} {pin.version}: cannot be cached at {target} ({exc})") from None
     return ChartArchive(target, actual, url)
+
+
+def remember(archive: ChartArchive, pin: ChartPin) -> None:
+    """Keep a chart given with --chart (a .tgz, already checked to be the pinned one) in the cache, so that
+    later runs find it offline. A chart already cached stays; a cache that cannot be written is no error."""
+    target = _cached(pin)
+    if target is None or target.exists() or archive.path.is_dir() or archive.path.resolve() == target.resolve():
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_bytes(target, archive.path.read_bytes())
+    except OSError:
+        return  # the run goes on with the given chart; the next one needs --chart again
 
 
 def find(pin: ChartPin, path: Path | None) -> ChartArchive:

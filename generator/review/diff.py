@@ -20,7 +20,8 @@ from typing import Any
 
 from generator import config as config_module
 from generator.config import BASE_VALUES, CHART_PIN
-from generator.knowledge.changes import WIRING, Finding, classify
+from generator.knowledge.airflow import OVERLAYS
+from generator.knowledge.changes import WIRING, Finding, classify, classify_configs
 from generator.model import Config
 from generator.plumbing import cache
 from generator.plumbing.errors import ConfigError, GenError
@@ -45,12 +46,20 @@ def _objects(text: str | None) -> dict[ObjectKey, dict[str, Any]]:
 
 
 def compare(name: str, before: str | None, after: str | None, old_config: Config | None = None,
-            new_config: Config | None = None) -> Section:
+            new_config: Config | None = None, applied: tuple[str | None, str | None] = (None, None),
+            overlays: tuple[str, str] | None = None) -> Section:
+    """The objects of one section that differ; the findings over everything Flux applies with it.
+
+    `applied` is the rest of what the cluster wiring applies beside the section on each side (the
+    database tree): an object that moves into it is no deletion. `overlays` names the overlay of each
+    side for the findings only the configs show (the Secrets); None for the cluster wiring."""
     old, new = _objects(before), _objects(after)
     changed = [Change(key, old.get(key), new.get(key)) for key in sorted(old.keys() | new.keys())
                if old.get(key) != new.get(key)]
-    found = classify(name, list(old.values()), list(new.values()), old_config, new_config)
-    return Section(name, changed, found)
+    flux_old, flux_new = {**_objects(applied[0]), **old}, {**_objects(applied[1]), **new}
+    found = classify(name, list(flux_old.values()), list(flux_new.values()), old_config, new_config)
+    found += classify_configs(name, old_config, new_config, overlays)
+    return Section(name, changed, sorted(set(found)))
 
 
 # --- the two sides -------------------------------------------------------------------------------
@@ -76,6 +85,9 @@ def _checked_ref(project_dir: Path, ref: str) -> str:
     if inside.returncode != 0:
         raise GitError(f"{project_dir}: is not inside a Git working tree; gen diff compares with a Git revision")
     run = _git(project_dir, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    if run.returncode != 0 and _git(project_dir, "rev-parse", "--verify", "--quiet", "HEAD").returncode != 0:
+        raise GitError(f"{project_dir}: this repository has no commits yet, so there is nothing to compare with; "
+                       f"commit the project first (git add -A && git commit), then gen diff shows what changes")
     if run.returncode != 0:
         raise GitError(f"--base: {ref!r} is not a commit in this repository; give a branch, tag or commit "
                        f"such as HEAD or origin/main")
@@ -98,6 +110,7 @@ def _project_at(config: Config, ref: str, scratch: Path) -> Path | None:
 
 
 def _sections(files: dict[str, str] | None, selected: Sequence[str]) -> dict[str, str | None]:
+    """Per overlay its hydrated manifests, and the database tree and cluster wiring (None: not generated)."""
     files = files or {}
     sections: dict[str, str | None] = {
         name: files.get(f"dist/{name}/{pipeline.HYDRATED_FILE}") for name in selected}
@@ -160,21 +173,73 @@ def _configs(config_path: Path, ref: str, label: str | None, scratch: Path,
     return config, config_module.load(old_path, f"{ref}:{config.source.label}") if old_path else None
 
 
+def _compare_sides(both: Sides, plan: Scope) -> list[Section]:
+    previous = _sections(both.before, plan.side(1))
+    current = _sections(both.after, plan.side(2))
+    database = previous[DATABASE], current[DATABASE]
+    sections = [compare(name, previous[a], current[b], both.old, both.new, database, (a, b))
+                for name, a, b in plan.pairs]
+    if previous[DATABASE] or current[DATABASE]:  # its findings are the overlays': Flux applies it beside each
+        section = compare(DATABASE, previous[DATABASE], current[DATABASE])
+        sections.append(dataclasses.replace(section, findings=[]))
+    if previous[WIRING] or current[WIRING]:
+        sections.append(compare(WIRING, previous[WIRING], current[WIRING], both.old, both.new))
+    return sections
 
-def _compare_sides(both: Sides, selected: Sequence[str]) -> list[Section]:
-    previous, current = _sections(both.before, selected), _sections(both.after, selected)
-    return [compare(name, previous[name], current[name], both.old, both.new) for name in current
-            if name not in (WIRING, DATABASE) or previous[name] or current[name]]
 
+# --- what a review compares ----------------------------------------------------------------------
+
+ALL = "all"  # --overlay all: every overlay, deployed or not
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The sections a review compares, each as (name, overlay on the old side, overlay on the new side)."""
+
+    pairs: tuple[tuple[str, str, str], ...]
+    line: str  # what is reviewed and why, the review's first line; "" for the overlays asked for
+
+    def side(self, index: int) -> list[str]:
+        """The overlays one side needs (1: old, 2: new), in their canonical order."""
+        return sorted({pair[index] for pair in self.pairs}, key=OVERLAYS.index)
+
+
+_OTHERS = "--overlay NAME or --overlay all reviews the others"
+
+
+def scope(new: Config, old: Config | None, requested: Sequence[str] | None) -> Scope:
+    """The deployed overlay when `flux.cluster` names one and no overlay is requested, else the requested ones.
+
+    A change of the deployed overlay is one section, old overlay against new, as the cluster sees it."""
+    deployed = new.flux.cluster.overlay if new.flux.cluster else None
+    before = old.flux.cluster.overlay if old is not None and old.flux.cluster else None
+    switch = (f"{before} -> {deployed}", before, deployed) if before and deployed and before != deployed else None
+    if requested is None and deployed:
+        if switch:
+            return Scope((switch,), f"reviewing the deployed overlay as the cluster will see it, {before} -> "
+                                    f"{deployed} (flux.cluster.overlay); {_OTHERS}")
+        return Scope(((deployed, deployed, deployed),),
+                     f"reviewing {deployed}, the overlay flux.cluster deploys; {_OTHERS}")
+    names = list(requested or [name for name in OVERLAYS if name in new.synth.overlays])
+    pairs = [(name, name, name) for name in names]
+    if switch and before in names and deployed in names:
+        pairs.insert(0, switch)
+    line = "" if requested else f"reviewing {', '.join(names)}: flux.cluster names no deployed overlay"
+    return Scope(tuple(pairs), line)
 
 
 @dataclass(frozen=True)
 class Review:
-    """gen's objects per overlay, and, when the chart could be had, the chart's rendered objects too."""
+    """gen's objects per section, and, when the chart could be had, the chart's rendered objects too."""
 
     sections: list[Section]
     rendered: list[Section] | None
     note: str  # one line: the chart that rendered both sides, or why nothing was rendered
+    scope: str  # one line: which overlays are reviewed and why ("" for those asked for)
+
+
+class RenderRequired(GenError):
+    """--require-render, and the chart cannot be had."""
 
 
 def _hydrated(files: dict[str, str] | None, selected: Sequence[str]) -> dict[str, str]:
@@ -188,48 +253,60 @@ def _chart_for(config: Config, given: render.Chart | None) -> render.Chart:
     return render.load_chart(config)
 
 
-def review(config_path: Path, ref: str, selected: Sequence[str], label: str | None = None, *,
-           rendered: bool = True, chart_path: Path | None = None,
+def _charts(config: Config, old: Config | None, chart_path: Path | None,
+            require: bool) -> tuple[tuple[render.Chart, render.Chart | None] | None, str]:
+    """Both sides' charts, or None and the one line that says why not (RenderRequired with --require-render)."""
+    given = render.load_chart(config, chart_path) if chart_path is not None else None
+    try:
+        new_chart = _chart_for(config, given)
+        return (new_chart, _chart_for(old, new_chart) if old else None), ""
+    except ChartUnavailable as exc:
+        if require:
+            raise RenderRequired(f"chart not rendered: {exc.problems[0]}; --require-render refuses a review without "
+                                 f"the chart's objects (give --chart PATH once: it is cached for later runs)") from None
+        return None, f"chart not rendered: {exc.problems[0]}; showing the values diff only (give --chart PATH)"
+
+
+def review(config_path: Path, ref: str, requested: Sequence[str] | None, label: str | None = None, *,
+           rendered: bool = True, chart_path: Path | None = None, require_render: bool = False,
            kube_version: str = render.DEFAULT_KUBE_VERSION, base: Path | None = None) -> Review:
     """Per selected overlay (and the cluster wiring), the objects that differ between `ref` (or the project at
-    `base`) and the working tree, and the chart's objects of both sides rendered and compared (unless
-    `rendered` is False).
+    `base`: gen upgrade's before) and the working tree, and the chart's objects of both sides rendered and
+    compared (unless `rendered` is False).
 
-    A chart given with --chart that is not the working tree's pin raises ChartError; a chart that
-    cannot be had (not given, not cached, repository out of reach) gives a values-only review. Each
-    side's renders start as soon as that side is generated, so they overlap the other side's generation.
+    `requested` None reviews the deployed overlay (see scope). A chart given with --chart that is not
+    the working tree's pin raises ChartError; a chart that cannot be had (not given, not cached,
+    repository out of reach) gives a values-only review, or RenderRequired. Each side's renders start
+    as soon as that side is generated, so they overlap the other side's generation.
     """
     with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
         root = Path(scratch)
         config, old = _configs(config_path, ref, label, root, base)
-        note = "chart objects not rendered (--no-render)"
-        charts: tuple[render.Chart, render.Chart | None] | None = None
-        if rendered:
-            given = render.load_chart(config, chart_path) if chart_path is not None else None
-            try:
-                new_chart = _chart_for(config, given)
-                charts = new_chart, (_chart_for(old, new_chart) if old else None)
-            except ChartUnavailable as exc:
-                note = f"chart not rendered: {exc.problems[0]}; showing the values diff only (give --chart PATH)"
+        plan = scope(config, old, requested)
+        old_side, new_side = plan.side(1), plan.side(2)
+        charts, note = _charts(config, old, chart_path, require_render) if rendered else (
+            None, "chart objects not rendered (--no-render)")
         if charts is None:
-            generated = _generated([config] + ([old] if old else []), root, selected)
-            both = Sides(old, config, generated[1] if old else None, generated[0])
-            return Review(_compare_sides(both, selected), None, note)
+            after = _generated([config], root / "new", new_side)[0]
+            before = _generated([old], root / "old", old_side)[0] if old else None
+            return Review(_compare_sides(Sides(old, config, before, after), plan), None, note, plan.line)
         new_chart, old_chart = charts
         with ThreadPoolExecutor(max_workers=render.workers()) as pool:
             renders = render.Renders(pool, kube_version)
-            after = _generated([config], root / "new", selected)[0]
-            pending_new = renders.submit(new_chart, _hydrated(after, selected), config)
-            before = _generated([old], root / "old", selected)[0] if old else None
-            pending_old = renders.submit(old_chart, _hydrated(before, selected), old) if old and old_chart else None
+            after = _generated([config], root / "new", new_side)[0]
+            pending_new = renders.submit(new_chart, _hydrated(after, new_side), config)
+            before = _generated([old], root / "old", old_side)[0] if old else None
+            pending_old = renders.submit(old_chart, _hydrated(before, old_side), old) if old and old_chart else None
             rendered_new = renders.result(pending_new)
             rendered_old = renders.result(pending_old) if pending_old else None
-    sections = _with_chart_findings(_compare_sides(Sides(old, config, before, after), selected), rendered_old,
+    sections = _with_chart_findings(_compare_sides(Sides(old, config, before, after), plan), plan, rendered_old,
                                     rendered_new, old, config)
     titles = sorted({chart.title for chart in charts if chart})
     note = (f"chart objects rendered with {' and '.join(titles)}, Kubernetes {kube_version}, "
             f"{render.helm_version()}")
-    return Review(sections, rendered_diff.compare_all(selected, rendered_old, rendered_new), note)
+    chart_sections = [rendered_diff.compare(name, (rendered_old or {}).get(a), rendered_new.get(b))
+                      for name, a, b in plan.pairs]
+    return Review(sections, chart_sections, note, plan.line)
 
 
 def _placed(render_of: render.OverlayRender | None) -> list[dict[str, Any]]:
@@ -245,172 +322,31 @@ def _placed(render_of: render.OverlayRender | None) -> list[dict[str, Any]]:
     return placed
 
 
-def _with_chart_findings(sections: list[Section], rendered_old: dict[str, render.OverlayRender] | None,
+def _seen_in_values(finding: Finding, known: Sequence[Finding]) -> bool:
+    """A chart object's finding that a values finding already tells (the claim template, the clusterIP)."""
+    if not finding.field.startswith(("spec.volumeClaimTemplates", "spec.clusterIP")):
+        return False
+    return any(other.field.startswith("values.") and f"{finding.kind} {finding.name}" in other.why
+               for other in known)
+
+
+def _with_chart_findings(sections: list[Section], plan: Scope,
+                         rendered_old: dict[str, render.OverlayRender] | None,
                          rendered_new: dict[str, render.OverlayRender], old: Config | None,
                          new: Config) -> list[Section]:
     """The chart's objects go through the same classifier as gen's: its StatefulSets, Jobs and Services too."""
     if rendered_old is None:
         return sections
+    sides = {name: (a, b) for name, a, b in plan.pairs}
     out = []
     for section in sections:
-        if section.name not in rendered_new:
+        if section.name not in sides:
             out.append(section)
             continue
-        extra = classify(section.name, _placed(rendered_old.get(section.name)),
-                         _placed(rendered_new.get(section.name)), old, new)
+        a, b = sides[section.name]
+        extra = classify(section.name, _placed(rendered_old.get(a)), _placed(rendered_new.get(b)), old, new)
         known = {finding.line for finding in section.findings}
-        merged = list(section.findings) + [finding for finding in extra if finding.line not in known]
+        merged = list(section.findings) + [finding for finding in extra if finding.line not in known
+                                           and not _seen_in_values(finding, section.findings)]
         out.append(dataclasses.replace(section, findings=sorted(set(merged))))
     return out
-
-
-# --- reports -------------------------------------------------------------------------------------
-
-def has_changes(sections: Sequence[Section]) -> bool:
-    return any(section.changes for section in sections)
-
-
-def findings(sections: Sequence[Section]) -> list[Finding]:
-    """Every change that needs care before merging, in section order."""
-    return [finding for section in sections for finding in section.findings]
-
-
-def _rendered_header(section: Section) -> str:
-    return f"== {section.name}, chart objects: " + (section.counts() if section.changes else "no change")
-
-
-def text(sections: Sequence[Section], base_label: str, rendered: Sequence[Section] | None = None) -> str:
-    """A terminal report: per section the objects, their value changes, then their YAML diffs; then the
-    chart's rendered objects per overlay (field summary, rolls, then YAML diffs) when they were rendered."""
-    out = [finding.line for finding in findings(sections)]  # before anything else
-    for section in sections:
-        out.append(f"== {section.name}: " + (section.counts() if section.changes else "no change"))
-        for change in section.changes:
-            out.append(f"{change.status}: {change.title}")
-            out.extend(f"  {line}" for line in change.value_changes())
-        for change in section.changes:
-            out.append(change.yaml_diff(base_label).rstrip("\n"))
-    for chart_section in rendered or ():
-        out.append(_rendered_header(chart_section))
-        out.extend(rendered_diff.summary_lines(chart_section))
-        for chart_change in chart_section.changes:
-            out.append(chart_change.yaml_diff(base_label).rstrip("\n"))
-    return "\n".join(out) + "\n"
-
-
-def _fence(body: str) -> str:
-    longest = max((len(run) for run in body.split("\n") if set(run) == {"`"}), default=0)
-    ticks = "`" * max(3, longest + 1)
-    return f"{ticks}diff\n{body.rstrip()}\n{ticks}"
-
-
-COMMENT_LIMIT = 65_536  # characters in one GitHub comment
-_RESERVE = 1_000  # kept for the closing line
-
-
-class _Budget:
-    """Blocks of a comment in order, until the next would pass the limit; counts what was cut."""
-
-    def __init__(self, limit: int) -> None:
-        self.parts: list[str] = []
-        self.size, self.limit, self.cut, self.full = 0, limit, 0, False
-
-    def add(self, block: str) -> bool:
-        if self.full or self.size + len(block) + 1 > self.limit:
-            self.full = True
-            self.cut += 1
-            return False
-        self.parts.append(block)
-        self.size += len(block) + 1
-        return True
-
-
-def _md_code(line: str) -> str:
-    return f"- `{line.replace('`', chr(39))}`"
-
-
-def _needs_care(dangers: Sequence[Finding], limit: int) -> list[str]:
-    """The "Needs care before merging" section, first in the comment; past `limit` characters it says how many
-    more lines `gen diff` prints."""
-    if not dangers:
-        return []
-    lines, size = ["#### Needs care before merging", ""], 0
-    for index, finding in enumerate(dangers):
-        line = _md_code(finding.line)
-        if size + len(line) > limit:
-            lines.append(f"- … and {len(dangers) - index} more: run `gen diff` in a terminal to see them all")
-            break
-        lines.append(line)
-        size += len(line) + 1
-    return lines + [""]
-
-
-def markdown(sections: Sequence[Section], base_label: str, rendered: Sequence[Section] | None = None,
-             note: str | None = None, limit: int = COMMENT_LIMIT) -> str:
-    """A pull-request comment under GitHub's size limit: the summary table first, then folded details.
-
-    Details go in order (each overlay's chart field summary, then gen's objects, then the chart
-    objects' YAML diffs) until the next would pass `limit`; the last line then says how much was
-    cut and how to see everything.
-    """
-    head = [f"### gen diff: `{base_label}` → working tree", ""]
-    if note:
-        head += [f"_{_escape(note)}_", ""]
-    if not has_changes(sections):
-        return "\n".join(head + ["No change to the generated manifests."]) + "\n"
-    head += _needs_care(findings(sections), limit // 2)
-    by_name = {r.name: r for r in rendered or ()}
-    if rendered is not None:
-        head += ["| overlay | gen added | gen removed | gen changed | chart added | chart removed | chart changed "
-                 "| workloads that roll |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
-        for s in sections:
-            r = by_name.get(s.name)
-            chart = (f"{r.count('added')} | {r.count('removed')} | {r.count('changed')} | {len(r.rolls)}"
-                     if r else "– | – | – | –")
-            head.append(f"| {s.name} | {s.count('added')} | {s.count('removed')} | {s.count('changed')} | {chart} |")
-    else:
-        head += ["| overlay | added | removed | changed |", "|---|---:|---:|---:|"]
-        head += [f"| {s.name} | {s.count('added')} | {s.count('removed')} | {s.count('changed')} |" for s in sections]
-    budget = _Budget(limit - _RESERVE)
-    budget.parts.append("\n".join(head))  # the summary always goes in
-    budget.size = len(budget.parts[0]) + 1
-    for section in rendered or ():
-        lines = rendered_diff.summary_lines(section)
-        if not lines:
-            continue
-        if not budget.add(f"\n#### {section.name}: chart objects\n\n<details open>\n"
-                          f"<summary>{_rendered_header(section).removeprefix('== ')}</summary>\n"):
-            continue
-        for index, line in enumerate(lines):
-            if not budget.add(_md_code(line)):
-                budget.cut += len(lines) - index - 1
-                break
-        budget.parts.append("\n</details>")
-        budget.size += len("\n</details>") + 1
-    for section in sections:
-        if not section.changes:
-            continue
-        budget.add(f"\n#### {section.name}: gen objects\n")
-        for change in section.changes:
-            value_lines = [_md_code(line) for line in change.value_changes()]
-            block = ["<details>", f"<summary>{change.status}: {_escape(change.title)}</summary>", ""]
-            block += [*value_lines, ""] if value_lines else []
-            block += [_fence(change.yaml_diff(base_label)), "", "</details>"]
-            budget.add("\n".join(block))
-    for section in rendered or ():
-        if not section.changes:
-            continue
-        budget.add(f"\n#### {section.name}: chart objects, YAML\n")
-        for chart_change in section.changes:
-            budget.add("\n".join(["<details>", f"<summary>{chart_change.status}: {_escape(chart_change.title)}"
-                                   f"</summary>", "", _fence(chart_change.yaml_diff(base_label)), "", "</details>"]))
-    out = "\n".join(budget.parts)
-    if budget.cut:
-        out += (f"\n\n_Cut: {budget.cut} more block(s) and line(s) left out to stay under GitHub's "
-                f"{COMMENT_LIMIT:,}-character comment limit; run `gen diff` in a terminal to see it all._")
-    return out + "\n"
-
-
-def _escape(line: str) -> str:
-    """Text for HTML (the <summary> line): object names never contain markup, but the config is user input."""
-    return line.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -453,6 +453,10 @@ def chart_pin(path: Path, repository: str) -> ChartPin:
 
 
 def load_chart(config: Config, chart_path: Path | None = None) -> Chart:
-    """The pinned chart: --chart PATH, else the cache, else the pinned repository (ChartUnavailable)."""
-    return Chart.load(chart_source.find(config.chart, chart_path), config.chart)
+    """The pinned chart: --chart PATH (an archive is kept in the cache), else the cache, else the pinned
+    repository (ChartUnavailable)."""
+    chart = Chart.load(chart_source.find(config.chart, chart_path), config.chart)
+    if chart_path is not None:
+        chart_source.remember(chart.archive, config.chart)
+    return chart
 

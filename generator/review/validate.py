@@ -236,6 +236,7 @@ def _message(error: jsonschema.ValidationError) -> str:
 # --- one object ----------------------------------------------------------------------------------
 
 VALID, INVALID, UNCHECKED = "valid", "invalid", "not checked"
+_NO_CRD = "not checked: no CRD for "
 
 
 @dataclass(frozen=True)
@@ -305,7 +306,7 @@ def check_object(obj: Any, validators: Validators) -> tuple[str, list[tuple[str,
     if key in validators.crds:
         found = sorted({(dotted(list(e.absolute_path)), _message(e)) for e in validators.crds[key].iter_errors(obj)})
     elif _is_custom(obj["apiVersion"]):
-        verdict, found = UNCHECKED, [("apiVersion", f"not checked: no CRD for {key[0]} {key[1]} was given; pass "
+        verdict, found = UNCHECKED, [("apiVersion", f"{_NO_CRD}{key[0]} {key[1]} was given; pass "
                                                     "it with --crds")]
     else:
         verdict, found = _core_problems(obj, validators.kube_version)
@@ -340,6 +341,7 @@ class Report:
     valid: int = 0
     unchecked: int = 0
     problems: int = 0
+    without_crd: dict[str, int] = field(default_factory=dict)  # "apiVersion Kind" -> objects not checked
 
     def add(self, lines: Sequence[str], *, problem: bool) -> None:
         self.lines.extend(lines)
@@ -373,7 +375,11 @@ def _check_file(report: Report, project_dir: Path, overlay: str, relative: str, 
         report.objects += 1
         verdict, found = check_object(obj, validators)
         lines = [f"{overlay} {object_name(obj)}: {where}: {what}" for where, what in found]
-        if verdict == UNCHECKED:
+        if verdict == UNCHECKED and found and found[0][1].startswith(_NO_CRD):
+            report.unchecked += 1  # one line for all of them at the end: they are no problem, only unchecked
+            kind = f"{obj.get('apiVersion')} {obj.get('kind')}"
+            report.without_crd[kind] = report.without_crd.get(kind, 0) + 1
+        elif verdict == UNCHECKED:
             report.unchecked += 1
             report.add(lines, problem=False)
         elif verdict == VALID:
@@ -422,4 +428,8 @@ def run(config_path: Path, overlays: Sequence[str], validators: Validators, labe
     wiring = sync.file_path(config) if config is not None else None
     if wiring:  # clusters/<name>/airflow.yaml: the GitRepository and Kustomization Flux applies first
         _check_file(report, config_path.parent, wiring, wiring, validators)
+    if report.without_crd:
+        kinds = ", ".join(f"{kind} ({count})" for kind, count in sorted(report.without_crd.items()))
+        report.add([f"not checked, no CRD given: {kinds}; pass the CRDs with --crds (Flux's gotk-components.yaml, "
+                    f"Traefik's CRDs) to check them too"], problem=False)
     return report

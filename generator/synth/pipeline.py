@@ -21,6 +21,7 @@ import yaml
 
 from generator import config as config_module
 from generator.knowledge import changes, secret_providers, sync
+from generator.knowledge.danger.finding import merged
 from generator.knowledge.airflow import OVERLAYS
 from generator.model import Config
 from generator.plumbing import cache, interrupts, lock, notices, output, swap
@@ -37,6 +38,7 @@ class SynthResult:
     overlays: tuple[str, ...]
     files: tuple[str, ...]  # relative to project_dir, sorted
     findings: tuple[changes.Finding, ...] = ()  # what replacing the files on disk does in the cluster
+    changed: int = 0  # files whose content differs from what was on disk (new ones included)
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,30 @@ def _carry_over(project_dir: Path, stage: Path, selected: Sequence[str]) -> list
     return problems
 
 
+# The freshness key's overlays for a run without --overlay: the config's own set (synth.overlays), which
+# the config's digest in the key already covers.
+FROM_CONFIG = ("synth.overlays",)
+
+
+def overlay_names(config: Config, selected: Sequence[str] | None) -> tuple[str, ...]:
+    """The overlays a run builds: those of --overlay, else the config's synth.overlays."""
+    return tuple(selected) if selected else tuple(name for name in OVERLAYS if name in config.synth.overlays)
+
+
+def _key_names(selected: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(selected) if selected else FROM_CONFIG
+
+
+def _generate_each(jobs: Sequence[tuple[Config, Path]], names: Sequence[tuple[str, ...]]) -> list[dict[str, str]]:
+    """generate_many once per distinct overlay set (configs with the same set share kustomize's batch)."""
+    out: list[dict[str, str] | None] = [None] * len(jobs)
+    for selection in dict.fromkeys(names):
+        indexes = [index for index, chosen in enumerate(names) if chosen == selection]
+        for index, files in zip(indexes, generate_many([jobs[i] for i in indexes], selection), strict=True):
+            out[index] = files
+    return [files for files in out if files is not None]
+
+
 def _unselected(selected: Sequence[str]) -> list[str]:
     return [name for name in OVERLAYS if name not in selected]
 
@@ -235,11 +261,11 @@ def load_many(config_paths: Sequence[Path], labels: Sequence[str] | None = None)
 
 
 def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None) -> list[SynthResult]:
-    """Regenerate every config's dist/, overlays/ and cluster wiring for the selected overlays (default: all).
+    """Regenerate every config's dist/, overlays/ and cluster wiring for the selected overlays (default: the config's synth.overlays).
 
     Nothing is replaced until every config has rendered and built; then each project is swapped in.
     """
-    names = tuple(selected) if selected else OVERLAYS
+    per_config = [overlay_names(config, selected) for config in configs]
     problems = []
     for config in configs:
         try:
@@ -255,16 +281,18 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
             stack.enter_context(lock.project_lock(project_dir))
             _recover(project_dir)
         stages = [stack.enter_context(output.staging(c.source.project_dir)) for c in configs]
-        rendered = generate_many(list(zip(configs, stages, strict=True)), names)
+        rendered = _generate_each(list(zip(configs, stages, strict=True)), per_config)
         syncs = [render_sync(config) for config in configs]
         for config, stage in zip(configs, stages, strict=True):
             if selected:
-                problems += _carry_over(config.source.project_dir, stage, names)
+                problems += _carry_over(config.source.project_dir, stage, selected)
             problems += _sync_target_problems(config, stage)
         if problems:
             raise ConfigError(problems)
         findings = [_replaced(config, files, sync_files, names)
-                    for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
+                    for config, files, sync_files, names in zip(configs, rendered, syncs, per_config, strict=True)]
+        changed = [_changed_count(config.source.project_dir, {**files, **sync_files})
+                   for config, files, sync_files in zip(configs, rendered, syncs, strict=True)]
         # Everything that can be checked is checked before the first rename: a tree that cannot be
         # replaced, a directory or a link where a wiring file goes. The wiring files are written beside
         # their targets now, so that putting them in place is one rename each.
@@ -283,10 +311,15 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
         swap.replace_all([(config.source.project_dir, stage) for config, stage in zip(configs, stages, strict=True)],
                            prepared)
         for config, files, sync_files in zip(configs, rendered, syncs, strict=True):
-            _record(config, names, {**files, **sync_files})
+            _record(config, _key_names(selected), {**files, **sync_files})
     return [SynthResult(project_dir=config.source.project_dir, overlays=names,
-                        files=tuple(sorted({**files, **sync_files})), findings=found)
-            for config, files, sync_files, found in zip(configs, rendered, syncs, findings, strict=True)]
+                        files=tuple(sorted({**files, **sync_files})), findings=found, changed=count)
+            for config, files, sync_files, found, count, names
+            in zip(configs, rendered, syncs, findings, changed, per_config, strict=True)]
+
+
+def _changed_count(project_dir: Path, files: dict[str, str]) -> int:
+    return sum(1 for relative, text in files.items() if _existing(project_dir, relative) != text)
 
 
 def _replaced(config: Config, files: dict[str, str], sync_files: dict[str, str],
@@ -298,16 +331,41 @@ def _replaced(config: Config, files: dict[str, str], sync_files: dict[str, str],
     wiring = [_existing(project_dir, path) for path in _owned_sync_files(config)]
     if any(text is not None for text in wiring):
         pairs.append((changes.WIRING, "".join(text for text in wiring if text), "".join(sync_files.values())))
+    # Flux applies the database tree beside each overlay: an object moving between them is no deletion.
+    database_before = _database_text([_existing(project_dir, path) for path in _database_files(project_dir)])
+    database_after = _database_text([text for path, text in sorted(files.items()) if _is_database(path)])
     found = []
     for name, before, after in pairs:
         # kustomize never writes anchors: a file on disk with one is not gen's, and may be an alias bomb.
-        if before is None or before == after or _ANCHOR.search(before):
+        if before is None or before == after and database_before == database_after or _ANCHOR.search(before):
             continue
+        if name != changes.WIRING and not _ANCHOR.search(database_before):
+            before, after = before + database_before, after + database_after
         try:
             found += changes.classify_text(name, before, after, None, config)
         except yaml.YAMLError:
             continue  # a hand-edited file gen cannot read: the diff of the files is all there is to see
-    return tuple(found)
+    return tuple(merged(found, (*OVERLAYS, changes.WIRING)))
+
+
+DATABASE_DIR = app.SEPARATE["database"]
+
+
+def _is_database(relative: str) -> bool:
+    return relative.startswith(f"{DATABASE_DIR}/") and not relative.endswith(f"/{overlays.KUSTOMIZATION}")
+
+
+def _database_files(project_dir: Path) -> list[str]:
+    directory = project_dir / DATABASE_DIR
+    if directory.is_symlink() or not directory.is_dir():
+        return []
+    return [f"{DATABASE_DIR}/{path.name}" for path in sorted(directory.glob("*.yaml")) if _is_database(
+        f"{DATABASE_DIR}/{path.name}")]
+
+
+def _database_text(texts: Sequence[str | None]) -> str:
+    """The database tree's files as one YAML stream (each file starts a document)."""
+    return "".join(f"\n---\n{text}" for text in texts if text)
 
 
 _ANCHOR = re.compile(r"(?m)(?:^|:|-|[\[{,])[ \t]*&[A-Za-z0-9_.-]+(?:[ \t]|$)")  # `key: &name` (not `a && b`)
@@ -322,7 +380,7 @@ def _existing(project_dir: Path, relative: str) -> str | None:
 
 
 def synth(config_path: Path, selected: Sequence[str] | None = None, label: str | None = None) -> SynthResult:
-    """Regenerate dist/ and overlays/ beside `config_path` for the selected overlays (default: all)."""
+    """Regenerate dist/ and overlays/ beside `config_path` for the selected overlays (default: the config's synth.overlays)."""
     return synth_many([config_module.load(config_path, label)], selected)[0]
 
 
@@ -335,7 +393,7 @@ def _recover(project_dir: Path) -> None:
 def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
     """Compare the project's files with what `gen synth` would write for `selected`; write nothing there but
     to finish a run that was stopped between two renames."""
-    names = tuple(selected) if selected else OVERLAYS
+    names = overlay_names(config, selected)
     project_dir = config.source.project_dir
     if swap.interrupted(project_dir):
         with lock.project_lock(project_dir):
@@ -364,7 +422,7 @@ def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
                   extra=tuple(sorted(on_disk - expected.keys())), refused=tuple(refused),
                   secrets=tuple(secret_files.problems(config, secret_providers.tree_overlays(config))))
     if not drift:
-        _record(config, names, expected)
+        _record(config, _key_names(selected), expected)
     return drift
 
 
@@ -380,7 +438,7 @@ def known_current(config_paths: Sequence[Path], selected: Sequence[str] | None =
 
     Configs in one directory, or inside another's trees, always take the full path, which refuses them.
     """
-    names = tuple(selected) if selected else OVERLAYS
+    names = _key_names(selected)
     directories = [str(path.parent.resolve()) for path in config_paths]
     if any(a == b or b.startswith(a + os.sep) for a in directories for b in directories if a is not b):
         return False
