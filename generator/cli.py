@@ -16,11 +16,11 @@ import click
 
 from generator import __version__
 from generator import config as config_module
-from generator.knowledge import credentials, database
+from generator.knowledge import credentials, database, hardening
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.cluster import PROFILES
 from generator.onboarding import importer, kindconfig, scaffold
-from generator.plumbing import output
+from generator.plumbing import interrupts, notices, output, runtime
 from generator.plumbing.errors import GenError
 from generator.plumbing.yamlio import dump_documents
 from generator.review import chart_source
@@ -91,6 +91,8 @@ class _Gen(click.Group):
             return super().invoke(ctx)
         except GenError as exc:
             raise Failure(exc.problems, ERROR_EXIT.get(ctx.invoked_subcommand or "", 1)) from None
+        finally:
+            _show_notices()
 
 
 @click.group(cls=_Gen, context_settings={"help_option_names": ["-h", "--help"]})
@@ -147,7 +149,7 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
 
 def _warn(configs: list) -> None:
     for config in configs:
-        for line in database.warnings(config):
+        for line in database.warnings(config) + hardening.warnings(config):
             click.echo(f"warning: {line}", err=True)
 
 
@@ -330,7 +332,11 @@ def validate(config_path: Path, overlays: tuple[str, ...], kube_version: str, cr
 
 
 def _stdin_is_terminal() -> bool:
-    return sys.stdin.isatty()
+    """False too when standard input is closed (`0<&-`): then there is no one to ask."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):  # a closed stream
+        return False
 
 
 def _ask(value: str | None, option: str, question: str, interactive: bool) -> str:
@@ -343,8 +349,7 @@ def _ask(value: str | None, option: str, question: str, interactive: bool) -> st
 
 
 @cli.command()
-@click.argument("directory", required=False, default=".", metavar="[DIR]",
-                type=click.Path(path_type=Path, file_okay=False))
+@click.argument("directory", required=False, default=".", metavar="[DIR]", type=click.Path(path_type=Path))
 @click.option("--host", metavar="HOST", help="Public host name; Airflow is served at https://HOST/airflow.")
 @click.option("--cert-resolver", metavar="NAME", help="ACME certificate resolver of Traefik's static configuration.")
 @click.option("--tls-secret", metavar="NAME", help="A kubernetes.io/tls Secret in the release namespace instead.")
@@ -397,8 +402,7 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
                                                      "imported overlay (needs --flux-url).")
 @click.option("--flux-url", metavar="URL", help="The Git URL Flux clones this project from (with --flux-cluster).")
 @_chart_option
-@click.argument("directory", required=False, default=".", metavar="[DIR]",
-                type=click.Path(path_type=Path, file_okay=False))
+@click.argument("directory", required=False, default=".", metavar="[DIR]", type=click.Path(path_type=Path))
 def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | None, namespace: str | None,
             distribution: str | None, flux_cluster: str | None, flux_url: str | None, chart_path: Path | None,
             directory: Path) -> None:
@@ -430,37 +434,38 @@ def schema() -> None:
     click.echo(scaffold.schema_text(), nl=False)
 
 
-class _Interrupted(BaseException):
-    """Ctrl-C, raised by gen's own SIGINT handler: click turns KeyboardInterrupt into a bare `Aborted!`."""
-
-
-def _on_interrupt(_signum, _frame) -> None:
-    raise _Interrupted()
-
-
-INTERRUPTED = "error: interrupted; dist/ and overlays/ were left as they were"
-
-
 def main() -> None:
-    previous = signal.signal(signal.SIGINT, _on_interrupt)
+    """Run one gen command: every outcome is its lines on stderr and an exit code, never a traceback."""
+    previous = signal.signal(signal.SIGINT, interrupts.on_signal)
     try:
         code = cli.main(prog_name="gen", standalone_mode=False)
-    except (_Interrupted, KeyboardInterrupt, click.exceptions.Abort):
+    except (interrupts.Interrupted, KeyboardInterrupt, click.exceptions.Abort) as exc:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the message or the exit
-        click.echo(INTERRUPTED, err=True)
+        runtime.end_children()
+        _show_notices()
+        click.echo(exc.message if isinstance(exc, interrupts.Interrupted) else interrupts.UNTOUCHED, err=True)
         sys.exit(130)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
+        runtime.end_children()
         exc.show()
         sys.exit(exc.exit_code)
     except Exception as exc:  # a bug in gen, not in the input: one line, traceback on request
+        runtime.end_children()
         if os.environ.get("GEN_DEBUG"):
             raise
         click.echo(f"error: internal error ({type(exc).__name__}: {output.printable(str(exc))}); dist/ and "
                    f"overlays/ were left as they were; rerun with GEN_DEBUG=1 for a traceback and report it", err=True)
         sys.exit(70)
     finally:
-        if signal.getsignal(signal.SIGINT) is _on_interrupt:
+        if signal.getsignal(signal.SIGINT) is interrupts.on_signal:
             signal.signal(signal.SIGINT, previous)
+    # The command is complete; a Ctrl-C while the process ends (jsii stops Node.js) would only hide that.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _show_notices() -> None:
+    for line in notices.drain():
+        click.echo(f"gen: {output.printable(line)}", err=True)

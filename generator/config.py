@@ -25,6 +25,7 @@ from generator.plumbing.yamlio import load_file
 
 CHART_PIN = Path("charts/airflow/chart.yaml")
 BASE_VALUES = Path("charts/airflow/values.yaml")
+CONFIG_DIGEST = "config"  # gen.yaml's entry in Source.digests
 
 
 def _key(f: Any) -> str:
@@ -129,11 +130,11 @@ def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
     return found
 
 
-def _load_chart_pin(project_dir: Path) -> tuple[ChartPin | None, list[str]]:
+def _load_chart_pin(project_dir: Path, digests: dict[str, str]) -> tuple[ChartPin | None, list[str]]:
     label = str(CHART_PIN)
     try:
         # The chart files are the project's own: a link there (planted in a pull request) is not followed.
-        raw = load_file(CHART_PIN, label, within=project_dir)
+        raw = load_file(CHART_PIN, label, within=project_dir, digests=digests)
     except ConfigError as exc:
         return None, exc.problems
     found = schema.problems(schema.load("chart-pin"), raw, label)
@@ -143,10 +144,10 @@ def _load_chart_pin(project_dir: Path) -> tuple[ChartPin | None, list[str]]:
                     Version.parse(raw["airflowVersion"])), []
 
 
-def _load_base_values(project_dir: Path) -> tuple[dict[str, Any], list[str]]:
+def _load_base_values(project_dir: Path, digests: dict[str, str]) -> tuple[dict[str, Any], list[str]]:
     label = str(BASE_VALUES)
     try:
-        raw = load_file(BASE_VALUES, label, empty_ok=True, within=project_dir)
+        raw = load_file(BASE_VALUES, label, empty_ok=True, within=project_dir, digests=digests)
     except ConfigError as exc:
         return {}, exc.problems
     if not isinstance(raw, dict):
@@ -210,14 +211,16 @@ def load(path: Path, label: str | None = None) -> Config:
     """Read `path` (gen.yaml) and the chart files beside it; raise ConfigError listing every problem."""
     label = label or str(path)
     project_dir = path.parent
-    raw = load_file(path, label)
+    read: dict[str, str] = {}
+    raw = load_file(path, label, digests=read)
+    read[CONFIG_DIGEST] = read.pop(path.as_posix())
     if not isinstance(raw, dict):
         raise ConfigError(f"{label}: must be a mapping of settings (namespace:, ingress:, ...), not a "
                           f"{type(raw).__name__}")
     config_schema = schema.load("config")
     found = schema.problems(config_schema, raw, label)
-    chart, chart_problems = _load_chart_pin(project_dir)
-    base, base_problems = _load_base_values(project_dir)
+    chart, chart_problems = _load_chart_pin(project_dir, read)
+    base, base_problems = _load_base_values(project_dir, read)
     found += chart_problems + base_problems
     if found:
         raise ConfigError(found)
@@ -226,7 +229,8 @@ def load(path: Path, label: str | None = None) -> Config:
     found = _normalise_paths(data, label)
     config = _build(Config, data)
     config = dataclasses.replace(config, chart=chart, base_values=base,
-                                 source=Source(path=path, project_dir=project_dir, label=label))
+                                 source=Source(path=path, project_dir=project_dir, label=label,
+                                               digests=tuple(sorted(read.items()))))
     found += airflow.problems(config)
     found += cluster.problems(config)
     found += sync.problems(config)

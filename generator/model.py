@@ -255,6 +255,9 @@ class Source:
     path: Path
     project_dir: Path
     label: str  # the config as the user named it, for messages
+    # sha256 of the bytes the loader parsed: `config` (this file) and the chart files by relative path,
+    # read once, so a record of this run's output names exactly the inputs it came from.
+    digests: tuple[tuple[str, str], ...] = ()
 
     @property
     def name(self) -> str:

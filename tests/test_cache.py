@@ -17,7 +17,7 @@ def cache_dir(tmp_path, monkeypatch):
 
 
 def entries(directory):
-    return sorted(directory.glob("kustomize/*/*.yaml"))
+    return sorted(directory.glob("kustomize/*/*.entry"))
 
 
 def test_an_unchanged_overlay_is_not_built_again(tmp_path, cache_dir, monkeypatch):

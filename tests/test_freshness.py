@@ -48,7 +48,7 @@ def test_after_synth_an_unchanged_project_is_current_without_generating(tmp_path
     result = check(config)
     assert result.exit_code == 0, result.output
     assert "generated files are up to date" in result.output
-    assert list(cache_dir.glob("check/*/*.json")), "synth recorded no digests"
+    assert list(cache_dir.glob("check/*/*.entry")), "synth recorded no digests"
 
 
 def test_the_warm_check_starts_no_node_js(tmp_path, cache_dir):

@@ -158,8 +158,9 @@ def test_bad_addresses_and_middlewares_are_each_reported(tmp_path):
     assert problems_of(tmp_path, text) == [
         "gen.yaml: ingress.allowFrom[2]: 'bad range' must be an IPv4 or IPv6 address or network such as "
         "192.168.1.0/24, 203.0.113.7 or 2001:db8::/32",
-        "gen.yaml: ingress.middlewares[3].name: 'auth@file' must be the name of a Middleware object such as "
-        "authelia: lowercase letters, digits, '-' and '.' (no '@provider' suffix)",
+        "gen.yaml: ingress.middlewares[3].name: 'auth@file' must be the name of a Middleware object (a DNS-1123 "
+        "subdomain) such as authelia: lowercase letters, digits and '-' in parts separated by single '.', each part "
+        "starting and ending with a letter or digit (no '@provider' suffix)",
     ]
     text = BASE + ("  allowFrom: [192.168.1.5/24, 300.1.1.1]\n"
                    "  trustedProxies: ['*', 10.42.0.0/16]\n"

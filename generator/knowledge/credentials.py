@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from generator.knowledge import airflow, database, names, sync
+from generator.knowledge import airflow, credential_text, database, names, sync
 from generator.model import Config
 from generator.schema import dotted
 
@@ -198,7 +198,7 @@ def credential_paths(values: Any) -> list[tuple[tuple[str | int, ...], str]]:
             return "holds a URL with a password in it (user:password@)"
         if _PRIVATE_KEY.search(value):
             return "holds a private key"
-        return None
+        return credential_text.problem(value, credential_paths)  # JSON, YAML text, URLs, airflow.cfg lines
 
     def walk(node: Any, path: tuple[str | int, ...], parent: str, in_secret: bool) -> None:
         if isinstance(node, Mapping):
@@ -252,6 +252,11 @@ def setting_url_problems(raw: Any, label: str) -> list[str]:
     return found
 
 
+def secrets_inside(text: str) -> list[str]:
+    """The credentials inside a text the chart parses (see credential_text), to mask them in messages."""
+    return credential_text.secrets(text, credential_paths)
+
+
 def is_credential(dotted_path: str, value: Any) -> bool:
     """Whether `value` at the dotted values key `dotted_path` holds a credential, by the rules above."""
     node: Any = value
@@ -267,7 +272,7 @@ def _instead(path: tuple[str | int, ...], config: Config) -> str:
         if setting:
             return (f"gen points the chart at Secret {name(config, spec(setting))} (secrets.{setting}); "
                     f"create it with `gen secrets`")
-    return "reference a Secret by name instead (see the chart's *SecretName values)"
+    return credential_text.instead(path) or "reference a Secret by name instead (see the chart's *SecretName values)"
 
 
 def literal_problems(values: Mapping[str, Any], label: str, config: Config) -> list[str]:

@@ -103,3 +103,18 @@ def problems(config: Config) -> list[str]:
         found.append(f"{label}: ingress.trustedProxies: '*' already trusts every address; give '*' alone or only "
                      f"addresses and networks")
     return found
+
+
+def warnings(config: Config) -> list[str]:
+    """Exposure settings that work but do not do what they seem to: an allowlist that allows everyone."""
+    found = []
+    for index, text in enumerate(config.ingress.allow_from):
+        try:
+            network = ipaddress.ip_network(text, strict=False)
+        except ValueError:
+            continue  # a problem of its own (problems())
+        if network.prefixlen == 0:
+            found.append(f"{config.source.label}: ingress.allowFrom[{index}]: {text} allows every IPv{network.version} "
+                         f"address, so the allowlist lets everyone reach Airflow's login; list the networks that may "
+                         f"(such as 192.168.1.0/24), or remove ingress.allowFrom")
+    return found

@@ -797,6 +797,9 @@ def _masked(line: str, values: Mapping[str, Any]) -> str:
         # a word as common as `postgresql` would garble the names of objects.
         if isinstance(value, str) and value and _SECRET_PART.search(path[-1]) and _is_credential(".".join(path), value):
             line = line.replace(value, "<credential>")
+        elif isinstance(value, str):  # a token inside JSON or YAML text: the chart shows it apart from the rest
+            for secret in credentials.secrets_inside(value):
+                line = line.replace(secret, "<credential>")
     return line
 
 

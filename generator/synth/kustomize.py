@@ -15,13 +15,13 @@ import math
 import os
 import re
 import secrets
-import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from generator.plumbing import runtime
 from generator.plumbing.errors import ToolError
 from generator.plumbing.yamlio import dump_documents, load_generated, plain_is_not_string
 
@@ -54,9 +54,18 @@ def _environment() -> dict[str, str]:
 
 
 def _build(binary: str, directory: Path) -> tuple[int, bytes, bytes]:
-    run = subprocess.run([binary, "kustomize", str(directory)], capture_output=True, stdin=subprocess.DEVNULL,
-                         env=_environment(), check=False)
-    return run.returncode, run.stdout, run.stderr
+    return runtime.run([binary, "kustomize", str(directory)], env=_environment())
+
+
+def _each(function: Callable[[Any], Any], items: Sequence[Any]) -> list[Any]:
+    """function(item) for every item, one per core at a time; on Ctrl-C or an error every kubectl still
+    running is ended at once (the pool would otherwise wait for each to finish)."""
+    with ThreadPoolExecutor(max_workers=min(len(items), os.cpu_count() or 1)) as pool:
+        try:
+            return list(pool.map(function, items))
+        except BaseException:
+            runtime.end_children()
+            raise
 
 
 def build_many(directories: list[Path]) -> list[str]:
@@ -64,8 +73,7 @@ def build_many(directories: list[Path]) -> list[str]:
     if not directories:
         return []
     binary = kubectl()
-    with ThreadPoolExecutor(max_workers=min(len(directories), os.cpu_count() or 1)) as pool:
-        runs = list(pool.map(lambda d: _build(binary, d), directories))
+    runs = _each(lambda d: _build(binary, d), directories)
     outputs, failures = [], []
     for directory, (code, out, err) in zip(directories, runs, strict=True):
         if code != 0:
@@ -177,7 +185,11 @@ def build_overlays(overlays: list[Path], processes: int | None = None) -> list[s
     size = min(BATCH_SIZE, math.ceil(len(overlays) / processes))
     chunks = [overlays[i:i + size] for i in range(0, len(overlays), size)]
     with ThreadPoolExecutor(max_workers=min(len(chunks), processes)) as pool:
-        results = [text for chunk in pool.map(lambda c: _build_batch(binary, c), chunks) for text in chunk]
+        try:
+            results = [text for chunk in pool.map(lambda c: _build_batch(binary, c), chunks) for text in chunk]
+        except BaseException:  # Ctrl-C or an error: end every kubectl still running, as _each does
+            runtime.end_children()
+            raise
     alone = [overlay for overlay, text in zip(overlays, results, strict=True) if text is None]
     built = iter(build_many(alone))
     return [text if text is not None else next(built) for text in results]

@@ -7,7 +7,6 @@ are rendered in one process (one Node.js start), then their overlays are built t
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -24,7 +23,7 @@ from generator import config as config_module
 from generator.knowledge import changes, sync
 from generator.knowledge.airflow import OVERLAYS
 from generator.model import Config
-from generator.plumbing import cache, output
+from generator.plumbing import cache, interrupts, lock, notices, output, swap
 from generator.plumbing.errors import ConfigError, OutputError
 from generator.plumbing.yamlio import GENERATED_MAX_BYTES, dump_documents, read_text
 from generator.synth import app, freshness, kustomize, overlays
@@ -101,7 +100,7 @@ def _hydrated(config: Config, name: str, manifests: str) -> dict[str, str]:
 def _overlay_key(tool: str, name: str, files: dict[str, str]) -> str:
     """A digest of everything `kubectl kustomize overlays/<name>` reads, and of the kubectl that runs it."""
     inputs = sorted((p, t) for p, t in files.items() if p.startswith(("dist/base/", f"overlays/{name}/")))
-    return hashlib.sha256(repr((tool, name, inputs)).encode()).hexdigest()
+    return cache.key("kustomize-1", tool, name, inputs)
 
 
 def generate_many(jobs: Sequence[tuple[Config, Path]], selected: Sequence[str]) -> list[dict[str, str]]:
@@ -119,14 +118,14 @@ def generate_many(jobs: Sequence[tuple[Config, Path]], selected: Sequence[str]) 
         rendered.append(files)
         for name in selected:
             key = _overlay_key(tool, name, files)
-            text = cache.get(key)
+            text = cache.read("kustomize", key)
             if text is None:
                 missing.append((root, name, key))
             else:
                 hydrated[(root, name)] = text
     built = kustomize.build_overlays([root / "overlays" / name for root, name, _key in missing])
     for (root, name, key), text in zip(missing, built, strict=True):
-        cache.put(key, text)
+        cache.write("kustomize", key, text)
         hydrated[(root, name)] = text
     for (config, root), files in zip(jobs, rendered, strict=True):
         for name in selected:
@@ -249,9 +248,11 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
     if problems:
         raise OutputError(problems)
     with ExitStack() as stack:
+        finishing = stack.enter_context(interrupts.Finishing())  # exits last: after the staging is removed
         # One run at a time per project: a second run would remove this one's staging or swap in between.
         for project_dir in dict.fromkeys(config.source.project_dir for config in configs):
-            stack.enter_context(output.project_lock(project_dir))
+            stack.enter_context(lock.project_lock(project_dir))
+            _recover(project_dir)
         stages = [stack.enter_context(output.staging(c.source.project_dir)) for c in configs]
         rendered = generate_many(list(zip(configs, stages, strict=True)), names)
         syncs = [render_sync(config) for config in configs]
@@ -269,18 +270,19 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
         prepared = []
         for config, stage, sync_files in zip(configs, stages, syncs, strict=True):
             project_dir = config.source.project_dir
-            problems += output.swap_problems(project_dir, stage)
+            problems += swap.swap_problems(project_dir, stage)
             stale = [p for p in _owned_sync_files(config) if p not in sync_files]
             try:
-                prepared.append(stack.enter_context(output.prepared_files(project_dir, sync_files, stale)))
+                prepared.append(stack.enter_context(swap.prepared_files(project_dir, sync_files, stale)))
             except OutputError as exc:
                 problems += exc.problems
         if problems:
             raise OutputError(problems)
-        output.replace_all([(config.source.project_dir, stage) for config, stage in zip(configs, stages, strict=True)],
+        finishing.hold()  # from the first rename on, a Ctrl-C waits until the output and its record are in place
+        swap.replace_all([(config.source.project_dir, stage) for config, stage in zip(configs, stages, strict=True)],
                            prepared)
         for config, files, sync_files in zip(configs, rendered, syncs, strict=True):
-            freshness.record(freshness.inputs_key(config.source.path, names), {**files, **sync_files})
+            freshness.record(freshness.inputs_key(config, names), {**files, **sync_files})
     return [SynthResult(project_dir=config.source.project_dir, overlays=names,
                         files=tuple(sorted({**files, **sync_files})), findings=found)
             for config, files, sync_files, found in zip(configs, rendered, syncs, findings, strict=True)]
@@ -323,10 +325,20 @@ def synth(config_path: Path, selected: Sequence[str] | None = None, label: str |
     return synth_many([config_module.load(config_path, label)], selected)[0]
 
 
+def _recover(project_dir: Path) -> None:
+    """A run stopped between two renames is finished first (see swap.recover), and the user is told."""
+    for line in swap.recover(project_dir):
+        notices.note(line)
+
+
 def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
-    """Compare the project's files with what `gen synth` would write for `selected`; write nothing there."""
+    """Compare the project's files with what `gen synth` would write for `selected`; write nothing there but
+    to finish a run that was stopped between two renames."""
     names = tuple(selected) if selected else OVERLAYS
     project_dir = config.source.project_dir
+    if swap.interrupted(project_dir):
+        with lock.project_lock(project_dir):
+            _recover(project_dir)
     output.check_trees(project_dir)
     with tempfile.TemporaryDirectory(prefix="gen-check-") as scratch:
         expected = {**generate(config, Path(scratch), names), **render_sync(config)}
@@ -350,7 +362,7 @@ def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
     drift = Drift(changed=changed, missing=tuple(sorted(expected.keys() - on_disk)),
                   extra=tuple(sorted(on_disk - expected.keys())), refused=tuple(refused))
     if not drift:
-        freshness.record(freshness.inputs_key(config.source.path, names), expected)
+        freshness.record(freshness.inputs_key(config, names), expected)
     return drift
 
 
@@ -364,5 +376,5 @@ def known_current(config_paths: Sequence[Path], selected: Sequence[str] | None =
     directories = [str(path.parent.resolve()) for path in config_paths]
     if any(a == b or b.startswith(a + os.sep) for a in directories for b in directories if a is not b):
         return False
-    return all(freshness.is_current(path, freshness.inputs_key(path, names), _kept(selected))
+    return all(freshness.is_current(path, freshness.key_on_disk(path, names), _kept(selected))
                for path in config_paths)

@@ -1,0 +1,143 @@
+"""The cache is checked, not trusted: every kind of entry (kustomize output, renders, generated trees, --check
+records) is read only when it is a regular file within the size limit whose content matches the digest
+stored with it. A bad entry is dropped, computed again and reported in one line; nothing hangs."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from generator.cli import cli
+from generator.plumbing import cache, notices
+
+KINDS = ("kustomize", "render", "generated", "check")
+KEY = cache.key("an entry", 1)
+
+
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    directory = tmp_path / "cache"
+    monkeypatch.setenv("GEN_CACHE_DIR", str(directory))
+    notices.drain()
+    return directory
+
+
+def _edit(path: Path) -> None:
+    path.write_bytes(path.read_bytes().replace(b"content", b"CONTENT"))
+
+
+def _replace_keeping_the_header(path: Path) -> None:
+    header = path.read_bytes().split(b"\n", 1)[0]
+    path.write_bytes(header + b"\nsomething else entirely\n")
+
+
+def _fifo(path: Path) -> None:
+    path.unlink()
+    os.mkfifo(path)
+
+
+def _link(path: Path) -> None:
+    target = path.with_name("elsewhere")
+    shutil.move(path, target)
+    path.symlink_to(target)
+
+
+def _directory(path: Path) -> None:
+    path.unlink()
+    path.mkdir()
+
+
+def _too_large(path: Path) -> None:
+    with path.open("ab") as stream:
+        stream.truncate(cache.MAX_ENTRY_BYTES + 1)
+
+
+def _truncated(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[:-3])
+
+
+def _no_header(path: Path) -> None:
+    path.write_bytes(b"the content\n")
+
+
+BAD = {"edited": _edit, "replaced": _replace_keeping_the_header, "a FIFO": _fifo, "a link": _link,
+       "a directory": _directory, "too large": _too_large, "truncated": _truncated, "no digest": _no_header}
+
+
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("damage", sorted(BAD))
+def test_a_bad_entry_is_dropped_and_reported_in_one_line(cache_dir, kind, damage):
+    cache.write(kind, KEY, "the content\n")
+    assert cache.read(kind, KEY) == "the content\n"
+    path = cache.entry_path(kind, KEY)
+    BAD[damage](path)
+    assert cache.read(kind, KEY) is None  # never blocks: a FIFO is opened without waiting for a writer
+    [line] = notices.drain()
+    assert line.startswith(f"cache entry {path}: ") and "dropped it and computed it again" in line
+    assert not os.path.lexists(path)
+    cache.write(kind, KEY, "the content\n")  # the next run stores it afresh
+    assert cache.read(kind, KEY) == "the content\n" and notices.drain() == []
+
+
+def test_one_key_function_for_every_kind():
+    assert cache.key("a", ["b", {"c": 1}]) == cache.key("a", ["b", {"c": 1}])
+    assert len({cache.key("a", "b"), cache.key("ab"), cache.key(["a", "b"]), cache.key("a", "b", None)}) == 4
+
+
+def _synth(project: Path, *args: str):
+    return CliRunner().invoke(cli, ["synth", "--config", str(project / "gen.yaml"), *args], catch_exceptions=False)
+
+
+@pytest.fixture
+def project(synthesized, tmp_path, cache_dir) -> Path:
+    root = tmp_path / "project"
+    shutil.copytree(synthesized["example"], root)
+    assert _synth(root).exit_code == 0  # fills this test's cache
+    return root
+
+
+def test_an_edited_record_never_makes_a_stale_file_up_to_date(project, cache_dir):
+    [record] = cache_dir.glob("check/*/*.entry")
+    manifests = project / "dist" / "kubernetes-executor" / "manifests.yaml"
+    manifests.write_text(manifests.read_text() + "# edited by hand\n")
+    # The record now claims the edited file: its digest edited in, the header left as it was.
+    header, body = record.read_text().split("\n", 1)
+    digests = json.loads(body)
+    digests["dist/kubernetes-executor/manifests.yaml"] = hashlib.sha256(manifests.read_bytes()).hexdigest()
+    record.write_text(header + "\n" + json.dumps(digests, sort_keys=True))
+    result = _synth(project, "--check")
+    assert result.exit_code == 1 and "1 changed" in result.output
+    assert "does not match the digest stored with it" in result.stderr
+
+
+def test_a_replaced_kustomize_entry_never_reaches_the_manifests(project, cache_dir):
+    expected = (project / "dist" / "celery-executor" / "manifests.yaml").read_text()
+    for entry in cache_dir.glob("kustomize/*/*.entry"):
+        header, body = entry.read_text().split("\n", 1)
+        entry.write_text(header + "\n" + body.replace("namespace: airflow", "namespace: elsewhere"))
+    shutil.rmtree(project / "dist")
+    result = _synth(project)
+    assert result.exit_code == 0, result.output
+    assert (project / "dist" / "celery-executor" / "manifests.yaml").read_text() == expected
+    assert result.stderr.count("does not match the digest stored with it") == 3
+
+
+def test_a_fifo_in_the_cache_never_hangs_synth_or_check(project, cache_dir):
+    for entry in [*cache_dir.glob("kustomize/*/*.entry"), *cache_dir.glob("check/*/*.entry")]:
+        entry.unlink()
+        os.mkfifo(entry)
+    checked = _synth(project, "--check")
+    assert checked.exit_code == 0, checked.output
+    assert checked.stderr.count("is not a regular file (a directory, pipe, socket or device)") == 4
+    for entry in cache_dir.glob("kustomize/*/*.entry"):
+        entry.unlink()
+        os.mkfifo(entry)
+    result = _synth(project)
+    assert result.exit_code == 0 and not (project / ".gen-lock").exists()
+    assert result.stderr.count("is not a regular file (a directory, pipe, socket or device)") == 3
