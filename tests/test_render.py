@@ -324,12 +324,12 @@ def test_a_warm_review_renders_nothing_and_prints_the_same(tmp_path, monkeypatch
     config.write_text(config.read_text().replace("  celery:\n    replicas: 1\n", "  celery:\n    replicas: 2\n"))
     cold = review(config, "--overlay", "celery-executor")
     assert cold.exit_code == 1, cold.output
-    renders, generated = sorted((cache / "render").rglob("*.json")), sorted((cache / "generated").rglob("*.json"))
+    renders, generated = sorted((cache / "render").rglob("*.entry")), sorted((cache / "generated").rglob("*.entry"))
     assert len(renders) == 2 and len(generated) == 2  # each side rendered once, each side generated once
     stamps = {path: path.stat().st_mtime_ns for path in renders + generated}
     warm = review(config, "--overlay", "celery-executor")
     assert warm.stdout == cold.stdout and warm.exit_code == 1
     assert {path: path.stat().st_mtime_ns for path in renders + generated} == stamps
-    assert sorted((cache / "render").rglob("*.json")) == renders
+    assert sorted((cache / "render").rglob("*.entry")) == renders
     for entry in renders:  # the cache holds rendered objects, and never a secret value either
         assert render.placeholder("Secret", "airflow", "airflow-admin-password", "password") in entry.read_text()
