@@ -16,10 +16,12 @@ import click
 
 from generator import __version__
 from generator import config as config_module
-from generator.knowledge import credentials, database, hardening
+from generator.knowledge import credentials, database, hardening, operations, secret_providers
 from generator.knowledge.airflow import OVERLAYS
 from generator.knowledge.cluster import PROFILES
-from generator.onboarding import importer, kindconfig, scaffold
+from generator.onboarding import kindconfig, scaffold
+from generator.onboarding.importing import assembly as importing
+from generator.onboarding.importing.secrets import secrets_text as imported_secrets_text
 from generator.plumbing import interrupts, notices, output, runtime
 from generator.plumbing.errors import GenError
 from generator.plumbing.yamlio import dump_documents
@@ -27,7 +29,7 @@ from generator.review import chart_source
 from generator.review import diff as diff_module
 from generator.review import render as render_module
 from generator.review import validate as checks
-from generator.synth import pipeline
+from generator.synth import pipeline, secret_files
 
 DEFAULT_CONFIG = "gen.yaml"
 
@@ -149,7 +151,7 @@ def synth(config_paths: tuple[Path, ...], overlays: tuple[str, ...], check: bool
 
 def _warn(configs: list) -> None:
     for config in configs:
-        for line in database.warnings(config) + hardening.warnings(config):
+        for line in database.warnings(config) + hardening.warnings(config) + operations.warnings(config):
             click.echo(f"warning: {line}", err=True)
 
 
@@ -168,9 +170,12 @@ def _report_drift(configs: list, selected: list[str] | None) -> None:
             click.echo(f"extra: {output.printable(str(where / path))} (gen synth would remove it)")
         for line in drift.refused:
             click.echo(f"refused: {output.printable(line)}")
+        for line in drift.secrets:
+            click.echo(f"secret: {output.printable(line)}")
         if drift:
             stale = True
             unread = f", {len(drift.refused)} not read" if drift.refused else ""
+            unread += f", {len(drift.secrets)} Secret problems" if drift.secrets else ""
             click.echo(f"gen: {config.source.label}: {len(drift.changed)} changed, {len(drift.missing)} missing, "
                        f"{len(drift.extra)} extra{unread}; run gen synth and commit the result", err=True)
         else:
@@ -182,31 +187,53 @@ def _report_drift(configs: list, selected: list[str] | None) -> None:
 @cli.command()
 @_config_option
 @_overlay_option
-@click.option("--names", "names_only", is_flag=True, help="List Secret names and keys only, without values.")
-def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool) -> None:
+@click.option("--names", "names_only", is_flag=True,
+              help="List Secret names and keys only, without values; with secrets.provider external-secrets, "
+                   "the remote keys to create in the store and what each property must hold.")
+@click.option("--name", "secret_name", metavar="NAME", help="Print only the Secret NAME.")
+@click.option("--write", is_flag=True,
+              help="secrets.provider sops: write each missing Secret, encrypted, to secrets.sops.path; never "
+                   "overwrite one.")
+@click.option("--rotate", "rotate_name", metavar="NAME",
+              help="secrets.provider sops: replace the Secret NAME (and those that must agree with it) on purpose.")
+@click.option("--from", "source", type=click.File("r"), metavar="FILE",
+              help="With --write: take the values of the Secrets in FILE (- for standard input, such as "
+                   "`kubectl get secret -o yaml ...`) instead of fresh ones, to keep an install's credentials.")
+def secrets(config_path: Path, overlays: tuple[str, ...], names_only: bool, secret_name: str | None, write: bool,
+            rotate_name: str | None, source) -> None:
     """Print the Secrets the generated release reads, filled with fresh random values.
 
-    Output goes to standard output only, ready for `kubectl apply -f -`, `kubeseal` or
-    `sops --encrypt`; gen never writes it to a file. Run it once per cluster: every run draws new values.
-    With an external database, comments above the Secrets give the SQL that creates its role and database.
+    Output goes to standard output only, ready for `kubectl apply -f -` or a store; gen never writes it
+    to a file. Run it once per cluster: every run draws new values. With an external database, comments
+    above the Secrets give the SQL that creates its role and database. With secrets.provider sops,
+    --write commits them encrypted instead (docs/credentials.md).
     """
+    chosen = [flag for flag, on in (("--names", names_only), ("--name", secret_name), ("--write", write),
+                                    ("--rotate", rotate_name)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} cannot be combined; give one of them")
+    if source is not None and not write:
+        raise click.UsageError("--from goes with --write")
     config = config_module.load(config_path, str(config_path))
     selected = _selected(overlays)
-    if names_only:
-        for spec, name in credentials.required(config, selected):
-            click.echo(f"{credentials.secret_namespace(config, spec)}/{name}: "
-                       f"{', '.join(credentials.secret_keys(config, spec))}")
-        return
-    owner = credentials.new_password()
-    click.echo(f"# Secrets for {config_path} ({', '.join(selected)}). Do not commit this output.")
-    sql = database.setup_sql(config, owner) if config.database.type == database.EXTERNAL else []
-    if sql:
-        click.echo(f"# On the database server, as a superuser (psql -h {config.database.external.host}), create "
-                   f"the role and database\n# the connection below names:")
-        for statement in sql:
-            click.echo(f"#   {statement}")
-    click.echo(dump_documents(credentials.fill(config, selected, owner)), nl=False)
+    if write or rotate_name:
+        _sops_files(config, selected, rotate_name, source)
+    elif names_only:
+        click.echo("\n".join(secret_providers.names_lines(config, selected)))
+    else:
+        click.echo(secret_providers.printout(config, str(config_path), selected, secret_name), nl=False)
 
+
+def _sops_files(config, selected: list[str], rotate_name: str | None, source) -> None:
+    if secret_providers.provider(config) != secret_providers.SOPS:
+        raise click.UsageError(f"--{'rotate' if rotate_name else 'write'} needs secrets.provider: sops in "
+                               f"{config.source.label}; see docs/credentials.md")
+    given = secret_files.given_secrets(config, selected, source.read(), source.name) if source else None
+    done = secret_files.rotate(config, selected, rotate_name) if rotate_name else \
+        secret_files.write(config, selected, given)
+    for line in done.notes():
+        click.echo(line, err=True)
+    click.echo(done.summary("replaced" if rotate_name else "wrote"))
 
 @cli.command()
 @_config_option
@@ -391,8 +418,9 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
               metavar="FILE", help="The Helm values file the release was installed with (helm install -f FILE).")
 @click.option("--manifests", "manifest_paths", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
               metavar="FILE", help="Manifests applied by hand (repeatable): PersistentVolumes and claims, "
-                                   "StorageClasses, the Traefik IngressRoute and Middlewares.")
-@click.option("--release", metavar="NAME", help="The Helm release name. Default: from the IngressRoute's service, "
+                                   "StorageClasses, the route (a Traefik IngressRoute and Middlewares, an "
+                                   "Ingress or an HTTPRoute).")
+@click.option("--release", metavar="NAME", help="The Helm release name. Default: from the route's service, "
                                                 "else airflow.")
 @click.option("--namespace", metavar="NS", help="The release namespace. Default: the manifests' namespace, "
                                                 "else airflow.")
@@ -402,10 +430,16 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
                                                      "imported overlay (needs --flux-url).")
 @click.option("--flux-url", metavar="URL", help="The Git URL Flux clones this project from (with --flux-cluster).")
 @_chart_option
+@click.option("--installed-chart", "installed_chart", type=click.Path(path_type=Path), metavar="PATH",
+              help="The chart the release runs now (.tgz or directory): the plan renders the installed values with "
+                   "it, and its appVersion is the Airflow version when the values name none.")
+@click.option("--installed-version", "installed_version", metavar="X",
+              help="The chart version the release runs now (CHART in `helm list`), taken from the cache or the chart "
+                   "repository. Without either, the pinned chart stands in and the plan says so.")
 @click.argument("directory", required=False, default=".", metavar="[DIR]", type=click.Path(path_type=Path))
 def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | None, namespace: str | None,
             distribution: str | None, flux_cluster: str | None, flux_url: str | None, chart_path: Path | None,
-            directory: Path) -> None:
+            installed_chart: Path | None, installed_version: str | None, directory: Path) -> None:
     """Turn a hand-made install into a gen project in DIR (default: here) that deploys the same Airflow.
 
     Writes gen.yaml and charts/airflow/ (never overwriting), prints the Secrets the new release reads on
@@ -416,10 +450,11 @@ def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | 
     if (flux_cluster is None) != (flux_url is None):
         raise click.UsageError("--flux-cluster and --flux-url go together: the cluster's name and the Git URL Flux "
                                "clones this project from")
-    imported, written = importer.run(values_path, list(manifest_paths), directory, release=release,
-                                     namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
-                                     flux_url=flux_url, chart_path=chart_path)
-    click.echo(importer.secrets_text(imported, str(values_path)), nl=False)
+    imported, written = importing.run(values_path, list(manifest_paths), directory, release=release,
+                                      namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
+                                      flux_url=flux_url, chart_path=chart_path, installed_chart=installed_chart,
+                                      installed_version=installed_version)
+    click.echo(imported_secrets_text(imported, str(values_path)), nl=False)
     for path in written:
         click.echo(f"gen: wrote {path}", err=True)
     for line in imported.plan:

@@ -1,8 +1,8 @@
 """Load and validate gen.yaml and the chart files beside it into the model's frozen dataclasses.
 
 The loader composes the schema, the model and the rule modules (airflow, cluster, sync, credentials,
-database, hardening, rules). This is the one validation point: after `load` returns, nothing else looks at raw dicts or
-re-checks input. Every problem found is reported at once, one line each.
+database, secret_providers, hardening, rules). This is the one validation point: after `load` returns,
+nothing else looks at raw dicts or re-checks input. Every problem found is reported at once, one line each.
 """
 
 from __future__ import annotations
@@ -17,7 +17,18 @@ from pathlib import Path
 from typing import Any
 
 from generator import schema
-from generator.knowledge import airflow, chart_values, cluster, credentials, database, hardening, rules, sync
+from generator.knowledge import (
+    airflow,
+    chart_values,
+    cluster,
+    credentials,
+    database,
+    hardening,
+    operations,
+    rules,
+    secret_providers,
+    sync,
+)
 from generator.model import ChartPin, Config, Source, Version
 from generator.plumbing import values
 from generator.plumbing.errors import ConfigError
@@ -70,12 +81,12 @@ def _build(cls: type, data: dict[str, Any]) -> Any:
         if key not in data:
             continue
         value, hint = data[key], _optional_of(hints[f.name])
-        if value is None:
-            pass
+        if value is None or (value is False and is_dataclass(hint)):  # `ingress: false`: no such section
+            value = None
         elif "mapping" in f.metadata:
             value = {k: _build(f.metadata["mapping"], v) for k, v in value.items()}
-        elif is_dataclass(hint):
-            value = _build(hint, value)
+        elif is_dataclass(hint):  # `false` turns a block off: the same as leaving it out
+            value = _build(hint, value) if isinstance(value, dict) else None
         elif typing.get_origin(hint) is tuple:
             item = typing.get_args(hint)[0]
             value = tuple(_build(item, v) if is_dataclass(item) else v for v in value)
@@ -235,6 +246,7 @@ def load(path: Path, label: str | None = None) -> Config:
     found += cluster.problems(config)
     found += sync.problems(config)
     found += database.problems(config)
+    found += secret_providers.problems(config)
     found += credentials.setting_url_problems(raw, label)
     found += credentials.literal_problems(config.base_values, str(BASE_VALUES), config)
     for name, overlay in sorted(config.overlays.items()):
@@ -244,6 +256,7 @@ def load(path: Path, label: str | None = None) -> Config:
     generated = _generated(config) if config.airflow_version.major in (2, 3) else None
     found += _chart_rules(config, generated)
     found += rules.problems(config)
+    found += operations.problems(config)
     found += hardening.problems(config)
     if not found:  # conflicts are only meaningful for a coherent config
         found += _generated_conflicts(config, *(generated or _generated(config)))

@@ -41,6 +41,7 @@ class ImageConfig:
 class AirflowConfig:
     image: ImageConfig
     version: str | None = None
+    base_url: str | None = None  # only without a route (ingress: false)
 
 
 @dataclass(frozen=True)
@@ -112,17 +113,30 @@ class MiddlewareRef:
 
 
 @dataclass(frozen=True)
+class ParentRef:
+    """A Gateway an HTTPRoute attaches to, and optionally one of its listeners."""
+
+    name: str
+    namespace: str | None = None  # the release namespace
+    section_name: str | None = None  # every listener that allows the route
+
+
+@dataclass(frozen=True)
 class IngressConfig:
     host: str
     path_prefix: str
     entry_points: tuple[str, ...]
-    tls: TlsConfig
-    prefix_mode: str
+    tls: TlsConfig = TlsConfig()
+    prefix_mode: str = "keep"
+    kind: str = "IngressRoute"  # or Ingress, HTTPRoute
+    class_name: str | None = None  # kind Ingress: the IngressClass; None: the cluster's default
+    parent_refs: tuple[ParentRef, ...] = ()  # kind HTTPRoute
     api_group: str = "traefik.io"
     middlewares: tuple[MiddlewareRef, ...] = ()
-    security_headers: bool = True
+    security_headers: bool | None = None  # None: on for kind IngressRoute (see hardening.security_headers)
     allow_from: tuple[str, ...] = ()
     traefik_namespace: str | None = None  # None: the distribution's (see hardening.traefik_namespace)
+    controller_namespace: str | None = None  # kinds Ingress and HTTPRoute; None: every namespace
     trusted_proxies: tuple[str, ...] | None = None  # None: the distribution's pod network
 
 
@@ -160,10 +174,19 @@ class KindConfig:
 
 
 @dataclass(frozen=True)
+class NodeCapacity:
+    """What one node can give Airflow's pods (its Allocatable)."""
+
+    cpu: str | int
+    memory: str
+
+
+@dataclass(frozen=True)
 class ClusterConfig:
     kind: KindConfig
     distribution: str = "k3s"
     nodes: int = 1
+    capacity: NodeCapacity | None = None
 
 
 @dataclass(frozen=True)
@@ -172,8 +195,17 @@ class GitOpsConfig:
 
 
 @dataclass(frozen=True)
+class AutoscalingConfig:
+    """KEDA scaling of the Celery workers (workers.celery.autoscaling)."""
+
+    max: int
+    min: int = 0
+
+
+@dataclass(frozen=True)
 class CeleryWorkersConfig:
     replicas: int
+    autoscaling: AutoscalingConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -191,7 +223,33 @@ class WorkersConfig:
 
 
 @dataclass(frozen=True)
+class SopsConfig:
+    """secrets.provider sops: who the Secrets are encrypted for, and where the files live."""
+
+    age_recipients: tuple[str, ...] = ()
+    path: str = "secrets"
+
+
+@dataclass(frozen=True)
+class SecretStoreRef:
+    name: str
+    kind: str = "ClusterSecretStore"
+
+
+@dataclass(frozen=True)
+class ExternalSecretsConfig:
+    """secrets.provider external-secrets: the store the operator reads, how often, under which keys."""
+
+    store: SecretStoreRef
+    refresh_interval: str = "1h"
+    remote_key: str = "airflow/<release>/<secret>"
+
+
+@dataclass(frozen=True)
 class SecretsConfig:
+    provider: str = "manual"
+    sops: SopsConfig | None = None
+    external_secrets: ExternalSecretsConfig | None = None
     fernet_key: str | None = None
     api_secret_key: str | None = None
     jwt_secret: str | None = None
@@ -213,12 +271,31 @@ class ExternalDatabaseConfig:
 
 
 @dataclass(frozen=True)
+class ObjectStoreConfig:
+    """The S3-compatible bucket a CloudNativePG Cluster's backups and WAL files go to."""
+
+    destination_path: str
+    secret: str
+    endpoint_url: str | None = field(default=None, metadata={"key": "endpointURL"})
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    """Backups of the CloudNativePG Cluster through the Barman Cloud plugin. Defaults match the schema's."""
+
+    object_store: ObjectStoreConfig
+    schedule: str = "0 0 2 * * *"
+    retention: str = "30d"
+
+
+@dataclass(frozen=True)
 class CloudNativePGConfig:
     """The CloudNativePG Cluster gen emits (database.type cloudnativepg). Defaults match the schema's."""
 
     instances: int = 1
     size: str = "10Gi"
     storage_class_name: str | None = None
+    backup: BackupConfig | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +307,23 @@ class DatabaseConfig:
     user: str = "airflow"
     external: ExternalDatabaseConfig | None = None
     cloudnativepg: CloudNativePGConfig | None = None
+
+
+@dataclass(frozen=True)
+class AvailabilityConfig:
+    """Surviving a node drain; None: decided by cluster.nodes (see knowledge/operations.py)."""
+
+    api_server_replicas: int | None = None
+    disruption_budgets: bool | None = None
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    """Prometheus scraping of the chart's StatsD exporter."""
+
+    service_monitor: bool = False
+    service_monitor_labels: dict[str, str] = field(default_factory=dict)
+    interval: str = "30s"
 
 
 @dataclass(frozen=True)
@@ -272,7 +366,7 @@ class Config:
     cluster: ClusterConfig
     airflow: AirflowConfig
     storage: StorageConfig
-    ingress: IngressConfig
+    ingress: IngressConfig | None  # None: no route (ingress: false)
     flux: FluxConfig
     gitops: GitOpsConfig
     workers: WorkersConfig
@@ -280,6 +374,9 @@ class Config:
     network_policies: NetworkPoliciesConfig
     overlays: dict[str, OverlayConfig] = field(metadata={"mapping": OverlayConfig})
     database: DatabaseConfig = field(default_factory=DatabaseConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    availability: AvailabilityConfig = field(default_factory=AvailabilityConfig)
+    size: str | None = None
     # Not from gen.yaml: read from the files beside it.
     chart: ChartPin = field(default=None, metadata={"derived": True})  # type: ignore[assignment]
     base_values: dict[str, Any] = field(default_factory=dict, metadata={"derived": True})

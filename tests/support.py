@@ -21,7 +21,7 @@ CHART_REFERENCE = SHARED / "reference" / "airflow-chart-1.19.0"
 # The checked-in example and the fixture configs every output test runs over.
 CONFIGS = ("example", "airflow2-strip", "tls-secret", "kubeadm-legacy", "k3s-helmchart", "kind-workers",
            "minikube-remote-logs", "database-bundled", "database-external", "database-cloudnativepg",
-           "forward-auth")
+           "forward-auth", "ingress-root", "gateway-route", "no-route")
 KUBE_VERSIONS = ("1.30.0", "1.37.0")
 
 

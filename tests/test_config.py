@@ -12,6 +12,7 @@ from support import REPO, make_project
 from generator import config as config_module
 from generator import model
 from generator.config import load
+from generator.knowledge import chart_values
 from generator.knowledge.airflow import OVERLAYS
 from generator.model import Config
 from generator.plumbing.errors import ConfigError
@@ -61,6 +62,7 @@ def test_every_schema_object_is_closed_except_free_form_helm_values():
     schema = load_schema("config")
     free_form = {"(top).workers.kubernetes.resources.requests", "(top).workers.kubernetes.resources.limits",
                  "(top).workers.kubernetes.nodeSelector", "(top).workers.kubernetes.tolerations[]",
+                 "(top).metrics.serviceMonitorLabels",
                  *(f"(top).overlays.{name}.values" for name in OVERLAYS)}
     for path, node in _objects(schema):
         if node.get("type") == "object" and path not in free_form:
@@ -131,8 +133,41 @@ def test_a_path_prefix_must_be_plain_segments(tmp_path, prefix):
     problems = problems_of(tmp_path, text)
     assert len(problems) == 1
     assert problems[0].startswith("gen.yaml: ingress.pathPrefix: ")
-    assert problems[0].endswith("must be a path such as /airflow or /tools/airflow: '/'-separated segments of "
-                                "letters, digits, '.', '_', '~' and '-', no trailing '/'")
+    assert problems[0].endswith("must be / or a path such as /airflow or /tools/airflow: '/'-separated segments "
+                                "of letters, digits, '.', '_', '~' and '-', no trailing '/'")
+
+
+def test_traefik_settings_under_another_route_kind_are_refused_once_each(tmp_path):
+    text = yaml.safe_dump({"ingress": {"kind": "Ingress", "host": "a.example.com", "pathPrefix": "/",
+                                       "tls": {"certResolver": "le"}, "allowFrom": ["10.0.0.0/8"],
+                                       "middlewares": [{"name": "auth"}], "securityHeaders": True,
+                                       "parentRefs": [{"name": "public"}]}})
+    problems = problems_of(tmp_path, text)
+    assert [line.split(": ")[1] for line in problems] == [
+        "ingress.middlewares", "ingress.allowFrom", "ingress.securityHeaders", "ingress.tls.certResolver",
+        "ingress.parentRefs"]
+    assert all(line.count("ingress.kind is Ingress") == 1 for line in problems[:4])
+
+
+def test_each_route_kind_asks_for_its_own_settings(tmp_path):
+    route = {"kind": "HTTPRoute", "host": "a.example.com", "tls": {"secretName": "a-tls"}, "className": "nginx"}
+    assert [line.split(": ")[1] for line in problems_of(tmp_path, yaml.safe_dump({"ingress": route}))] == [
+        "ingress.className", "ingress.parentRefs", "ingress.tls"]
+    assert [line.split(": ")[1] for line in problems_of(tmp_path, yaml.safe_dump(
+        {"ingress": {"host": "a.example.com"}}))] == ["ingress.tls"]
+    assert problems_of(tmp_path, yaml.safe_dump({"ingress": True})) == [
+        "gen.yaml: ingress: true must be the route's settings (host:, tls:, ...) or false for no route"]
+
+
+def test_no_route_takes_base_url_from_the_airflow_settings(tmp_path):
+    path = make_project(tmp_path, "ingress: false\nairflow: {baseUrl: 'http://localhost:8080'}\n")
+    loaded = load(path)
+    assert loaded.ingress is None and chart_values.base_values(loaded)["config.api.base_url"][0] == \
+        "http://localhost:8080"
+    assert problems_of(tmp_path / "b", yaml.safe_dump({"ingress": {"host": "a.example.com", "tls": {
+        "certResolver": "le"}}, "airflow": {"baseUrl": "http://localhost:8080"}})) == [
+        "gen.yaml: airflow.baseUrl: gen derives base_url from ingress when there is a route; remove "
+        "airflow.baseUrl, or set ingress: false"]
 
 
 def test_all_problems_are_reported_at_once_sorted_by_field(tmp_path):
@@ -168,7 +203,9 @@ def test_missing_required_settings_are_named(tmp_path):
         "configuration) or secretName (a kubernetes.io/tls Secret in the namespace)",
     ]
     assert problems_of(tmp_path, "namespace: airflow\n") == [
-        "gen.yaml: ingress: is required: The Traefik route to the Airflow UI at https://<host><pathPrefix>."]
+        "gen.yaml: ingress: is required: The route to the Airflow UI at https://<host><pathPrefix>: a Traefik "
+        "IngressRoute (the default), a Kubernetes Ingress or a Gateway API HTTPRoute (ingress.kind). false: no route "
+        "at all, for an install reached by port-forward or a LoadBalancer Service (see docs/configuration.md)."]
 
 
 def test_wrong_types_are_named_with_what_is_allowed(tmp_path):

@@ -246,7 +246,6 @@ HOSTILE = {
                   "anchors and aliases"),
     "a list instead of values": ("values", None, "- a\n- b\n", "must be a mapping of Helm values"),
     "an object without a kind": ("storage", "kind: StorageClass\n", "", "is not a Kubernetes object"),
-    "no route at all": ("traefik", None, "", "no Traefik IngressRoute found"),
     "routes that are text": ("traefik", "  routes:\n", "  routes: oops\n  x:\n", "spec.routes: must be a list"),
     "a connection that is text": ("values", "  metadataConnection:\n", "  metadataConnection: oops\n  x:\n",
                                   "data.metadataConnection: must be a mapping"),
@@ -360,7 +359,11 @@ def test_with_the_chart_the_plan_shows_the_rendered_change_and_no_credential(pos
     result = gen_import(post, tmp_path / "project", "--chart", str(CHART_REFERENCE / "airflow-1.19.0.tgz"))
     assert result.exit_code == 0, result.stderr
     plan = result.stderr
-    assert "The chart's objects, rendered by chart 1.19.0 from the installed values and from the new:" in plan
+    assert ("The chart's objects, rendered from the installed values by chart 1.19.0 and from the new by chart "
+            "1.19.0 [stand-in: the installed chart's version was not given") in plan
+    # gen diff's danger rules run first: the post's workers kept logs in their volumeClaimTemplates
+    dangers = plan.split("0. Danger", 1)[1].split("\n1. ", 1)[0]
+    assert "danger: celery-executor StatefulSet airflow-worker: spec.volumeClaimTemplates" in dangers, dangers
     # gen names the Secrets, so the chart stops making its own; the workloads read the renamed ones.
     assert "    removed: Secret airflow/airflow-fernet-key\n" in plan
     assert "valueFrom.secretKeyRef.name: airflow-metadata -> airflow-metadata-gitops" in plan
@@ -375,3 +378,67 @@ def test_without_the_chart_the_plan_says_how_to_see_the_rendered_change(post, tm
     result = gen_import(post, tmp_path / "project")
     assert result.exit_code == 0, result.stderr
     assert "The chart's objects were not rendered (" in result.stderr and "give --chart PATH" in result.stderr
+
+
+PASSED_THROUGH = """\
+nodeSelector: {kubernetes.io/os: linux}
+webserver:
+  serviceAccount:
+    annotations: {eks.amazonaws.com/role-arn: "arn:aws:iam::123456789012:role/airflow"}
+images:
+  airflow: {tag: ~}
+workers:
+  resources: {limits: {memory: 2Gi}}
+dags:
+  gitSync:
+    enabled: true
+    repo: https://git.example.org/team/dags.git
+    branch: main
+    rev: refs/tags/dags-v1.3.18
+    wait: 30
+    maxFailures: 3
+    resources: {limits: {memory: 256Mi}}
+"""
+
+
+def test_keys_gen_does_not_set_pass_through_as_they_are(tmp_path):
+    (tmp_path / "values.yaml").write_text(V3_VALUES.replace("dags:\n  persistence: {enabled: true, existingClaim: "
+                                                            "team-dags}\n", "") + PASSED_THROUGH)
+    (tmp_path / "all.yaml").write_text("---\n".join(V3_MANIFESTS.split("---\n")[2:]))  # the logs claim, the route
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), "--manifests", str(tmp_path / "all.yaml"),
+                 str(tmp_path / "p"))
+    assert result.exit_code == 0, result.output
+    base = config.load(tmp_path / "p" / "gen.yaml").base_values
+    assert base["nodeSelector"] == {"kubernetes.io/os": "linux"}  # a key with dots stays one key
+    assert base["webserver"]["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/airflow"}
+    assert base["images"] == {"airflow": {"tag": None}} and base["workers"] == {"resources": {"limits": {"memory": "2Gi"}}}
+    # every git-sync key gen does not generate is the user's; the pinned tag becomes the ref gen writes
+    assert base["dags"]["gitSync"] == {"rev": "refs/tags/dags-v1.3.18", "wait": 30, "maxFailures": 3,
+                                       "resources": {"limits": {"memory": "256Mi"}}}
+    loaded = config.load(tmp_path / "p" / "gen.yaml")
+    assert loaded.storage.dags.git_sync.branch == "refs/tags/dags-v1.3.18"
+    assert "dags.gitSync.repo" in result.stderr and "pins the DAGs" in result.stderr
+
+
+def test_the_installed_chart_renders_the_old_side_and_names_the_airflow_that_runs(post, tmp_path):
+    installed = CHART_REFERENCE.parent / "airflow-chart-1.20.0" / "airflow-1.20.0.tgz"
+    result = gen_import(post, tmp_path / "p", "--chart", str(CHART_REFERENCE / "airflow-1.19.0.tgz"),
+                        "--installed-chart", str(installed))
+    assert result.exit_code == 0, result.stderr
+    assert "rendered from the installed values by chart 1.20.0 and from the new by chart 1.19.0:" in result.stderr
+    assert "[stand-in" not in result.stderr and "names no Airflow version and the installed chart" not in result.stderr
+    # the values name no version: the installed chart's appVersion is the one that runs, and gen.yaml keeps it
+    assert str(config.load(tmp_path / "p" / "gen.yaml").airflow_version) == "3.1.8"
+
+
+def test_an_installed_version_that_cannot_be_had_is_said_once_and_marks_the_findings(post, tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_OFFLINE", "1")
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "empty-cache"))
+    result = gen_import(post, tmp_path / "p", "--chart", str(CHART_REFERENCE / "airflow-1.19.0.tgz"),
+                        "--installed-version", "1.10.0")
+    assert result.exit_code == 0, result.stderr
+    assert "[stand-in: chart airflow 1.10.0 cannot be had (" in result.stderr
+    dangers = result.stderr.split("0. Danger", 1)[1].split("\n1. ", 1)[0]
+    assert all(line.endswith("]") and "[stand-in: " in line for line in dangers.splitlines()[1:]), dangers
+    assert gen_import(post, tmp_path / "q", "--installed-version", "one.ten").exit_code == 1

@@ -74,7 +74,11 @@ def test_the_validators_catch_what_they_should(synthesized):
     route["spec"]["routes"][0]["typo"] = True
     bad_values = {**release, "spec": {**release["spec"], "values": {"executor": "Celery, Kubernetes"}}}
     bad_release = {**release, "spec": {**release["spec"], "timeout": "15 minutes"}}
-    for broken in (claim, route, policy, bad_values, bad_release):
+    ingress = documents((synthesized["ingress-root"] / "dist" / "base" / "route.yaml").read_text())[0]
+    ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] = {"number": "http"}
+    http_route = documents((synthesized["gateway-route"] / "dist" / "base" / "route.yaml").read_text())[0]
+    http_route["spec"]["rules"][0]["matches"][0]["path"]["type"] = "Prefix"  # Gateway API spells it PathPrefix
+    for broken in (claim, route, policy, bad_values, bad_release, ingress, http_route):
         assert object_problems(broken, "1.37.0"), broken["kind"]
 
 
@@ -97,7 +101,7 @@ def test_each_hydrated_file_is_an_overlays_build_under_gens_header(synthesized, 
         header, _, body = (root / "dist" / overlay / "manifests.yaml").read_text().partition("\n")
         assert header.startswith(HEADER)
         kinds = {obj["kind"] for obj in documents(body)}
-        assert "IngressRoute" in kinds and len(kinds & {"HelmRelease", "HelmChart"}) == 1, overlay
+        assert len(kinds & {"HelmRelease", "HelmChart"}) == 1, overlay
 
 
 def test_a_hydrated_directory_builds_to_its_overlays_objects(synthesized):

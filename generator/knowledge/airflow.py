@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from generator.model import Config, IngressConfig, Version
+from generator.model import Config, Version
 
 CELERY = "CeleryExecutor"
 KUBERNETES = "KubernetesExecutor"
@@ -48,6 +48,10 @@ class ChartKey:
 
 CHART_KEYS = (
     ChartKey("workers.celery", WORKERS_CELERY_KEYS_SINCE, "workers"),
+    # Chart 1.20 moved these Celery worker keys under workers.celery (the old ones still work, with a warning).
+    ChartKey("workers.celery.keda", Version(1, 20, 0), "workers.keda"),
+    ChartKey("workers.celery.podDisruptionBudget", Version(1, 20, 0), "workers.podDisruptionBudget"),
+    ChartKey("workers.celery.resources", Version(1, 20, 0), "workers.resources"),
     ChartKey("createUserJob.defaultUser", Version(1, 19, 0), "webserver.defaultUser"),
     ChartKey("apiSecretKeySecretName", Version(1, 18, 0),
              needed_for="Airflow 3 keeps its api-server session key in a Secret"),
@@ -78,9 +82,14 @@ def ui_service(release: str, version: Version) -> str:
     return f"{release}-api-server" if is_airflow_3(version) else f"{release}-webserver"
 
 
-def base_url(ingress: IngressConfig) -> str:
-    """Airflow's base_url: it carries the prefix unless Traefik strips it (legacy Airflow 2 mode)."""
-    path = "" if ingress.prefix_mode == "strip" else ingress.path_prefix
+def base_url(config: Config) -> str | None:
+    """Airflow's base_url: the route's address, with the prefix unless Traefik strips it (legacy Airflow 2 mode)
+    or the route serves the root of its host; without a route, airflow.baseUrl (None: the chart's default).
+    The chart derives the api-server's probe paths from it, so they follow."""
+    ingress = config.ingress
+    if ingress is None:
+        return config.airflow.base_url
+    path = "" if ingress.prefix_mode == "strip" or ingress.path_prefix == "/" else ingress.path_prefix
     return f"https://{ingress.host}{path}"
 
 
@@ -135,7 +144,9 @@ def generated_key_problems(config: Config, generated: Generated) -> list[str]:
 
 def base_url_problems(user: dict[str, Any], label: str, config: Config) -> list[str]:
     """A base_url whose path is not the route's prefix sends every link and redirect outside the route."""
-    expected = base_url(config.ingress)
+    expected = base_url(config)
+    if config.ingress is None:
+        return []  # no route to contradict: base_url is the user's (airflow.baseUrl, or their own value)
     wanted_path = urlsplit(expected).path
     found = []
     for key in ("config.api.base_url", "config.webserver.base_url"):
@@ -174,9 +185,12 @@ def problems(config: Config) -> list[str]:
         suggestion = config.chart.airflow_version if config.chart.airflow_version.major in (2, 3) else SUGGESTED
         found.append(f"{label}: airflow.version: {version} is not supported by chart {config.chart.version}; "
                      f"use an Airflow 2 or 3 version such as {suggestion}")
-    if config.ingress.prefix_mode == "strip" and is_airflow_3(version):
+    if config.ingress is not None and config.ingress.prefix_mode == "strip" and is_airflow_3(version):
         found.append(f"{label}: ingress.prefixMode: 'strip' is not supported on Airflow 3 (airflow.version "
                      f"{version}): its UI, login pages and execution API need the prefix; use 'keep'")
+    if config.ingress is not None and config.airflow.base_url is not None:
+        found.append(f"{label}: airflow.baseUrl: gen derives base_url from ingress when there is a route; remove "
+                     f"airflow.baseUrl, or set ingress: false")
     requested = config.overlays[CELERY_KUBERNETES_EXECUTOR].executor
     where = f"{label}: overlays.{CELERY_KUBERNETES_EXECUTOR}.executor"
     if requested == HYBRID and is_airflow_3(version):

@@ -21,8 +21,16 @@ from generator.knowledge import sync
 from generator.knowledge.airflow import CELERY_EXECUTOR, CELERY_KUBERNETES_EXECUTOR, OVERLAYS
 from generator.knowledge.quantities import quantity
 from generator.model import Config
-from generator.plumbing.objects import (RELEASE_KINDS, UNSET, by_position, changed_leaves, dotted, helm_values,
-                                        object_key, object_title)
+from generator.plumbing.objects import (
+    RELEASE_KINDS,
+    UNSET,
+    by_position,
+    changed_leaves,
+    dotted,
+    helm_values,
+    object_key,
+    object_title,
+)
 from generator.plumbing.yamlio import generated_objects
 
 REFUSED = "refused"  # the API server rejects the update: the Flux Kustomization fails as a whole

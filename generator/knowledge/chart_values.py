@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from generator.knowledge import airflow, cluster, credentials, database, hardening, names
+from generator.knowledge import airflow, cluster, credentials, database, hardening, names, operations
 from generator.knowledge.airflow import Generated
 from generator.model import Config
 from generator.plumbing.values import deep_merge, unflatten
@@ -23,13 +23,14 @@ def base_values(config: Config) -> Generated:
     values: Generated = {
         "airflowVersion": (str(version), "airflow.version"),
         "defaultAirflowTag": (image.tag or str(version), "airflow.image.tag" if image.tag else "airflow.version"),
-        airflow.base_url_key(version): (airflow.base_url(config.ingress), "ingress"),
     }
+    if (url := airflow.base_url(config)) is not None:
+        values[airflow.base_url_key(version)] = (url, "ingress" if config.ingress else "airflow.baseUrl")
     if image.repository:
         values["defaultAirflowRepository"] = (image.repository, "airflow.image.repository")
     for volume in names.VOLUMES:
         values.update(_volume_values(config, volume))
-    if airflow.is_airflow_3(version):
+    if airflow.is_airflow_3(version) and config.ingress is not None:  # without a route no proxy sits in front
         # Behind a TLS-terminating proxy uvicorn must trust X-Forwarded-Proto, or redirects go to http://.
         values["apiServer.args"] = (["bash", "-c", "exec airflow api-server --proxy-headers"], "ingress")
         # Only Traefik's addresses: any pod that could reach uvicorn could otherwise claim https or a client address.
@@ -38,6 +39,8 @@ def base_values(config: Config) -> Generated:
     if config.network_policies.enabled and database.uses_bundled(config):  # the chart's PostgreSQL only
         values.update(_database_policy(config))
     values.update(credentials.base_values(config))
+    values.update(operations.availability_values(config))
+    values.update(operations.size_values(config))
     if not database.uses_bundled(config):
         # The metadata Secret names the external server or the CloudNativePG Cluster: no PostgreSQL of the chart's.
         values["postgresql.enabled"] = (False, "database.type")
@@ -69,6 +72,10 @@ def _volume_values(config: Config, volume: str) -> Generated:
     if claim is not None:
         return {f"{volume}.persistence.enabled": (True, origin), f"{volume}.persistence.existingClaim": (claim, origin)}
     values: Generated = {f"{volume}.persistence.enabled": (False, f"{origin}.type")}
+    if spec.type == "image":  # nothing mounted over the DAG folder the image holds
+        values["dags.gitSync.enabled"] = (False, f"{origin}.type")
+    if spec.type == "workers":  # the StatefulSet keeps its volumeClaimTemplates: an API server refuses to change them
+        values["workers.persistence.enabled"] = (True, f"{origin}.type")
     if getattr(spec, "git_sync", None) is not None:
         sync, origin = spec.git_sync, f"{origin}.gitSync"
         values.update({
@@ -96,13 +103,17 @@ def _volume_values(config: Config, volume: str) -> Generated:
     return values
 
 
-def _celery_workers(config: Config) -> Generated:
-    key = airflow.chart_key("workers.celery.replicas", config.chart.version)
-    return {
+def _celery_workers(config: Config, overlay: str) -> Generated:
+    values: Generated = {
         "redis.enabled": (True, "the Celery executor (Redis is its broker)"),
-        key: (config.workers.celery.replicas, "workers.celery.replicas"),
         "triggerer.enabled": (True, "the Celery executor"),
     }
+    if config.workers.celery.autoscaling is None:  # with KEDA the chart writes no replicas
+        key = airflow.chart_key("workers.celery.replicas", config.chart.version)
+        values[key] = (config.workers.celery.replicas, "workers.celery.replicas")
+    values.update(operations.celery_values(config))
+    values.update(operations.celery_size_values(config, overlay))
+    return values
 
 
 def _task_pods(config: Config) -> Generated:
@@ -122,7 +133,7 @@ def overlay_values(overlay: str, config: Config) -> Generated:
     values: Generated = {"executor": (airflow.executor(overlay, config), f"the {overlay} overlay")}
     values.update(credentials.overlay_values(overlay, config))
     if overlay == airflow.CELERY_EXECUTOR:
-        values.update(_celery_workers(config))
+        values.update(_celery_workers(config, overlay))
     elif overlay == airflow.KUBERNETES_EXECUTOR:
         # Without Celery the chart still renders Redis and its broker Secret unless told not to.
         values["redis.enabled"] = (False, "the Kubernetes executor (no broker)")
@@ -133,7 +144,7 @@ def overlay_values(overlay: str, config: Config) -> Generated:
                                               "the Kubernetes executor (keeps the chart from making a broker Secret)")
         values.update(_task_pods(config))
     else:
-        values.update(_celery_workers(config))
+        values.update(_celery_workers(config, overlay))
         values.update(_task_pods(config))
     return values
 

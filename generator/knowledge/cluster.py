@@ -40,6 +40,8 @@ PROFILES = {
 }
 
 STATIC_TYPES = ("hostPath", "nfs")  # gen makes the PersistentVolume and binds the claim to it
+# Backends with no volume of gen's: git-sync, remote logs, DAGs in the image, the chart's worker claims.
+VOLUMELESS_TYPES = ("gitSync", "none", "image", "workers")
 # gen.yaml key of a backend's settings -> (VolumeConfig field, the `type` it belongs to)
 BACKEND_KEYS = {"storageClassName": ("storage_class_name", "storageClass"),
                 "existingClaim": ("existing_claim", "existingClaim"), "nfs": ("nfs", "nfs"),
@@ -63,7 +65,7 @@ def claim_name(config: Config, volume: str) -> str | None:
     spec = config.storage.volume(volume)
     if spec.type == "existingClaim":
         return spec.existing_claim
-    if spec.type in ("gitSync", "none"):
+    if spec.type in VOLUMELESS_TYPES:
         return None
     return names.claim(config.release, volume)
 

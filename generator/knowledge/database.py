@@ -13,7 +13,7 @@ import ipaddress
 import re
 
 from generator.knowledge import cluster
-from generator.model import CloudNativePGConfig, Config
+from generator.model import BackupConfig, CloudNativePGConfig, Config
 
 BUNDLED, EXTERNAL, CLOUDNATIVEPG = "bundled", "external", "cloudnativepg"
 # gen.yaml key of a type's settings -> the `type` it belongs to
@@ -30,6 +30,12 @@ LABEL_MAX = 63
 CNPG_SUFFIXES = ("-rw", "-ro", "-r", "-999", "-999-initdb", "-999-join", "-999-major-upgrade")
 # Roles that belong to PostgreSQL itself or that CloudNativePG creates and manages.
 RESERVED_USERS = ("postgres", "streaming_replica")
+# Backups through the Barman Cloud plugin (CloudNativePG 1.30 announced the removal of the built-in
+# barmanObjectStore in 1.31): an ObjectStore, a plugins entry on the Cluster, ScheduledBackups.
+BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
+BARMAN_API_VERSION = "barmancloud.cnpg.io/v1"
+# The keys the ObjectStore reads the bucket credentials from (s3Credentials).
+OBJECT_STORE_KEYS = ("ACCESS_KEY_ID", "ACCESS_SECRET_KEY")
 IDENTIFIER = re.compile(r"[a-z_][a-z0-9_]{0,62}")
 HOST_LABEL = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?")
 
@@ -37,6 +43,20 @@ HOST_LABEL = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?")
 def cluster_name(config: Config) -> str:
     """The CloudNativePG Cluster: <release>-db, in the release namespace."""
     return f"{config.release}-db"
+
+
+def object_store_name(config: Config) -> str:
+    """The Barman Cloud ObjectStore the Cluster archives WAL files and base backups to."""
+    return f"{cluster_name(config)}-backups"
+
+
+def scheduled_backup_name(config: Config) -> str:
+    return f"{cluster_name(config)}-scheduled"
+
+
+def backup(config: Config) -> BackupConfig | None:
+    """database.cloudnativepg.backup when the Cluster is gen's, else None."""
+    return cnpg_settings(config).backup if config.database.type == CLOUDNATIVEPG else None
 
 
 def cnpg_settings(config: Config) -> CloudNativePGConfig:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import ipaddress
 
 from generator.knowledge import airflow, names
-from generator.model import Config, MiddlewareRef
+from generator.model import Config, IngressConfig, MiddlewareRef
 
 # Where Traefik runs when ingress.traefikNamespace is unset: k3s bundles it in kube-system; elsewhere the
 # Traefik Helm chart is usually installed into a namespace of its own called traefik.
@@ -29,13 +29,32 @@ TRUST_EVERY_ADDRESS = "*"
 REDIS_PORT = 6379
 
 
+TRAEFIK = "IngressRoute"  # the route kind that is Traefik's, and the default
+
+
 def traefik_namespace(config: Config) -> str:
-    return config.ingress.traefik_namespace or TRAEFIK_NAMESPACES[config.cluster.distribution]
+    ingress = config.ingress
+    return (ingress.traefik_namespace if ingress else None) or TRAEFIK_NAMESPACES[config.cluster.distribution]
+
+
+def proxy_namespaces(config: Config) -> tuple[str, ...] | None:
+    """The namespaces whose pods forward requests to the UI, which its network policy admits: Traefik's for an
+    IngressRoute, controllerNamespace for an Ingress or HTTPRoute (None: every namespace), none without a route."""
+    if config.ingress is None:
+        return ()
+    if config.ingress.kind == TRAEFIK:
+        return (traefik_namespace(config),)
+    return (config.ingress.controller_namespace,) if config.ingress.controller_namespace else None
+
+
+def security_headers(ingress: IngressConfig) -> bool:
+    """gen's headers Middleware is Traefik's: on for an IngressRoute unless switched off."""
+    return ingress.kind == TRAEFIK and ingress.security_headers is not False
 
 
 def trusted_proxies(config: Config) -> tuple[str, ...]:
     """What FORWARDED_ALLOW_IPS lists: the setting, else the distribution's pod network, else every address."""
-    if config.ingress.trusted_proxies is not None:
+    if config.ingress is not None and config.ingress.trusted_proxies is not None:
         return config.ingress.trusted_proxies
     return POD_NETWORKS.get(config.cluster.distribution, (TRUST_EVERY_ADDRESS,))
 
@@ -71,7 +90,7 @@ def _network_problems(values: tuple[str, ...], where: str) -> list[str]:
 def _middleware_problems(config: Config) -> list[str]:
     where = f"{config.source.label}: ingress.middlewares"
     ingress = config.ingress
-    made = {names.security_headers_middleware(config.release): ("ingress.securityHeaders", ingress.security_headers),
+    made = {names.security_headers_middleware(config.release): ("ingress.securityHeaders", security_headers(ingress)),
             names.allow_list_middleware(config.release): ("ingress.allowFrom", bool(ingress.allow_from)),
             names.strip_prefix_middleware(config.release): ("ingress.prefixMode strip", ingress.prefix_mode == "strip")}
     own = {name: setting for name, (setting, makes) in made.items() if makes}
@@ -89,9 +108,52 @@ def _middleware_problems(config: Config) -> list[str]:
     return found
 
 
+# Traefik's settings, what each is for, and what to use instead under another route kind.
+TRAEFIK_ONLY = (
+    ("middlewares", lambda i: bool(i.middlewares), "attach authentication in your Ingress controller or Gateway"),
+    ("allowFrom", lambda i: bool(i.allow_from), "limit client addresses in your Ingress controller or Gateway"),
+    ("securityHeaders", lambda i: i.security_headers is True,
+     "set response headers in your Ingress controller or Gateway, or remove securityHeaders"),
+    ("prefixMode", lambda i: i.prefix_mode == "strip", "use prefixMode keep, which every Airflow version supports"),
+    ("entryPoints", lambda i: i.entry_points != ("websecure",), "remove entryPoints (Traefik's listeners)"),
+    ("apiGroup", lambda i: i.api_group != "traefik.io", "remove apiGroup (Traefik's CRD group)"),
+    ("traefikNamespace", lambda i: i.traefik_namespace is not None, "use controllerNamespace"),
+    ("tls.certResolver", lambda i: i.tls.cert_resolver is not None,
+     "use tls.secretName, a kubernetes.io/tls Secret such as cert-manager issues"),
+)
+
+
+def route_problems(config: Config) -> list[str]:
+    """Each route kind's own settings, one line per setting that belongs to another kind."""
+    ingress, where = config.ingress, f"{config.source.label}: ingress"
+    if ingress is None:
+        return []
+    found = []
+    if ingress.kind != TRAEFIK:
+        found += [f"{where}.{key}: is a Traefik setting and ingress.kind is {ingress.kind}; {instead}, or use kind "
+                  f"IngressRoute" for key, used, instead in TRAEFIK_ONLY if used(ingress)]
+    elif not (ingress.tls.cert_resolver or ingress.tls.secret_name):
+        found.append(f"{where}.tls: is required for kind IngressRoute: set exactly one of certResolver (an ACME "
+                     f"resolver in Traefik's static configuration) or secretName (a kubernetes.io/tls Secret)")
+    if ingress.kind == TRAEFIK and ingress.controller_namespace is not None:
+        found.append(f"{where}.controllerNamespace: is for kinds Ingress and HTTPRoute; use traefikNamespace")
+    if ingress.kind != "Ingress" and ingress.class_name is not None:
+        found.append(f"{where}.className: is the IngressClass of kind Ingress; remove it, or set kind: Ingress")
+    if ingress.kind != "HTTPRoute" and ingress.parent_refs:
+        found.append(f"{where}.parentRefs: are the Gateways of kind HTTPRoute; remove them, or set kind: HTTPRoute")
+    if ingress.kind == "HTTPRoute" and not ingress.parent_refs:
+        found.append(f"{where}.parentRefs: is required for kind HTTPRoute: the Gateways the route attaches to, such "
+                     f"as [{{name: public, namespace: gateway-system}}]")
+    if ingress.kind == "HTTPRoute" and ingress.tls.secret_name:
+        found.append(f"{where}.tls: the Gateway's listener holds the certificate of an HTTPRoute; remove ingress.tls")
+    return found
+
+
 def problems(config: Config) -> list[str]:
     label = config.source.label
-    found = _middleware_problems(config)
+    if config.ingress is None:
+        return []
+    found = route_problems(config) + _middleware_problems(config)
     found += _network_problems(config.ingress.allow_from, f"{label}: ingress.allowFrom")
     proxies = config.ingress.trusted_proxies or ()
     found += _network_problems(proxies, f"{label}: ingress.trustedProxies")
@@ -108,7 +170,7 @@ def problems(config: Config) -> list[str]:
 def warnings(config: Config) -> list[str]:
     """Exposure settings that work but do not do what they seem to: an allowlist that allows everyone."""
     found = []
-    for index, text in enumerate(config.ingress.allow_from):
+    for index, text in enumerate(config.ingress.allow_from if config.ingress else ()):
         try:
             network = ipaddress.ip_network(text, strict=False)
         except ValueError:

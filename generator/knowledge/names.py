@@ -58,3 +58,12 @@ def redis_network_policy(release: str) -> str:
 def airflow_pod_labels(release: str) -> dict[str, str]:
     """Labels every pod the chart runs for a release carries (components, jobs, task pods), Redis included."""
     return {"tier": "airflow", "release": release}
+
+
+def statsd_service(release: str) -> str:
+    """The chart's StatsD exporter Service (statsd.enabled, on by default)."""
+    return f"{release}-statsd"
+
+
+def service_monitor(release: str) -> str:
+    return f"{release}-statsd"

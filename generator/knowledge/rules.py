@@ -70,7 +70,7 @@ def _task_pod(config: Config) -> list[str]:
 def _secrets(config: Config) -> list[str]:
     """Two credentials under one Secret name: `gen secrets` would write one over the other."""
     taken: dict[str, str] = {}
-    if config.ingress.tls.secret_name:
+    if config.ingress is not None and config.ingress.tls.secret_name:
         taken[config.ingress.tls.secret_name] = "ingress.tls.secretName"
     found = []
     for spec in credentials.SPECS:

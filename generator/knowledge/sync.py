@@ -35,10 +35,11 @@ def object_name(config: Config) -> str:
 def overlay_path(config: Config) -> str:
     """The Kustomization's path: the hydrated overlay, relative to the repository root, as Flux writes it."""
     assert config.flux.cluster is not None
-    return _repository_path(config, "dist", config.flux.cluster.overlay)
+    return repository_path(config, "dist", config.flux.cluster.overlay)
 
 
-def _repository_path(config: Config, *parts: str) -> str:
+def repository_path(config: Config, *parts: str) -> str:
+    """A project directory as a Kustomization's path: relative to the repository root, as Flux writes it."""
     assert config.flux.cluster is not None
     return f"./{posixpath.normpath(posixpath.join(config.flux.cluster.path, *parts))}"
 
@@ -53,7 +54,7 @@ def database_object_name(config: Config) -> str:
 
 
 def database_path(config: Config) -> str:
-    return _repository_path(config, "dist", "database")
+    return repository_path(config, "dist", "database")
 
 
 # Healthy once CloudNativePG reports the Cluster's condition Ready as True (its instances run and the

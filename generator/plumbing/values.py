@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from generator.plumbing.yamlio import load_generated
@@ -29,6 +29,16 @@ def leaves(values: Mapping[str, Any], prefix: tuple[str, ...] = ()) -> Iterator[
             yield from leaves(value, path)
         else:
             yield path, value
+
+
+def value_at(values: Mapping[str, Any], dotted_key: str, default: Any = None) -> Any:
+    """The value at a dotted key (`workers.keda.enabled`) of nested values, or `default` when it is not set."""
+    node: Any = values
+    for key in dotted_key.split("."):
+        if not isinstance(node, Mapping) or key not in node:
+            return default
+        node = node[key]
+    return node
 
 
 def lookup(values: Mapping[str, Any], path: tuple[str, ...]) -> tuple[tuple[str, ...], Any] | None:
@@ -63,9 +73,14 @@ def conflicts(user: Mapping[str, Any], generated: Mapping[str, tuple[Any, str]],
 
 def unflatten(flat: Mapping[str, Any]) -> dict[str, Any]:
     """`{"a.b": 1}` -> `{"a": {"b": 1}}`: dotted chart keys to nested Helm values."""
+    return nest((tuple(dotted_key.split(".")), value) for dotted_key, value in sorted(flat.items()))
+
+
+def nest(pairs: Iterable[tuple[tuple[str, ...], Any]]) -> dict[str, Any]:
+    """Key paths and their values (as `leaves` yields them) back to nested values; a key may hold dots."""
     nested: dict[str, Any] = {}
-    for dotted_key, value in sorted(flat.items()):
-        *parents, last = dotted_key.split(".")
+    for path, value in pairs:
+        *parents, last = path
         node = nested
         for key in parents:
             node = node.setdefault(key, {})

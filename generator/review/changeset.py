@@ -13,8 +13,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from generator.knowledge.changes import Finding
-from generator.plumbing.objects import (RELEASE_KINDS, UNSET, ObjectKey, changed_leaves, helm_values, object_slug,
-                                        object_title)
+from generator.plumbing.objects import (
+    RELEASE_KINDS,
+    UNSET,
+    ObjectKey,
+    changed_leaves,
+    helm_values,
+    object_slug,
+    object_title,
+)
 from generator.plumbing.yamlio import dump_documents
 
 STATUSES = ("added", "removed", "changed")

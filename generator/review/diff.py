@@ -27,8 +27,8 @@ from generator.plumbing.errors import GenError
 from generator.plumbing.objects import ObjectKey, object_key
 from generator.plumbing.yamlio import generated_objects
 from generator.review import render, rendered_diff
-from generator.review.chart_source import ChartUnavailable
 from generator.review.changeset import Change, Section
+from generator.review.chart_source import ChartUnavailable
 from generator.synth import freshness, pipeline
 
 DATABASE = "database"  # the section for dist/database (the CloudNativePG Cluster)

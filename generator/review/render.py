@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from generator.knowledge import airflow, credentials
-from generator.model import ChartPin, Config
+from generator.model import ChartPin, Config, Version
 from generator.plumbing import cache, values
 from generator.plumbing.objects import ObjectKey, object_key, object_title
 from generator.plumbing.yamlio import dump_documents, generated_objects
@@ -387,6 +387,17 @@ def config_renders(config: Config, selected: Sequence[str], chart: Chart,
         files = pipeline.generate(config, Path(scratch), selected)
     manifests = {name: files[f"dist/{name}/{pipeline.HYDRATED_FILE}"] for name in selected}
     return render_overlays(chart, manifests, config, kube)
+
+
+def chart_pin(path: Path, repository: str) -> ChartPin:
+    """The pin that the chart at `path` is (its Chart.yaml name, version and appVersion): a chart other than the
+    pinned one, such as the one an install runs."""
+    meta = _chart_yaml(path)
+    try:
+        return ChartPin(repository, str(meta.get("name")), Version.parse(str(meta.get("version"))),
+                        Version.parse(str(meta.get("appVersion"))))
+    except ValueError:
+        raise ChartError(f"chart {path}: Chart.yaml names no version X.Y.Z and appVersion X.Y.Z") from None
 
 
 def load_chart(config: Config, chart_path: Path | None = None) -> Chart:

@@ -22,18 +22,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from generator import config as config_module
-from generator.knowledge import database, hardening, sync
+from generator.knowledge import database, hardening, secret_providers, sync
 from generator.plumbing.errors import ConfigError, GenError
 from generator.plumbing.objects import RELEASE_KINDS, object_key, object_slug
 from generator.plumbing.values import deep_merge
 from generator.plumbing.yamlio import MAX_BYTES, load_documents
 from generator.schema import dotted, show, with_ecma_patterns
+from generator.synth import secret_files
 
 if TYPE_CHECKING:
     import jsonschema
 
 HYDRATED = Path("dist/{overlay}/manifests.yaml")
 DATABASE = Path("dist/database/database.yaml")
+EXTERNAL_SECRETS = Path(f"{secret_providers.SECRETS_TREE}/secrets.yaml")
 MANIFESTS_MAX_BYTES = 16 * MAX_BYTES
 CRD_SUFFIXES = (".yaml", ".yml", ".json")
 
@@ -371,6 +373,11 @@ def run(config_path: Path, overlays: Sequence[str], validators: Validators, labe
         _overlay(report, config_path.parent, overlay, validators)
     if config is not None and sync.separate_database(config):  # dist/database: the CloudNativePG Cluster
         _check_file(report, config_path.parent, "database", DATABASE.as_posix(), validators)
+    if config is not None and secret_providers.provider(config) == secret_providers.EXTERNAL_SECRETS:
+        _check_file(report, config_path.parent, "secrets", EXTERNAL_SECRETS.as_posix(), validators)
+    if config is not None:  # secrets.provider sops: every Secret the release reads, encrypted
+        found = secret_files.problems(config, secret_providers.tree_overlays(config))
+        report.add([f"secrets: {line}" for line in found], problem=True)
     if config is not None:
         report.add([f"warning: {line}" for line in database.warnings(config) + hardening.warnings(config)],
                    problem=False)

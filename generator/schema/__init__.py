@@ -80,7 +80,7 @@ def _messages(error: ValidationError) -> list[tuple[str, str]]:
         keys = sorted(str(k) for k in error.instance)
         what = f"has {len(keys)} keys ({', '.join(keys)})" if keys else "is empty"
         return [(dotted(path), f"{what}; {schema['x-error']}")]
-    if "x-error" in schema and kind in ("pattern", "minProperties", "maxProperties", "maxLength", "minLength"):
+    if "x-error" in schema and kind in ("pattern", "minProperties", "maxProperties", "maxLength", "minLength", "not"):
         shown = "" if isinstance(error.instance, dict) else f"{show(error.instance)} "
         return [(dotted(path), f"{shown}{schema['x-error']}".strip())]
     if kind == "pattern":

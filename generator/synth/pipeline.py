@@ -20,13 +20,13 @@ from pathlib import Path
 import yaml
 
 from generator import config as config_module
-from generator.knowledge import changes, sync
+from generator.knowledge import changes, secret_providers, sync
 from generator.knowledge.airflow import OVERLAYS
 from generator.model import Config
 from generator.plumbing import cache, interrupts, lock, notices, output, swap
 from generator.plumbing.errors import ConfigError, OutputError
 from generator.plumbing.yamlio import GENERATED_MAX_BYTES, dump_documents, read_text
-from generator.synth import app, freshness, kustomize, overlays
+from generator.synth import app, freshness, kustomize, overlays, secret_files
 
 HYDRATED_FILE = "manifests.yaml"
 
@@ -47,9 +47,10 @@ class Drift:
     missing: tuple[str, ...]
     extra: tuple[str, ...]
     refused: tuple[str, ...] = ()  # one line per file not read: a link, a pipe or device, too large
+    secrets: tuple[str, ...] = ()  # secrets.provider sops: one line per Secret file missing or not encrypted
 
     def __bool__(self) -> bool:
-        return bool(self.changed or self.missing or self.extra or self.refused)
+        return bool(self.changed or self.missing or self.extra or self.refused or self.secrets)
 
 
 def _kustomization(resources: list[str]) -> dict:
@@ -282,7 +283,7 @@ def synth_many(configs: Sequence[Config], selected: Sequence[str] | None = None)
         swap.replace_all([(config.source.project_dir, stage) for config, stage in zip(configs, stages, strict=True)],
                            prepared)
         for config, files, sync_files in zip(configs, rendered, syncs, strict=True):
-            freshness.record(freshness.inputs_key(config, names), {**files, **sync_files})
+            _record(config, names, {**files, **sync_files})
     return [SynthResult(project_dir=config.source.project_dir, overlays=names,
                         files=tuple(sorted({**files, **sync_files})), findings=found)
             for config, files, sync_files, found in zip(configs, rendered, syncs, findings, strict=True)]
@@ -360,10 +361,17 @@ def check(config: Config, selected: Sequence[str] | None = None) -> Drift:
         if current != expected[relative]:
             changed[relative] = (current, expected[relative])
     drift = Drift(changed=changed, missing=tuple(sorted(expected.keys() - on_disk)),
-                  extra=tuple(sorted(on_disk - expected.keys())), refused=tuple(refused))
+                  extra=tuple(sorted(on_disk - expected.keys())), refused=tuple(refused),
+                  secrets=tuple(secret_files.problems(config, secret_providers.tree_overlays(config))))
     if not drift:
-        freshness.record(freshness.inputs_key(config, names), expected)
+        _record(config, names, expected)
     return drift
+
+
+def _record(config: Config, names: Sequence[str], files: dict[str, str]) -> None:
+    """Remember the inputs' output for `--check`; never with sops, whose Secret files the digests do not cover."""
+    if secret_providers.provider(config) != secret_providers.SOPS:
+        freshness.record(freshness.inputs_key(config, names), files)
 
 
 def known_current(config_paths: Sequence[Path], selected: Sequence[str] | None = None) -> bool:

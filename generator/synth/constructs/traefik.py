@@ -16,7 +16,7 @@ from typing import Any
 
 from constructs import Construct
 
-from generator.knowledge import names
+from generator.knowledge import hardening, names
 from generator.model import IngressConfig
 from generator.synth.constructs.api import api_object
 
@@ -51,7 +51,7 @@ class AirflowRoute(Construct):
         self._api_version = f"{ingress.api_group}/{VERSION}"
         self._namespace = namespace
         middlewares: list[dict[str, str]] = []
-        if ingress.security_headers:
+        if hardening.security_headers(ingress):
             middlewares.append(self._middleware("SecurityHeaders", names.security_headers_middleware(release),
                                                 {"headers": dict(SECURITY_HEADERS)}))
         if ingress.allow_from:

@@ -1,0 +1,1 @@
+"""gen import, along its seams: read, routes, volumes, secrets, passthrough, plan and assembly."""

@@ -1,0 +1,126 @@
+"""gen import on installs shaped like the public ones people run: chart Ingress values, a plain Ingress,
+a Gateway API HTTPRoute, no route at all. The inputs under fixtures/imports/ are written for these tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from support import CHART_REFERENCE, CRDS, FIXTURES, documents
+
+from generator import config
+from generator.cli import cli
+
+INSTALLS = FIXTURES / "imports"
+
+
+def gen(*args: str):
+    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
+
+def _import(case: str, project: Path):
+    manifests = [arg for path in sorted((INSTALLS / case).glob("*.yaml")) if path.name != "values.yaml"
+                 for arg in ("--manifests", str(path))]
+    result = gen("import", "--values", str(INSTALLS / case / "values.yaml"), *manifests, str(project))
+    assert result.exit_code == 0, result.output
+    return result
+
+
+# case -> (kind, host, path prefix, the route's own settings as gen.yaml has them)
+ROUTES = {
+    "chart-ingress": ("Ingress", "airflow.data.example.com", "/", {"class_name": "nginx"}),
+    "plain-ingress": ("Ingress", "airflow.ops.example.org", "/", {"class_name": "nginx"}),
+    "gateway": ("HTTPRoute", "tools.example.net", "/airflow", {}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ROUTES))
+def test_the_route_keeps_its_kind_host_and_path_and_the_project_validates(case, tmp_path):
+    project = tmp_path / "p"
+    result = _import(case, project)
+    loaded = config.load(project / "gen.yaml")
+    kind, host, prefix, own = ROUTES[case]
+    assert (loaded.ingress.kind, loaded.ingress.host, loaded.ingress.path_prefix) == (kind, host, prefix)
+    assert all(getattr(loaded.ingress, key) == value for key, value in own.items())
+    overlay = result.stderr.rsplit("--overlay ", 1)[1].split(",")[0]
+    assert gen("synth", "--config", str(project / "gen.yaml"), "--overlay", overlay).exit_code == 0
+    route = next(d for d in documents((project / "dist" / "base" / "route.yaml").read_text()))
+    assert route["kind"] == kind
+    checked = gen("validate", "--config", str(project / "gen.yaml"), "--overlay", overlay, "--crds", str(CRDS),
+                  "--chart-schema", str(CHART_REFERENCE / "values.schema.json"))
+    assert checked.exit_code == 0, checked.stdout
+
+
+def test_the_gateway_install_keeps_its_parent_gateway(tmp_path):
+    _import("gateway", tmp_path / "p")
+    loaded = config.load(tmp_path / "p" / "gen.yaml")
+    assert [(r.name, r.namespace, r.section_name) for r in loaded.ingress.parent_refs] == [
+        ("shared", "gateway-system", "https")]
+
+
+def test_an_install_without_a_route_gets_no_route_and_no_invented_host(tmp_path):
+    result = _import("no-route", tmp_path / "p")
+    assert config.load(tmp_path / "p" / "gen.yaml").ingress is None
+    assert "ingress: false" in (tmp_path / "p" / "gen.yaml").read_text()
+    assert "no route found" in result.stderr and "example.com" not in (tmp_path / "p" / "gen.yaml").read_text()
+
+
+def test_the_chart_ingress_install_keeps_every_setting_gen_does_not_set(tmp_path):
+    result = _import("chart-ingress", tmp_path / "p")
+    base = config.load(tmp_path / "p" / "gen.yaml").base_values
+    assert base["nodeSelector"] == {"kubernetes.io/os": "linux"}
+    assert base["webserver"]["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/airflow-web"}
+    assert base["dags"]["gitSync"]["rev"] == "refs/tags/dags-v1.3.18" and base["dags"]["gitSync"]["wait"] == 60
+    assert base["workers"]["persistence"] == {"size": "20Gi", "storageClassName": "gp3"}  # enabled: gen's now
+    loaded = config.load(tmp_path / "p" / "gen.yaml")
+    assert loaded.storage.logs.type == "workers"  # the workers' volumeClaimTemplates stay as they are
+    assert "ingress" not in base  # gen's Ingress replaces the chart's: the plan says which keys and why
+    assert "ingress.web.hosts" in result.stderr and "the chart's own Ingress becomes gen's" in result.stderr
+
+
+def test_dags_in_the_image_get_no_volume_and_nothing_mounted_over_them(tmp_path):
+    (tmp_path / "values.yaml").write_text("executor: KubernetesExecutor\nairflowVersion: 3.1.7\n"
+                                          "defaultAirflowRepository: registry.example.com/team/airflow\n"
+                                          "defaultAirflowTag: 3.1.7-dags.41\n")
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), str(tmp_path / "q"))
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "q"
+    assert config.load(project / "gen.yaml").storage.dags.type == "image"
+    assert gen("synth", "--config", str(project / "gen.yaml"), "--overlay", "kubernetes-executor").exit_code == 0
+    values = (project / "dist" / "base" / "airflow.yaml").read_text()
+    release = next(d for d in documents(values) if d["kind"] == "HelmRelease")["spec"]["values"]
+    assert release["dags"]["persistence"]["enabled"] is False and release["dags"]["gitSync"]["enabled"] is False
+    assert "dags-claim" not in (project / "dist" / "base" / "storage.yaml").read_text()
+
+
+EXTERNAL_DATABASE = """\
+executor: KubernetesExecutor
+airflowVersion: 3.1.7
+postgresql:
+  enabled: false
+data:
+  metadataConnection:
+    user: airflow_app
+    pass: s3cret-Db-pass
+    protocol: postgresql
+    host: db.internal.example.com
+    port: 5432
+    db: airflow
+    sslmode: require
+"""
+
+
+def test_an_external_database_is_kept_external_and_no_bundled_postgresql_is_claimed(tmp_path):
+    (tmp_path / "values.yaml").write_text(EXTERNAL_DATABASE)
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), "--distribution", "kubeadm",
+                 str(tmp_path / "p"))
+    assert result.exit_code == 0, result.output
+    loaded = config.load(tmp_path / "p" / "gen.yaml")
+    assert (loaded.database.type, loaded.database.external.host, loaded.database.user) == \
+        ("external", "db.internal.example.com", "airflow_app")
+    assert "bundled PostgreSQL keeps its claim" not in result.stderr and "Neither --distribution" not in result.stderr
+    secret = next(d for d in documents(result.stdout) if d["metadata"]["name"].endswith("metadata-gitops"))
+    assert "@db.internal.example.com:5432/airflow" in secret["stringData"]["connection"]
+    assert all("s3cret-Db-pass" not in p.read_text() for p in (tmp_path / "p").rglob("*") if p.is_file())
