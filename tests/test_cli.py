@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -130,8 +131,31 @@ def test_an_unwritable_project_directory_is_one_line(tmp_path):
     assert (result.returncode, result.stderr) == (1, f"error: {tmp_path}: cannot write here: Permission denied\n")
 
 
+def _staged(project: Path, relative: str) -> bool:
+    return any((stage / relative).exists() for stage in project.glob(".gen-staging-*"))
+
+
+def _bytes(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError:
+        return b""
+
+
+def _kill_when(run: subprocess.Popen, moment) -> bool:
+    """SIGKILL `run` as soon as `moment()` holds (polled every millisecond); False if it ended first."""
+    while run.poll() is None:
+        if moment():
+            run.kill()
+            run.wait()
+            return True
+        time.sleep(0.001)
+    return False
+
+
 def test_a_kill_during_writing_leaves_the_old_tree_or_the_new_one(tmp_path):
-    """SIGKILL at many moments of a run; dist/ must always equal one of the two complete trees."""
+    """SIGKILL at each stage of a run, found by polling the staging directory; dist/ must always equal one of
+    the two complete trees."""
     config = make_project(tmp_path)
     synth("--config", str(config))
     old = tree(tmp_path, "dist")
@@ -141,20 +165,25 @@ def test_a_kill_during_writing_leaves_the_old_tree_or_the_new_one(tmp_path):
     config.write_text(config.read_text().replace("size: 20Gi", "size: 10Gi"))
     synth("--config", str(config))
     assert tree(tmp_path, "dist") == old and old != new
-    import time
-
-    for delay in (0.3, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2, 1.5):
+    moments = {
+        "the staging directory appears": lambda: _staged(tmp_path, "."),
+        "the base is being written": lambda: _staged(tmp_path, "dist/base"),
+        "the hydrated files are written": lambda: _staged(tmp_path, f"dist/{OVERLAYS[-1]}/manifests.yaml"),
+        "dist/ was swapped in": lambda: b"20Gi" in _bytes(tmp_path / "dist/base/storage.yaml"),
+    }
+    killed = []
+    for moment, reached in moments.items():
         config.write_text(config.read_text().replace("size: 10Gi", "size: 20Gi"))
         run = subprocess.Popen([GEN, "synth", "--config", str(config)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
-        time.sleep(delay)
-        run.kill()
-        run.wait()
+        if _kill_when(run, reached):
+            killed.append(moment)
         now = tree(tmp_path, "dist")
-        assert now in (old, new), f"mixed tree after a kill at {delay}s"
+        assert now in (old, new), f"mixed tree after a kill when {moment}"
         config.write_text(config.read_text().replace("size: 20Gi", "size: 10Gi"))
         synth("--config", str(config))
     assert tree(tmp_path, "dist") == old
+    assert "the staging directory appears" in killed and "the base is being written" in killed
 
 
 def test_help_and_version_do_not_start_node():

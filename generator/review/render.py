@@ -25,7 +25,6 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -33,22 +32,18 @@ import yaml
 
 from generator.knowledge import airflow, credentials
 from generator.model import ChartPin, Config, Version
-from generator.plumbing import cache, runtime, values
-from generator.plumbing.errors import GenError
+from generator.plumbing import cache, values
 from generator.plumbing.objects import ObjectKey, object_key, object_title
 from generator.plumbing.yamlio import dump_documents, generated_objects
-from generator.review import chart_source
+from generator.review import chart_source, helm
 from generator.review.chart_source import ChartArchive, ChartError
+from generator.review.helm import RenderError, helm_version
 from generator.synth import pipeline
 
 DEFAULT_KUBE_VERSION = "1.37"  # a current Kubernetes release; Flux passes the cluster's own
 GEN = "gen"  # the source of gen's own objects
 CACHE_FORMAT = "render-2"
 
-
-
-class RenderError(GenError):
-    """Helm refused the values or a template failed."""
 
 
 def kube_version(text: str | None) -> str:
@@ -78,20 +73,6 @@ def placeholder(kind: str, namespace: str, name: str, key: str) -> str:
     return f"<{object_title((kind, namespace, name))} key {key}>"
 
 
-def _helm() -> Any:
-    """helm-python-sdk, loaded on first use (0.3 s: the Go library), never at start-up.
-
-    GOGC is read once, when the Go runtime starts inside the library: a render allocates much and
-    keeps little, so collecting less often saves about a third of its CPU time. A GOGC the user set wins.
-    """
-    os.environ.setdefault("GOGC", "400")
-    try:
-        import helm_python
-    except (ImportError, OSError) as exc:
-        raise RenderError(f"helm-python-sdk cannot be loaded ({_first_line(exc)}); reinstall gen, which pins it") from None
-    return helm_python
-
-
 _PLAIN_PATH = re.compile(r"[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*")
 
 
@@ -102,7 +83,7 @@ def _set_at(target_path: str, value: str, literal: bool) -> dict[str, Any]:
     """
     if _PLAIN_PATH.fullmatch(target_path) and (literal or value.startswith("<")):
         return values.unflatten({target_path: value})
-    helm_python = _helm()
+    helm_python = helm.library()
     expression = f"{target_path}={value}"
     try:
         return helm_python.parse_set_literal(expression) if literal else helm_python.parse_set_string(expression)
@@ -180,14 +161,6 @@ def release(objects: Sequence[dict[str, Any]], config: Config | None = None) -> 
 # --- the chart ------------------------------------------------------------------------------------
 
 
-def helm_version() -> str:
-    """The Helm that renders: helm-python-sdk pins the Helm Go SDK it is built with (0.2.2: Helm v4.2.3)."""
-    try:
-        return f"helm-python-sdk {metadata.version('helm-python-sdk')}"
-    except metadata.PackageNotFoundError:
-        return "helm-python-sdk unknown"
-
-
 def chart_files(path: Path, names: Sequence[str]) -> tuple[bytes | None, ...]:
     """Top-level files of a chart directory or .tgz (Chart.yaml, values.yaml, ...), read without Helm;
     None for a file the chart lacks."""
@@ -199,7 +172,7 @@ def chart_files(path: Path, names: Sequence[str]) -> tuple[bytes | None, ...]:
             handles = [archive.extractfile(members[name]) if name in members else None for name in names]
             return tuple(handle.read() if handle else None for handle in handles)
     except (OSError, EOFError, tarfile.TarError) as exc:  # EOFError: a truncated archive
-        raise ChartError(f"chart {path}: Helm cannot load it ({_first_line(exc) or 'truncated'})") from None
+        raise ChartError(f"chart {path}: Helm cannot load it ({helm.first_line(exc) or 'truncated'})") from None
 
 
 def _chart_yaml(path: Path) -> dict[str, Any]:
@@ -210,7 +183,7 @@ def _chart_yaml(path: Path) -> dict[str, Any]:
     try:
         loaded = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ChartError(f"chart {path}: Helm cannot load it ({_first_line(exc)})") from None
+        raise ChartError(f"chart {path}: Helm cannot load it ({helm.first_line(exc)})") from None
     if not isinstance(loaded, dict):
         raise ChartError(f"chart {path}: Helm cannot load it (Chart.yaml is not a mapping)")
     return loaded
@@ -238,11 +211,11 @@ class Chart:
         """The chart as Helm loaded it, new for every render: rendering removes the subcharts that the values
         disable (PostgreSQL with an external database) from the loaded chart, so a handle used twice would
         render the second release without them. Loading takes about 20 ms against about 1 s to render."""
-        helm_python = _helm()
+        helm_python = helm.library()
         try:
             return helm_python.Chart.load(self.archive.path)
         except helm_python.HelmError as exc:
-            raise ChartError(f"chart {self.archive.origin}: Helm cannot load it ({_first_line(exc)})") from None
+            raise ChartError(f"chart {self.archive.origin}: Helm cannot load it ({helm.first_line(exc)})") from None
 
     @property
     def title(self) -> str:
@@ -252,21 +225,16 @@ class Chart:
         return cache.key(CACHE_FORMAT, helm_version(), self.archive.digest, rel.name, rel.namespace, kube, rel.values)
 
     def _render(self, rel: Release, kube: str) -> dict[str, str]:
-        helm_python = _helm()
+        helm_python = helm.library()
         handle = self.fresh_handle()
         # Chart.render has no kube_version keyword; the library's render options take it (like
         # `helm template --kube-version`), so the call goes one level down with the same options.
         options = {"name": rel.name, "namespace": rel.namespace, "is_install": True, "kube_version": f"v{kube}.0"}
         try:
-            text = runtime.within_deadline(lambda: helm_python._native.call_string(
-                "helm_render", handle._raw(), json.dumps(rel.values), json.dumps(options)),
-                runtime.timeout_seconds(RENDER_TIMEOUT_VARIABLE, DEFAULT_RENDER_TIMEOUT))
-        except TimeoutError as exc:
-            raise RenderError(f"chart {self.title}: Helm did not finish rendering release {rel.name} within {exc} s "
-                              f"({RENDER_TIMEOUT_VARIABLE}); a template may loop: check the chart, or set "
-                              f"{RENDER_TIMEOUT_VARIABLE} to wait longer") from None
+            text = helm.within_deadline(lambda: helm_python._native.call_string(
+                "helm_render", handle._raw(), json.dumps(rel.values), json.dumps(options)), f"{self.title} {rel.name}")
         except helm_python.HelmError as exc:
-            raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({_first_line(exc)})") from None
+            raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({helm.first_line(exc)})") from None
         manifests: dict[str, str] = json.loads(text)
         return manifests
 
@@ -288,15 +256,6 @@ class Chart:
         rendered = split(self._render(rel, kube))
         _cache_put(key, rendered)
         return rendered
-
-
-RENDER_TIMEOUT_VARIABLE = "GEN_RENDER_TIMEOUT"
-DEFAULT_RENDER_TIMEOUT = 300  # seconds for one render; the Airflow chart takes about one
-
-
-def _first_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
-    return text if len(text) <= 400 else text[:400] + "..."
 
 
 def split(manifests: Mapping[str, str]) -> list[tuple[str, dict[str, Any]]]:

@@ -1,0 +1,74 @@
+"""Helm's Go SDK in-process (helm-python-sdk): loaded on first use, each call given a deadline, its errors.
+
+A Go call cannot be interrupted from Python, so a render runs on a daemon thread that is left
+behind when its deadline passes; the library's version names the Helm that rendered.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from importlib import metadata
+from typing import Any
+
+from generator.plumbing import runtime
+from generator.plumbing.errors import GenError
+
+
+class RenderError(GenError):
+    """Helm refused the values or a template failed."""
+
+
+def library() -> Any:
+    """helm-python-sdk, loaded on first use (0.3 s: the Go library), never at start-up.
+
+    GOGC is read once, when the Go runtime starts inside the library: a render allocates much and
+    keeps little, so collecting less often saves about a third of its CPU time. A GOGC the user set wins.
+    """
+    os.environ.setdefault("GOGC", "400")
+    try:
+        import helm_python
+    except (ImportError, OSError) as exc:
+        raise RenderError(f"helm-python-sdk cannot be loaded ({first_line(exc)}); reinstall gen, which pins it") from None
+    return helm_python
+
+
+def helm_version() -> str:
+    """The Helm that renders: helm-python-sdk pins the Helm Go SDK it is built with (0.2.2: Helm v4.2.3)."""
+    try:
+        return f"helm-python-sdk {metadata.version('helm-python-sdk')}"
+    except metadata.PackageNotFoundError:
+        return "helm-python-sdk unknown"
+
+
+RENDER_TIMEOUT_VARIABLE = "GEN_RENDER_TIMEOUT"
+DEFAULT_RENDER_TIMEOUT = 300  # seconds for one render; the Airflow chart takes about one
+
+
+def within_deadline(render: Callable[[], str], what: str) -> str:
+    """render() on a daemon thread, given GEN_RENDER_TIMEOUT seconds: a chart whose templates loop has no end,
+    and a Go call cannot be stopped, so it is left behind (a daemon thread does not hold gen's exit)."""
+    seconds = runtime.timeout_seconds(RENDER_TIMEOUT_VARIABLE, DEFAULT_RENDER_TIMEOUT)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["text"] = render()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="helm-render", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise RenderError(f"chart {what}: Helm did not finish rendering within {seconds:g} s ({RENDER_TIMEOUT_VARIABLE}); "
+                          f"a template may loop: check the chart, or set {RENDER_TIMEOUT_VARIABLE} to wait longer")
+    if "error" in outcome:
+        raise outcome["error"]
+    return str(outcome["text"])
+
+
+def first_line(exc: BaseException) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 400 else text[:400] + "..."
