@@ -12,14 +12,14 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from support import CHART_REFERENCE, make_project
+from support import chart_archive, make_project
 
 from generator.model import ChartPin
 from generator.plumbing import notices
 from generator.review import chart_source
 from generator.review.chart_source import ChartError, ChartUnavailable
 
-ARCHIVE = CHART_REFERENCE / "airflow-1.19.0.tgz"
+ARCHIVE = chart_archive("1.19.0")  # the pin these tests name
 
 
 @pytest.fixture(scope="module")

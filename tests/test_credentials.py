@@ -37,7 +37,7 @@ def release_values(root, overlay):
 def test_every_credential_comes_from_a_named_secret(synthesized, name, overlay):
     spec = release_values(synthesized[name], overlay)
     values = spec["values"]
-    release = {"tls-secret": "orchestrator", "database-external": "pipelines"}.get(name, "airflow")
+    release = {"tls-secret": "orchestrator", "database-external": "pipelines", "gateway-route": "flows"}.get(name, "airflow")
     assert values["fernetKeySecretName"] == f"{release}-fernet-key"
     assert values["data"]["metadataSecretName"] == f"{release}-metadata"
     if load(synthesized[name] / "gen.yaml").database.type == "bundled":

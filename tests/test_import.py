@@ -423,10 +423,10 @@ def test_keys_gen_does_not_set_pass_through_as_they_are(tmp_path):
 
 def test_the_installed_chart_renders_the_old_side_and_names_the_airflow_that_runs(post, tmp_path):
     installed = CHART_REFERENCE.parent / "airflow-chart-1.20.0" / "airflow-1.20.0.tgz"
-    result = gen_import(post, tmp_path / "p", "--chart", str(CHART_REFERENCE / "airflow-1.19.0.tgz"),
+    result = gen_import(post, tmp_path / "p", "--chart", str(CHART_ARCHIVE),
                         "--installed-chart", str(installed))
     assert result.exit_code == 0, result.stderr
-    assert "rendered from the installed values by chart 1.20.0 and from the new by chart 1.19.0:" in result.stderr
+    assert "rendered from the installed values by chart 1.20.0 and from the new by chart 1.22.0:" in result.stderr
     assert "[stand-in" not in result.stderr and "names no Airflow version and the installed chart" not in result.stderr
     # the values name no version: the installed chart's appVersion is the one that runs, and gen.yaml keeps it
     assert str(config.load(tmp_path / "p" / "gen.yaml").airflow_version) == "3.1.8"
@@ -435,7 +435,7 @@ def test_the_installed_chart_renders_the_old_side_and_names_the_airflow_that_run
 def test_an_installed_version_that_cannot_be_had_is_said_once_and_marks_the_findings(post, tmp_path, monkeypatch):
     monkeypatch.setenv("GEN_OFFLINE", "1")
     monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "empty-cache"))
-    result = gen_import(post, tmp_path / "p", "--chart", str(CHART_REFERENCE / "airflow-1.19.0.tgz"),
+    result = gen_import(post, tmp_path / "p", "--chart", str(CHART_ARCHIVE),
                         "--installed-version", "1.10.0")
     assert result.exit_code == 0, result.stderr
     assert "[stand-in: chart airflow 1.10.0 cannot be had (" in result.stderr

@@ -154,8 +154,8 @@ def _overlay_values(config, overlay):
 def test_autoscaling_sets_the_charts_keda_values_for_the_celery_overlays_only(tmp_path):
     config = load(make_project(tmp_path, SCALED))
     celery = _overlay_values(config, "celery-executor")
-    assert celery["workers.keda.enabled"] is True  # chart 1.19 spells it workers.keda
-    assert (celery["workers.keda.minReplicaCount"], celery["workers.keda.maxReplicaCount"]) == (1, 8)
+    assert celery["workers.celery.keda.enabled"] is True  # chart 1.19 spelt it workers.keda
+    assert (celery["workers.celery.keda.minReplicaCount"], celery["workers.celery.keda.maxReplicaCount"]) == (1, 8)
     assert "workers.celery.replicas" not in celery and "workers.replicas" not in celery
     assert not any("keda" in key for key in _overlay_values(config, "kubernetes-executor"))
 
@@ -164,7 +164,7 @@ def test_several_nodes_get_two_api_servers_and_budgets_by_default(tmp_path):
     config = load(make_project(tmp_path, SCALED))
     values = _overlay_values(config, "celery-executor")
     assert values["apiServer.replicas"] == 2
-    for component in ("scheduler", "apiServer", "dagProcessor", "triggerer", "workers"):
+    for component in ("scheduler", "apiServer", "dagProcessor", "triggerer", "workers.celery"):
         assert values[f"{component}.podDisruptionBudget.enabled"] is True, component
 
 
@@ -211,12 +211,12 @@ def test_a_budget_that_lets_one_pod_go_is_accepted(tmp_path):
 @pytest.fixture(scope="module")
 def scaled_render(tmp_path_factory):
     """One config with every operations setting on, rendered by the real chart for the two Celery overlays."""
-    from support import CHART_REFERENCE
+    from support import CHART_ARCHIVE
 
     from generator.review import render
     config = load(make_project(tmp_path_factory.mktemp("scaled"), SCALED + "size: medium\n",
                                values="scheduler:\n  resources: {requests: {cpu: 1, memory: 1Gi}}\n"))
-    chart = render.load_chart(config, CHART_REFERENCE / "airflow-1.19.0.tgz")
+    chart = render.load_chart(config, CHART_ARCHIVE)
     renders = render.config_renders(config, ["celery-executor", "celery-kubernetes-executor"], chart)
     return {name: {(o["kind"], o["metadata"]["name"]): o for o in r.chart_objects} for name, r in renders.items()}
 

@@ -10,7 +10,10 @@ keys across releases. Facts: each release's RELEASE_NOTES.rst and values.schema.
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from generator.model import Version
 
@@ -184,3 +187,36 @@ def suggested(version: Version) -> Version:
         return CURRENT_AIRFLOW
     return row.default_airflow
 
+
+
+def with_moves(values: Mapping[str, Any], version: Version) -> tuple[dict[str, Any], list[str]]:
+    """A copy of `values` with every key the releases up to `version` deprecated moved to its homes (a copy in
+    each), and one line per key moved; a key whose home is already set stays where it is."""
+    moved: dict[str, Any] = copy.deepcopy(dict(values))
+    lines = []
+    for move in moves_until(version):
+        found = _lookup(moved, move.old)
+        if found is None or any(_lookup(moved, home) is not None for home in move.homes):
+            continue
+        parent, key = found
+        value = parent.pop(key)
+        for home in move.homes:
+            _place(moved, home, copy.deepcopy(value))
+        lines.append(f"{move.old} -> {' and '.join(move.homes)} (deprecated in chart {move.since})")
+    return moved, lines
+
+
+def _lookup(values: dict[str, Any], dotted: str) -> tuple[dict[str, Any], str] | None:
+    *parents, last = dotted.split(".")
+    node: Any = values
+    for part in parents:
+        node = node.get(part) if isinstance(node, dict) else None
+    return (node, last) if isinstance(node, dict) and last in node else None
+
+
+def _place(values: dict[str, Any], dotted: str, value: Any) -> None:
+    *parents, last = dotted.split(".")
+    node = values
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[last] = value

@@ -153,7 +153,7 @@ def notes(config: Config) -> list[str]:
 
 def warnings(config: Config) -> list[str]:
     """Settings that work on paper but that the cluster's defaults defeat."""
-    if config.cluster.distribution == "k3s" and config.ingress.allow_from:
+    if config.cluster.distribution == "k3s" and config.ingress is not None and config.ingress.allow_from:
         return [f"{config.source.label}: ingress.allowFrom: k3s's ServiceLB hides the client's address unless "
                 f"Traefik's Service has externalTrafficPolicy: Local, so the allowlist sees one address for "
                 f"everyone (and answers 403 to all); set it in a HelmChartConfig for traefik (docs/k3s.md)"]

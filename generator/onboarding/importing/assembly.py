@@ -304,7 +304,10 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
     # The keys gen owns depend on the settings (git-sync, remote logs, the database): load the project once
     # without the installed values to learn them, then again with the values that pass through.
     settings_only = scaffold.check(project_dir, _files(mapped, values_label, {}))
-    split = passthrough.split_values(values, settings_only, mapped.overlay, found,
+    # Keys the pinned release deprecated go to their homes there, as gen upgrade would move them.
+    current, moves = charts.with_moves(values, settings_only.chart.version)
+    found.notes.extend(f"moved {line}" for line in moves)
+    split = passthrough.split_values(current, settings_only, mapped.overlay, found,
                                      {"ingress": "ingress (gen's Ingress)"} if mapped.chart_route else None)
     mapped = dataclasses.replace(mapped, data=_with_overlay_values(mapped.data, mapped.overlay, split.overlay))
     files = _files(mapped, values_label, split.base)
