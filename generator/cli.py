@@ -549,7 +549,7 @@ def upgrade(config_path: Path, chart_version: Version | None, airflow_version: V
     note, review = upgrade_module.review(config_path, plan, chart_path, rendered=not no_render)
     for line in note:
         click.echo(f"gen: {line}", err=True)
-    click.echo(diff_module.text(review.sections, "the project before the upgrade", review.rendered), nl=False)
+    click.echo(report.text(review.sections, "the project before the upgrade", review.rendered), nl=False)
     (old_chart, new_chart), (old_airflow, new_airflow) = plan.chart, plan.airflow
     done = "would move" if dry_run else "moved"
     if not dry_run and plan.files:

@@ -12,7 +12,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from support import chart_archive, make_project
+from support import CHART_ARCHIVE, chart_archive, make_project
 
 from generator.model import ChartPin
 from generator.plumbing import notices
@@ -25,7 +25,7 @@ ARCHIVE = chart_archive("1.19.0")  # the pin these tests name
 @pytest.fixture(scope="module")
 def unpacked(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("chart")
-    with tarfile.open(ARCHIVE) as archive:
+    with tarfile.open(CHART_ARCHIVE) as archive:  # the chart the projects pin
         archive.extractall(root, filter="data")
     return root / "airflow"
 
@@ -147,4 +147,4 @@ def test_a_chart_whose_templates_loop_meets_the_render_deadline(chart_dir, tmp_p
                             capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
-    assert "Helm did not finish rendering release airflow within 2 s (GEN_RENDER_TIMEOUT)" in line
+    assert "Helm did not finish rendering within 2 s (GEN_RENDER_TIMEOUT)" in line

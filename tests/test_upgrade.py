@@ -115,6 +115,17 @@ def test_a_downgrade_is_refused_in_one_line_and_nothing_is_written(tmp_path):
     assert tree(tmp_path, "gen.yaml", "charts") == before
 
 
+def _findings(text: str) -> list[tuple[str, str]]:
+    """Each danger: line with its indented why and runbook lines, as (first line, whole text)."""
+    found: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        if line.startswith("danger: "):
+            found.append((line, line))
+        elif found and line.startswith("  "):
+            found[-1] = (found[-1][0], found[-1][1] + "\n" + line)
+    return found
+
+
 def test_dry_run_prints_the_changes_and_the_review_and_writes_nothing(tmp_path):
     path = _project(tmp_path)
     before = tree(tmp_path, "gen.yaml", "charts")
@@ -123,11 +134,11 @@ def test_dry_run_prints_the_changes_and_the_review_and_writes_nothing(tmp_path):
     assert tree(tmp_path, "gen.yaml", "charts") == before
     assert "-version: 1.19.0\n+version: 1.22.0" in result.stdout
     assert "moved: charts/airflow/values.yaml: workers.env -> workers.celery.env and workers.kubernetes.env" in result.stdout
-    danger = next(line for line in result.stdout.splitlines()
-                  if line.startswith("danger: kubernetes-executor HelmRelease airflow/airflow: spec.chart.spec.version"))
+    findings = _findings(result.stdout)  # each finding once, naming every overlay it holds for
+    danger = next(text for head, text in findings if "HelmRelease airflow/airflow: spec.chart.spec.version" in head)
     assert "kubectl -n airflow exec airflow-postgresql-0 -- pg_dump" in danger and "Helm 3.19.0" in danger
-    assert any(line.startswith("danger: kubernetes-executor HelmRelease airflow/airflow: values.workers.env")
-               and "AIRFLOW__KUBERNETES_ENVIRONMENT_VARIABLES__" in line for line in result.stdout.splitlines())
+    assert any("kubernetes-executor" in head and "HelmRelease airflow/airflow: values.workers.env" in head
+               and "AIRFLOW__KUBERNETES_ENVIRONMENT_VARIABLES__" in text for head, text in findings)
     assert result.stderr.splitlines()[-1].startswith("gen: would move chart 1.19.0 -> 1.22.0, Airflow 3.1.7 -> "
                                                      "3.1.7 (2 files, nothing written)")
 
