@@ -145,9 +145,8 @@ def test_dry_run_prints_the_changes_and_the_review_and_writes_nothing(tmp_path):
 
 @pytest.mark.parametrize(("fixture", "expected"), [
     ("database-bundled", "kubectl -n airflow exec airflow-postgresql-0 -- pg_dump -U postgres postgres"),
-    ("database-cloudnativepg", "has no backup configured, so take a pg_dump from its primary (kubectl -n airflow "
-                               "exec $(kubectl -n airflow get pod -l cnpg.io/cluster=airflow-db,"
-                               "cnpg.io/instanceRole=primary -o name) -c postgres -- pg_dump -d airflow"),
+    ("database-cloudnativepg", "kubectl cnpg backup airflow-db -n airflow --method plugin --plugin-name "
+                               "barman-cloud.cloudnative-pg.io"),  # the fixture backs up through the plugin
     ("database-external", 'pg_dump "host=pg.internal.example.com port=6432 dbname=airflow_meta user=airflow_app '
                           'sslmode=verify-full"'),
 ])
@@ -157,8 +156,20 @@ def test_the_backup_step_fits_the_database_type(tmp_path, fixture, expected):
     assert expected in upgrade_rules.backup(config.namespace, config.release, values, config)
 
 
-def test_a_cloudnativepg_cluster_with_a_backup_gets_an_on_demand_backup(tmp_path):
-    config = load(make_project(tmp_path, fixture="database-cloudnativepg"))
+def test_a_cloudnativepg_cluster_without_backups_gets_a_dump_from_its_primary(tmp_path):
+    text = ("ingress:\n  host: airflow.example.com\n  tls:\n    certResolver: letsencrypt\n"
+            "database:\n  type: cloudnativepg\n")
+    config = load(make_project(tmp_path, text))
+    step = upgrade_rules.backup("airflow", "airflow", {"postgresql": {"enabled": False}}, config)
+    assert ("has no backup configured, so take a pg_dump from its primary (kubectl -n airflow exec $(kubectl -n "
+            "airflow get pod -l cnpg.io/cluster=airflow-db,cnpg.io/instanceRole=primary -o name) -c postgres -- "
+            "pg_dump -d airflow") in step
+
+
+def test_a_cloudnativepg_cluster_with_a_built_in_backup_gets_an_on_demand_backup(tmp_path):
+    text = ("ingress:\n  host: airflow.example.com\n  tls:\n    certResolver: letsencrypt\n"
+            "database:\n  type: cloudnativepg\n")
+    config = load(make_project(tmp_path, text))
     cluster = {"apiVersion": "postgresql.cnpg.io/v1", "kind": "Cluster", "metadata": {"name": "airflow-db"},
                "spec": {"backup": {"barmanObjectStore": {"destinationPath": "s3://backups/"}}}}
     step = upgrade_rules.backup("airflow", "airflow", {"postgresql": {"enabled": False}}, config, [cluster])

@@ -77,6 +77,11 @@ def backup(namespace: str, release: str, values: Mapping[str, Any], config: Conf
         primary = (f"kubectl -n {namespace} exec $(kubectl -n {namespace} get pod -l "
                    f"cnpg.io/cluster={name},cnpg.io/instanceRole=primary -o name) -c postgres -- pg_dump -d {db} "
                    f"> {DUMP}")
+        if database.backup(config) is not None:  # gen's backups through the Barman Cloud plugin
+            return (f"back up the metadata database first with an on-demand backup of the CloudNativePG Cluster "
+                    f"through its plugin (kubectl cnpg backup {name} -n {namespace} --method plugin --plugin-name "
+                    f"{database.BARMAN_PLUGIN}, or a Backup with spec.cluster.name {name}, method: plugin and "
+                    f"pluginConfiguration.name {database.BARMAN_PLUGIN}), and wait for its phase completed")
         cluster = _cnpg_cluster(objects, name)
         if cluster is not None and (cluster.get("spec") or {}).get("backup"):
             return (f"back up the metadata database first with an on-demand backup of the CloudNativePG Cluster "
