@@ -35,18 +35,38 @@ def config_for(tmp_path, version, extra=""):
     return load(make_project(tmp_path, CONFIG.format(version=version) + extra))
 
 
+def pin_chart(tmp_path, chart_version, airflow_version):
+    """Pin the project at tmp_path to `chart_version` (its charts/airflow/chart.yaml)."""
+    (tmp_path / "charts/airflow/chart.yaml").write_text(
+        "repository: https://airflow.apache.org\nname: airflow\n"
+        f"version: {chart_version}\nairflowVersion: {airflow_version}\n")
+
+
+def at(values, key):
+    """The value at dotted `key` in nested values, or None where any step is missing."""
+    for step in key.split("."):
+        if not isinstance(values, dict) or step not in values:
+            return None
+        values = values[step]
+    return values
+
+
 @pytest.mark.parametrize("version", AIRFLOW_VERSIONS)
 @pytest.mark.parametrize("overlay", airflow.OVERLAYS)
 def test_each_overlay_sets_its_executor_broker_and_workers(tmp_path, overlay, version):
-    values = chart_values.overlay_patch(overlay, config_for(tmp_path, version))
+    config = config_for(tmp_path, version)
+    values = chart_values.overlay_patch(overlay, config)
     executor_2, executor_3, redis, celery_workers, task_pods = EXPECTED[overlay]
     assert values["executor"] == (executor_3 if version.startswith("3") else executor_2)
     assert values["redis"]["enabled"] is redis
     workers = values.get("workers", {})
     assert (workers.get("celery") == {"replicas": 4}) is celery_workers
     assert (values.get("triggerer") == {"enabled": True}) is celery_workers
-    assert (workers.get("nodeSelector") == {"disk": "ssd"}) is task_pods
-    assert (workers.get("env") == [{"name": "TZ", "value": "UTC"}]) is task_pods
+    # Task pod settings sit where the pinned chart reads them (workers.kubernetes.* from chart 1.20/1.21 on).
+    node_selector = airflow.chart_key("workers.kubernetes.nodeSelector", config.chart.version)
+    env = airflow.chart_key("workers.kubernetes.env", config.chart.version)
+    assert (at(values, node_selector) == {"disk": "ssd"}) is task_pods
+    assert (at(values, env) == [{"name": "TZ", "value": "UTC"}]) is task_pods
     if overlay == "kubernetes-executor":
         assert values["flower"] == {"enabled": False}
 
@@ -71,7 +91,10 @@ def test_the_ui_service_and_base_url_key_follow_the_airflow_version(tmp_path, ve
 
 
 def test_before_airflow_2_10_the_mixed_overlay_uses_celery_kubernetes_executor(tmp_path):
-    values = chart_values.overlay_patch("celery-kubernetes-executor", config_for(tmp_path, "2.9.3"))
+    # Chart 1.20.0 and later run Airflow >= 2.11 only; 1.19.0 still runs Airflow 2.9.
+    make_project(tmp_path, CONFIG.format(version="2.9.3"))
+    pin_chart(tmp_path, "1.19.0", "3.1.7")
+    values = chart_values.overlay_patch("celery-kubernetes-executor", load(tmp_path / "gen.yaml"))
     assert values["executor"] == "CeleryKubernetesExecutor"
 
 
@@ -81,21 +104,21 @@ def test_on_airflow_2_10_and_later_the_hybrid_executor_can_still_be_asked_for(tm
     assert chart_values.overlay_patch("celery-kubernetes-executor", config)["executor"] == "CeleryKubernetesExecutor"
 
 
-def test_before_chart_1_19_celery_replicas_use_the_old_key(tmp_path):
-    config = config_for(tmp_path, "2.11.0")
-    (tmp_path / "charts/airflow/chart.yaml").write_text(
-        "repository: https://airflow.apache.org\nname: airflow\nversion: 1.18.0\nairflowVersion: 3.0.2\n")
-    config = load(tmp_path / "gen.yaml")
-    values = chart_values.overlay_patch("celery-executor", config)
-    assert values["workers"] == {"replicas": 4}
+def test_before_chart_1_20_task_pod_settings_use_the_old_keys(tmp_path):
+    """Chart 1.19.0 reads task pods' nodeSelector (moved in 1.20.0) and env (moved in 1.21.0) at workers.*."""
+    make_project(tmp_path, CONFIG.format(version="2.11.0"))
+    pin_chart(tmp_path, "1.19.0", "3.1.7")
+    values = chart_values.overlay_patch("kubernetes-executor", load(tmp_path / "gen.yaml"))
+    assert values["workers"] == {"nodeSelector": {"disk": "ssd"}, "env": [{"name": "TZ", "value": "UTC"}]}
 
 
 def test_per_overlay_values_reach_only_that_overlays_patch(synthesized):
     root = synthesized["tls-secret"]
     patches = {name: documents((root / "overlays" / name / overlays.PATCH_FILE).read_text())[0]["spec"]["values"]
                for name in airflow.OVERLAYS}
-    assert patches["celery-executor"]["workers"]["resources"] == {"requests": {"cpu": "1", "memory": "2Gi"}}
-    assert "resources" not in patches["celery-kubernetes-executor"].get("workers", {})
+    celery_resources = airflow.chart_key("workers.celery.resources", load(root / "gen.yaml").chart.version)
+    assert at(patches["celery-executor"], celery_resources) == {"requests": {"cpu": "1", "memory": "2Gi"}}
+    assert at(patches["celery-kubernetes-executor"], celery_resources) is None
     assert patches["kubernetes-executor"]["cleanup"] == {"enabled": True}
     assert all("cleanup" not in patches[name] for name in ("celery-executor", "celery-kubernetes-executor"))
     base = (root / "dist" / "base" / "airflow.yaml").read_text()
