@@ -267,7 +267,7 @@ def test_without_the_chart_diff_says_so_and_shows_the_values_diff(tmp_path):
                                            "gen: chart objects not rendered (--no-render)"]
     required = gen("diff", "--config", str(config), "--require-render")
     assert required.exit_code == 2 and required.stdout == ""
-    assert required.stderr.splitlines()[-1].startswith("error: chart not rendered: chart airflow 1.19.0 is not cached")
+    assert required.stderr.splitlines()[-1].startswith("error: chart not rendered: chart airflow 1.22.0 is not cached")
     assert "--require-render refuses" in required.stderr
 
 
@@ -306,7 +306,7 @@ def test_an_overlay_switch_is_reviewed_as_the_cluster_sees_it_with_two_renders(t
     assert any(line.startswith("danger: kubernetes-executor -> celery-executor HelmRelease airflow/airflow: "
                                "values.executor: KubernetesExecutor -> CeleryExecutor: the scheduler stops") for line in lines)
     assert len(sorted((cache / "render").rglob("*.entry"))) == 2  # the old overlay on one side, the new on the other
-    assert (cache / "charts" / "airflow-1.19.0.tgz").is_file()  # --chart filled the cache
+    assert (cache / "charts" / "airflow-1.22.0.tgz").is_file()  # --chart filled the cache
     offline = gen("diff", "--config", str(config), "--require-render")
     assert offline.exit_code == 3 and offline.stdout == result.stdout
 
@@ -317,19 +317,19 @@ def test_synth_refuses_a_values_typo_whenever_the_chart_is_at_hand(tmp_path, mon
     unchecked = gen("synth", "--config", str(config), "--overlay", "kubernetes-executor")
     assert unchecked.exit_code == 0
     assert unchecked.stdout.splitlines()[1] == (
-        "gen: charts/airflow/values.yaml not checked against the values schema of chart airflow 1.19.0: it is not "
+        "gen: charts/airflow/values.yaml not checked against the values schema of chart airflow 1.22.0: it is not "
         "cached (give --chart PATH once, or run gen diff, which fetches it)")
     for args in (("--chart", str(ARCHIVE)), ()):  # given, then from the cache --chart filled
         refused = gen("synth", "--config", str(config), *args)
         assert refused.exit_code == 1 and refused.stdout == ""
         assert refused.stderr == (f"error: {config}: charts/airflow/values.yaml: unknown key(s) schedular; the chart "
                                   f"has no such values and Helm would ignore them silently (the values schema of "
-                                  f"chart airflow 1.19.0)\n")
+                                  f"chart airflow 1.22.0)\n")
     (tmp_path / "project" / "charts" / "airflow" / "values.yaml").write_text("scheduler:\n  replicas: 2\n")
     checked = gen("synth", "--config", str(config), "--overlay", "kubernetes-executor")
     assert checked.exit_code == 0
     assert checked.stdout.splitlines()[1] == ("gen: charts/airflow/values.yaml checked against the values schema of "
-                                              "chart airflow 1.19.0")
+                                              "chart airflow 1.22.0")
 
 
 def test_markdown_cuts_at_any_limit_and_says_so():
