@@ -45,7 +45,7 @@ def test_every_credential_comes_from_a_named_secret(synthesized, name, overlay):
     else:
         assert values["postgresql"] == {"enabled": False}
     if str(values["airflowVersion"]).startswith("2."):
-        assert values["webserverSecretKeySecretName"] == "airflow-webserver-secret-key"
+        assert values["webserverSecretKeySecretName"] == f"{release}-webserver-secret-key"
         assert "apiSecretKeySecretName" not in values and "jwtSecretName" not in values
     else:
         assert values["apiSecretKeySecretName"] == f"{release}-api-secret-key"

@@ -164,6 +164,10 @@ def test_the_plan_covers_adoption_volumes_changes_and_what_cannot_carry_over(imp
     assert "+ executor: 'CeleryExecutor'" in plan and "- postgresql.auth.password: <credential> (removed)" in plan
     assert "gen render" in plan
     assert "passed through unchanged to charts/airflow/values.yaml: postgresql.enabled, postgresql.image.tag" in plan
+    # chart 1.22 reads webserver.defaultUser at createUserJob.defaultUser: the plan shows the move, and no
+    # webserver: {} is left behind
+    assert "moved webserver.defaultUser -> createUserJob.defaultUser (deprecated in chart 1.19.0)" in plan
+    assert "+ createUserJob.defaultUser.username: 'airflow_admin'" in plan and "+ webserver: {}" not in plan
 
 
 def test_a_second_import_refuses_and_changes_nothing(imported, post):
@@ -412,7 +416,11 @@ def test_keys_gen_does_not_set_pass_through_as_they_are(tmp_path):
     assert base["nodeSelector"] == {"kubernetes.io/os": "linux"}  # a key with dots stays one key
     assert base["webserver"]["serviceAccount"]["annotations"] == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/airflow"}
-    assert base["images"] == {"airflow": {"tag": None}} and base["workers"] == {"resources": {"limits": {"memory": "2Gi"}}}
+    # chart 1.22 reads workers.resources at workers.celery.resources and workers.kubernetes.resources: moved there
+    assert base["images"] == {"airflow": {"tag": None}} and base["workers"] == {
+        "celery": {"resources": {"limits": {"memory": "2Gi"}}},
+        "kubernetes": {"resources": {"limits": {"memory": "2Gi"}}}}
+    assert "moved workers.resources -> workers.celery.resources and workers.kubernetes.resources" in result.stderr
     # every git-sync key gen does not generate is the user's; the pinned tag becomes the ref gen writes
     assert base["dags"]["gitSync"] == {"rev": "refs/tags/dags-v1.3.18", "wait": 30, "maxFailures": 3,
                                        "resources": {"limits": {"memory": "256Mi"}}}

@@ -73,7 +73,9 @@ def test_the_chart_ingress_install_keeps_every_setting_gen_does_not_set(tmp_path
     assert base["webserver"]["serviceAccount"]["annotations"] == {
         "eks.amazonaws.com/role-arn": "arn:aws:iam::123456789012:role/airflow-web"}
     assert base["dags"]["gitSync"]["rev"] == "refs/tags/dags-v1.3.18" and base["dags"]["gitSync"]["wait"] == 60
-    assert base["workers"]["persistence"] == {"size": "20Gi", "storageClassName": "gp3"}  # enabled: gen's now
+    # chart 1.22 reads workers.persistence at workers.celery.persistence (since 1.19): the import moves it there
+    assert base["workers"] == {"celery": {"persistence": {"size": "20Gi", "storageClassName": "gp3"}}}  # enabled: gen's
+    assert "moved workers.persistence -> workers.celery.persistence" in result.stderr
     loaded = config.load(tmp_path / "p" / "gen.yaml")
     assert loaded.storage.logs.type == "workers"  # the workers' volumeClaimTemplates stay as they are
     assert "ingress" not in base  # gen's Ingress replaces the chart's: the plan says which keys and why

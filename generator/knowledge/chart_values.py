@@ -89,7 +89,7 @@ def _volume_values(config: Config, volume: str) -> Generated:
     if spec.type == "image":  # nothing mounted over the DAG folder the image holds
         values["dags.gitSync.enabled"] = (False, f"{origin}.type")
     if spec.type == "workers":  # the StatefulSet keeps its volumeClaimTemplates: an API server refuses to change them
-        values["workers.persistence.enabled"] = (True, f"{origin}.type")
+        values[airflow.chart_key("workers.celery.persistence.enabled", config.chart.version)] = (True, f"{origin}.type")
     if getattr(spec, "git_sync", None) is not None:
         sync, origin = spec.git_sync, f"{origin}.gitSync"
         values.update({

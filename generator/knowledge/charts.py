@@ -200,6 +200,7 @@ def with_moves(values: Mapping[str, Any], version: Version) -> tuple[dict[str, A
             continue
         parent, key = found
         value = parent.pop(key)
+        _prune(moved, move.old)  # a parent the move emptied (webserver: {}) is no value of the user's
         for home in move.homes:
             _place(moved, home, copy.deepcopy(value))
         lines.append(f"{move.old} -> {' and '.join(move.homes)} (deprecated in chart {move.since})")
@@ -212,6 +213,20 @@ def _lookup(values: dict[str, Any], dotted: str) -> tuple[dict[str, Any], str] |
     for part in parents:
         node = node.get(part) if isinstance(node, dict) else None
     return (node, last) if isinstance(node, dict) and last in node else None
+
+
+def _prune(values: dict[str, Any], dotted: str) -> None:
+    """Drop the parents of `dotted` that are left empty, innermost first."""
+    parents = dotted.split(".")[:-1]
+    while parents:
+        found = _lookup(values, ".".join(parents))
+        if found is None:
+            return
+        parent, key = found
+        if parent[key] != {}:
+            return
+        del parent[key]
+        parents.pop()
 
 
 def _place(values: dict[str, Any], dotted: str, value: Any) -> None:
