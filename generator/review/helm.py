@@ -7,7 +7,6 @@ behind when its deadline passes; the library's version names the Helm that rende
 from __future__ import annotations
 
 import os
-import threading
 from collections.abc import Callable
 from importlib import metadata
 from typing import Any
@@ -47,26 +46,14 @@ DEFAULT_RENDER_TIMEOUT = 300  # seconds for one render; the Airflow chart takes 
 
 
 def within_deadline(render: Callable[[], str], what: str) -> str:
-    """render() on a daemon thread, given GEN_RENDER_TIMEOUT seconds: a chart whose templates loop has no end,
-    and a Go call cannot be stopped, so it is left behind (a daemon thread does not hold gen's exit)."""
+    """render() given GEN_RENDER_TIMEOUT seconds (runtime.within_deadline): a chart whose templates loop has
+    no end, and a Go call cannot be stopped, so it is left behind."""
     seconds = runtime.timeout_seconds(RENDER_TIMEOUT_VARIABLE, DEFAULT_RENDER_TIMEOUT)
-    outcome: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["text"] = render()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
-            outcome["error"] = exc
-
-    worker = threading.Thread(target=run, name="helm-render", daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
+    try:
+        return str(runtime.within_deadline(render, seconds))
+    except TimeoutError:
         raise RenderError(f"chart {what}: Helm did not finish rendering within {seconds:g} s ({RENDER_TIMEOUT_VARIABLE}); "
-                          f"a template may loop: check the chart, or set {RENDER_TIMEOUT_VARIABLE} to wait longer")
-    if "error" in outcome:
-        raise outcome["error"]
-    return str(outcome["text"])
+                          f"a template may loop: check the chart, or set {RENDER_TIMEOUT_VARIABLE} to wait longer") from None
 
 
 def first_line(exc: BaseException) -> str:
