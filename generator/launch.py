@@ -25,24 +25,24 @@ def main() -> None:
     signal.signal(signal.SIGINT, _interrupted_while_starting)
     # gen itself (which starts Node.js only later, when a command builds objects) is imported once a
     # Ctrl-C is handled; run() then installs the handler that reports the state of the trees.
-    from generator import cli
+    from generator import commands
 
-    run(cli)
+    run(commands)
 
 
-def run(cli: ModuleType) -> None:
+def run(commands: ModuleType) -> None:
     """Run one gen command: every outcome is its lines on stderr and an exit code, never a traceback."""
-    import click  # with cli: imported once Ctrl-C is handled (cli's imports start Node.js only later)
+    import click  # with the commands: imported once Ctrl-C is handled (their imports start Node.js only later)
 
     signal.signal(signal.SIGINT, interrupts.on_signal)
     try:
-        code = cli.cli.main(prog_name="gen", standalone_mode=False)
+        code = commands.cli.main(prog_name="gen", standalone_mode=False)
     except click.exceptions.Abort as exc:
         if isinstance(exc.__context__, EOFError):  # click's word for an EOFError: no Ctrl-C, a bug in gen
             _internal_error(exc.__context__)
-        _interrupted(cli, interrupts.UNTOUCHED)
+        _interrupted(commands, interrupts.UNTOUCHED)
     except (interrupts.Interrupted, KeyboardInterrupt) as exc:
-        _interrupted(cli, exc.message if isinstance(exc, interrupts.Interrupted) else interrupts.UNTOUCHED)
+        _interrupted(commands, exc.message if isinstance(exc, interrupts.Interrupted) else interrupts.UNTOUCHED)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
@@ -56,10 +56,10 @@ def run(cli: ModuleType) -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _interrupted(cli: ModuleType, message: str) -> None:
+def _interrupted(commands: ModuleType, message: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not break the message or the exit
     runtime.end_children()
-    cli.show_notices()
+    commands.show_notices()
     os.write(2, f"{message}\n".encode())
     sys.exit(130)
 

@@ -3,5 +3,5 @@
 Each entry says who uses the name; add one only with such a comment.
 """
 
-file  # click calls ClickException.show(file=...): cli.py's override keeps click's signature
+file  # click calls ClickException.show(file=...): Failure.show in commands/group.py keeps click's signature
 indentless  # PyYAML's emitter calls Dumper.increase_indent(flow, indentless): yamlio's override keeps it

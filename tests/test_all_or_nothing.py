@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 from support import tree
 
-from generator.cli import cli
+from generator.commands import cli
 from generator.plumbing import lock, output, swap
 
 GEN = [sys.executable, "-c", "from generator.launch import main; main()"]

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from generator.cli import cli
+from generator.commands import cli
 from generator.plumbing import cache, notices
 
 KINDS = ("kustomize", "render", "generated", "check")

@@ -135,7 +135,7 @@ def test_airflow_3_2_under_a_sub_path_warns_with_the_upstream_issue(tmp_path):
 def test_gen_validate_checks_the_values_against_the_pinned_releases_own_schema(tmp_path):
     from click.testing import CliRunner
 
-    from generator.cli import cli
+    from generator.commands import cli
 
     path = _project(tmp_path, "1.20.0")
     runner = CliRunner()

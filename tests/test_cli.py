@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from support import make_project, tree
 
-from generator.cli import cli
+from generator.commands import cli
 from generator.knowledge.airflow import OVERLAYS
 
 GEN = str(Path(sys.executable).parent / "gen")
@@ -187,7 +187,7 @@ def test_a_kill_during_writing_leaves_the_old_tree_or_the_new_one(tmp_path):
 
 
 def test_help_and_version_do_not_start_node():
-    code = ("import sys; from click.testing import CliRunner; from generator.cli import cli; "
+    code = ("import sys; from click.testing import CliRunner; from generator.commands import cli; "
             "r = CliRunner().invoke(cli, sys.argv[1:]); assert r.exit_code == 0, r.output; "
             "assert 'cdk8s' not in sys.modules and 'jsii' not in sys.modules, 'cdk8s imported'")
     for args in (["--help"], ["--version"], ["synth", "--help"]):
@@ -196,7 +196,7 @@ def test_help_and_version_do_not_start_node():
 
 def test_a_config_error_does_not_start_node(tmp_path):
     config = make_project(tmp_path, "namespace: BAD\n")
-    code = ("import sys; from click.testing import CliRunner; from generator.cli import cli; "
+    code = ("import sys; from click.testing import CliRunner; from generator.commands import cli; "
             f"r = CliRunner().invoke(cli, ['synth', '--config', {str(config)!r}]); assert r.exit_code == 1; "
             "assert 'cdk8s' not in sys.modules, 'cdk8s imported'")
     subprocess.run([sys.executable, "-c", code], check=True)

@@ -9,7 +9,7 @@ import yaml
 from click.testing import CliRunner
 from support import SHARED, documents, make_project
 
-from generator.cli import cli
+from generator.commands import cli
 from generator.config import load
 from generator.knowledge import airflow, chart_values, cluster
 from generator.plumbing.errors import ConfigError

@@ -14,7 +14,7 @@ import yaml
 from click.testing import CliRunner
 from support import CONFIGS, documents, make_project, tree
 
-from generator.cli import cli
+from generator.commands import cli
 from generator.config import load
 from generator.knowledge import airflow, chart_values
 from generator.plumbing.errors import ConfigError

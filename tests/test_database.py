@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 from support import CONFIGS, documents, make_project, object_problems, validators
 
-from generator.cli import cli
+from generator.commands import cli
 from generator.config import load
 from generator.knowledge import airflow, database
 from generator.plumbing.errors import ConfigError

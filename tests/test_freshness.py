@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from support import make_project
 
-from generator.cli import cli
+from generator.commands import cli
 from generator.synth import pipeline
 
 GEN = str(Path(sys.executable).parent / "gen")

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from support import tree
 
-from generator.cli import cli
+from generator.commands import cli
 from generator.plumbing import output
 from generator.plumbing.errors import OutputError
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, SHARED, documents
 
 from generator import config
-from generator.cli import cli
+from generator.commands import cli
 from generator.knowledge import credentials
 
 POST = SHARED / "seed" / "000_da1c5e88897799af.txt"

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from support import CHART_REFERENCE, CRDS, FIXTURES, documents
 
 from generator import config
-from generator.cli import cli
+from generator.commands import cli
 
 INSTALLS = FIXTURES / "imports"
 

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from support import CHART_REFERENCE, CONFIGS, FIXTURES, REPO, make_project
 
 from generator import schema
-from generator.cli import cli
+from generator.commands import cli
 from generator.config import load
 from generator.knowledge import credentials, hardening, sync
 from generator.model import Version

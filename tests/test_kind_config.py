@@ -17,7 +17,7 @@ import yaml
 from click.testing import CliRunner
 from support import documents, make_project
 
-from generator.cli import cli
+from generator.commands import cli
 
 MOUNT = {"type": "object", "additionalProperties": False, "required": ["containerPath", "hostPath"],
          "properties": {"containerPath": {"type": "string", "pattern": "^/"},

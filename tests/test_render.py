@@ -20,7 +20,7 @@ from support import CHART_ARCHIVE, documents, make_project
 from test_review import wire
 
 from generator import config as config_module
-from generator.cli import cli
+from generator.commands import cli
 from generator.knowledge import credentials
 from generator.plumbing.objects import object_key
 from generator.review import chart_source, diff, render, report

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 from support import make_project, tree
 
-from generator.cli import cli
+from generator.commands import cli
 
 WIRING = """\
   cluster:

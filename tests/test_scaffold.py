@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from support import CHART_REFERENCE, CRDS, REPO
 
-from generator import cli as cli_module
+from generator.commands import onboarding as onboarding_commands
 from generator import config
-from generator.cli import cli
+from generator.commands import cli
 from generator.onboarding import scaffold
 
 
@@ -139,7 +139,7 @@ def test_a_missing_or_clashing_option_without_a_terminal_is_a_usage_error(tmp_pa
 
 
 def test_on_a_terminal_it_asks_for_what_is_missing(tmp_path, monkeypatch):
-    monkeypatch.setattr(cli_module, "_stdin_is_terminal", lambda: True)
+    monkeypatch.setattr(onboarding_commands, "_stdin_is_terminal", lambda: True)
     result = gen("init", str(tmp_path), input="airflow.example.org\n\nairflow-tls\n")
     assert result.exit_code == 0, result.output
     loaded = config.load(tmp_path / "gen.yaml")

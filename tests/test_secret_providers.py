@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from support import CRDS, FIXTURES, documents, make_project, object_problems, validators
 
 from generator import config as config_module
-from generator.cli import cli
+from generator.commands import cli
 from generator.knowledge import airflow, credentials, secret_providers
 from generator.plumbing import sops
 from generator.plumbing.errors import ConfigError, ToolError

@@ -132,3 +132,29 @@ def test_function_local_imports_of_gen_modules_say_they_keep_node_out_of_start_u
             if not any(line.startswith("#") and "Node.js" in line for line in comments):
                 unexplained.append(f"{name}:{node.lineno} imports {target}")
     assert unexplained == []
+
+
+
+MAX_MODULE_LINES = 450
+
+
+def _long_modules(modules: dict[str, Path]) -> dict[str, int]:
+    """The modules over MAX_MODULE_LINES lines, with their line counts; no module is exempt."""
+    counts = {name: len(path.read_text(encoding="utf-8").splitlines()) for name, path in modules.items()}
+    return {name: count for name, count in counts.items() if count > MAX_MODULE_LINES}
+
+
+def test_the_size_check_finds_a_planted_long_module(tmp_path):
+    planted = tmp_path / "long.py"
+    planted.write_text("x = 1\n" * (MAX_MODULE_LINES + 1), encoding="utf-8")
+    assert _long_modules({**_modules(), "generator.long": planted}) == {"generator.long": MAX_MODULE_LINES + 1}
+
+
+def test_no_module_is_over_450_lines():
+    assert _long_modules(_modules()) == {}, f"split these along their seams (at most {MAX_MODULE_LINES} lines each)"
+
+
+def test_the_commands_sit_at_the_top_and_only_the_entry_point_imports_them():
+    importers = sorted(name for name, targets in _graph().items()
+                       if _wing(name) != "generator.commands" and any(_wing(t) == "generator.commands" for t in targets))
+    assert importers == ["generator.launch"]

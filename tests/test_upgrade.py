@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 from support import chart_archive, make_project, tree
 
-from generator.cli import cli
+from generator.commands import cli
 from generator.config import load
 from generator.knowledge import airflow, changes, upgrade_rules
 from generator.model import Version

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, documents, make_project
 
-from generator.cli import cli
+from generator.commands import cli
 
 SCHEMA = str(CHART_REFERENCE / "values.schema.json")
 ALL = "3 overlays (celery-executor, kubernetes-executor, celery-kubernetes-executor)"
@@ -163,7 +163,7 @@ def test_the_config_rules_run_too(project):
 
 
 def test_validate_help_imports_neither_cdk8s_nor_kubernetes_validate():
-    code = ("import sys; from click.testing import CliRunner; from generator.cli import cli; "
+    code = ("import sys; from click.testing import CliRunner; from generator.commands import cli; "
             "r = CliRunner().invoke(cli, sys.argv[1:]); assert r.exit_code == 0, r.output; "
             "assert not {'cdk8s', 'jsii', 'kubernetes_validate'} & set(sys.modules), 'heavy import'")
     for args in (["--help"], ["validate", "--help"]):
@@ -171,7 +171,7 @@ def test_validate_help_imports_neither_cdk8s_nor_kubernetes_validate():
 
 
 def test_validating_never_starts_node(project):
-    code = ("import sys; from click.testing import CliRunner; from generator.cli import cli; "
+    code = ("import sys; from click.testing import CliRunner; from generator.commands import cli; "
             f"r = CliRunner().invoke(cli, ['validate', '--config', {str(project / 'gen.yaml')!r}]); "
             "assert r.exit_code == 0, r.output; assert 'cdk8s' not in sys.modules, 'cdk8s imported'")
     subprocess.run([sys.executable, "-c", code], check=True)
