@@ -8,9 +8,10 @@ gen writes always synthesizes; then the files are created all together or not at
 
 from __future__ import annotations
 
+import contextlib
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from importlib import resources
 from pathlib import Path
 
@@ -126,16 +127,23 @@ def comment_text(text: str) -> str:
     return "".join(ch if ch.isprintable() else "?" for ch in text)
 
 
+@contextlib.contextmanager
+def scratch_project(files: Mapping[str, str], prefix: str) -> Iterator[Path]:
+    """A would-be project's files (relative path: text) written to a scratch directory, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix=prefix) as scratch:
+        root = Path(scratch)
+        for relative, text in files.items():
+            (root / relative).parent.mkdir(parents=True, exist_ok=True)
+            (root / relative).write_text(text, encoding="utf-8")
+        yield root
+
+
 def check(project_dir: Path, files: Mapping[str, str]) -> Config:
     """Load the would-be project as `gen synth` will (in a scratch directory); raise ConfigError if it fails.
 
     Messages name the files at their real place in `project_dir`.
     """
-    with tempfile.TemporaryDirectory(prefix="gen-init-") as scratch:
-        root = Path(scratch)
-        for relative, text in files.items():
-            (root / relative).parent.mkdir(parents=True, exist_ok=True)
-            (root / relative).write_text(text, encoding="utf-8")
+    with scratch_project(files, "gen-init-") as root:
         try:
             return config_module.load(root / GEN_YAML, str(project_dir / GEN_YAML))
         except ConfigError as exc:

@@ -27,6 +27,7 @@ from generator import config as config_module
 from generator import schema
 from generator.knowledge import airflow, charts, config_renames
 from generator.model import Version
+from generator.onboarding import scaffold
 from generator.plumbing import lock, swap
 from generator.plumbing.errors import ConfigError, GenError
 from generator.plumbing.yamlio import load_file, read_text
@@ -246,11 +247,7 @@ def _upgraded_values(config_text: str, values_text: str, upgrade: Upgrade, sets_
 
 def _check(project_dir: Path, config_name: str, files: dict[str, str]) -> None:
     """The upgraded project loads as `gen synth` loads it, or the upgrade is refused with its problems."""
-    with tempfile.TemporaryDirectory(prefix="gen-upgrade-") as scratch:
-        root = Path(scratch)
-        for name, text in files.items():
-            (root / name).parent.mkdir(parents=True, exist_ok=True)
-            (root / name).write_text(text, encoding="utf-8")
+    with scaffold.scratch_project(files, "gen-upgrade-") as root:
         try:
             config_module.load(root / config_name, config_name)
         except ConfigError as exc:
