@@ -205,7 +205,7 @@ def load_or_problems(root: Path, config: dict[str, Any]):
         return None, exc.problems
 
 
-@settings(max_examples=500)  # a third of the examples finds every refusal the 1500 did, at a third of the cost
+@settings(max_examples=1500)
 @given(mutated_configs())
 def test_any_config_loads_or_is_refused_naming_the_field(config):
     root = _project("load")
