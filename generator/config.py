@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import posixpath
 import types
 import typing
@@ -71,9 +72,14 @@ def _optional_of(hint: Any) -> Any:
     return hint
 
 
+@functools.cache  # resolving the annotations of the model's classes is a third of building a Config
+def _hints(cls: type) -> dict[str, Any]:
+    return typing.get_type_hints(cls)
+
+
 def _build(cls: type, data: dict[str, Any]) -> Any:
     """Turn a validated, default-filled mapping into the dataclass `cls`."""
-    hints = typing.get_type_hints(cls)
+    hints = _hints(cls)
     kwargs = {}
     for f in fields(cls):
         if f.metadata.get("derived"):

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -42,12 +44,37 @@ def _no_chart_left_cached():
         shutil.rmtree(Path(cache) / "charts", ignore_errors=True)
 
 
+class _Synthesized(Mapping):
+    """Fixture name -> its project directory, synthesized (all overlays) on first use, once per test run:
+    the pytest-xdist workers share the directory, and a lock per fixture lets one of them build it."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def __getitem__(self, name: str) -> Path:
+        if name not in CONFIGS:
+            raise KeyError(name)
+        root, done = self.directory / name, self.directory / f"{name}.done"
+        with open(self.directory / f"{name}.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if not done.exists():
+                shutil.rmtree(root, ignore_errors=True)  # a worker that died half-way leaves no done marker
+                pipeline.synth(make_project(root, fixture=name))
+                done.touch()
+        return root
+
+    def __iter__(self):
+        return iter(CONFIGS)
+
+    def __len__(self) -> int:
+        return len(CONFIGS)
+
+
 @pytest.fixture(scope="session")
-def synthesized(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Each fixture config synthesized once (all overlays): name -> project directory."""
-    projects = {}
-    for name in CONFIGS:
-        root = tmp_path_factory.mktemp(name)
-        pipeline.synth(make_project(root, fixture=name))
-        projects[name] = root
-    return projects
+def synthesized(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Mapping[str, Path]:
+    """Each fixture config synthesized once per test run (all overlays): name -> project directory.
+    Tests read these trees and never write to them; a test that changes one copies it first."""
+    base = tmp_path_factory.getbasetemp()
+    directory = (base.parent if worker_id != "master" else base) / "synthesized"
+    directory.mkdir(exist_ok=True)
+    return _Synthesized(directory)

@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from generator.knowledge import charts
 from generator.model import Config, Version
+from generator.plumbing.values import value_at
 
 CELERY = "CeleryExecutor"
 KUBERNETES = "KubernetesExecutor"
@@ -80,19 +81,12 @@ def executor(overlay: str, config: Config) -> str:
     return MULTI if config.airflow_version >= MULTI_EXECUTOR_SINCE else HYBRID
 
 
-def _value_at(user: dict[str, Any], key: str) -> Any:
-    node: Any = user
-    for part in key.split("."):
-        node = node.get(part) if isinstance(node, dict) else None
-    return node
-
-
 def unknown_chart_keys(user: dict[str, Any], label: str, chart_version: Version) -> list[str]:
     """User values under a key the pinned chart does not know yet: the chart would ignore or refuse them."""
     found = []
     for key in charts.new_keys():
         since = charts.added_in(key)
-        if _value_at(user, key) is None or since is None or chart_version >= since:
+        if value_at(user, key) is None or since is None or chart_version >= since:
             continue
         older = charts.home(key, chart_version)
         instead = f"write it as {older} instead, or" if older != key else "remove it, or"
@@ -107,7 +101,7 @@ def deprecated_keys(user: dict[str, Any], label: str, chart_version: Version) ->
     projects keep working as they were): Renovate's bump of the pin lands here, and gen upgrade moves them."""
     found = []
     for move in charts.moves_until(chart_version):
-        if move.since <= charts.RELEASES[0].version or _value_at(user, move.old) is None:
+        if move.since <= charts.RELEASES[0].version or value_at(user, move.old) is None:
             continue
         found.append(f"{label}: {move.old}: deprecated in chart {move.since} (moved to {' and '.join(move.homes)}); "
                      f"run gen upgrade --chart-version {chart_version} to move it")

@@ -11,6 +11,7 @@ keys across releases. Facts: each release's RELEASE_NOTES.rst and values.schema.
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -123,6 +124,7 @@ def crossed(old: Version, new: Version) -> tuple[Release, ...]:
     return tuple(row for row in RELEASES if old < row.version <= new)
 
 
+@functools.cache  # a pure lookup in a constant table, asked for every key of every config load
 def moves_until(version: Version) -> tuple[Move, ...]:
     """Every deprecation of the releases up to `version`, oldest first."""
     return tuple(move for row in RELEASES if row.version <= version for move in row.moves)
@@ -132,6 +134,7 @@ def _under(key: str, prefix: str) -> bool:
     return key == prefix or key.startswith(prefix + ".")
 
 
+@functools.cache  # a pure lookup in a constant table, asked for every key of every config load
 def home(key: str, version: Version) -> str:
     """`key` (or a key below it) as `version` spells it: a new home such as workers.kubernetes.resources
     is written as the older workers.resources before the release that moved it there."""
@@ -144,6 +147,7 @@ def home(key: str, version: Version) -> str:
     return key
 
 
+@functools.cache  # a pure lookup in a constant table, asked for every key of every config load
 def added_in(key: str) -> Version | None:
     """The release that added `key` (a home of a move, or one of its `adds`); None for older keys."""
     for row in RELEASES:
@@ -152,6 +156,7 @@ def added_in(key: str) -> Version | None:
     return None
 
 
+@functools.cache  # a pure lookup in a constant table, asked for every key of every config load
 def new_keys() -> tuple[str, ...]:
     """Every key some release in the table added, for finding them in values pinned to an older one."""
     return tuple(sorted({k for row in RELEASES for k in row.adds} |

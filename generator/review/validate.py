@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +29,7 @@ from generator.model import Config
 from generator.plumbing.errors import ConfigError, GenError
 from generator.plumbing.objects import RELEASE_KINDS, object_key, object_slug
 from generator.plumbing.values import deep_merge
-from generator.plumbing.yamlio import MAX_BYTES, load_documents
+from generator.plumbing.yamlio import MAX_BYTES, load_documents, parse_documents, read_text
 from generator.review import render
 from generator.review.chart_source import ChartUnavailable
 from generator.review.render import Chart, chart_files
@@ -107,9 +107,16 @@ def _documents(path: Path) -> list[Any]:
     """Every YAML (or JSON) document in a CRD file, read as strictly as gen.yaml (no aliases, no tags, a
     size limit, regular files only); one line naming the file when it cannot be read."""
     try:
-        return load_documents(path, str(path), max_bytes=CRD_MAX_BYTES)
+        return _parsed(read_text(path, str(path), max_bytes=CRD_MAX_BYTES), str(path))
     except ConfigError as exc:
         raise GenError(exc.problems) from None
+
+
+# The same CRD files parsed once per process: the tests (and any caller of the Python API) validate many
+# times in one process, and parsing shared/crds strictly takes 1.8 s of the 2 s a validation takes.
+@lru_cache(maxsize=64)
+def _parsed(text: str, label: str) -> list[Any]:
+    return parse_documents(text, label)
 
 
 def load_crds(paths: Iterable[Path]) -> dict[tuple[str, str], jsonschema.Draft4Validator]:
