@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from support import CHART_REFERENCE, CRDS, FIXTURES, documents
+from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, FIXTURES, documents
 
 from generator import config
 from generator.cli import cli
@@ -126,3 +126,55 @@ def test_an_external_database_is_kept_external_and_no_bundled_postgresql_is_clai
     secret = next(d for d in documents(result.stdout) if d["metadata"]["name"].endswith("metadata-gitops"))
     assert "@db.internal.example.com:5432/airflow" in secret["stringData"]["connection"]
     assert all("s3cret-Db-pass" not in p.read_text() for p in (tmp_path / "p").rglob("*") if p.is_file())
+
+
+CALENDAR_TAG = "executor: KubernetesExecutor\nimages:\n  airflow:\n    repository: registry.example.com/data/airflow\n" \
+               "    tag: 2025.07.1\n"
+
+
+def test_a_calendar_versioned_image_tag_is_not_taken_for_the_airflow_version(tmp_path):
+    (tmp_path / "values.yaml").write_text(CALENDAR_TAG)
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), str(tmp_path / "p"))
+    assert result.exit_code == 1 and not (tmp_path / "p").exists()
+    assert result.stderr == (f"error: {tmp_path / 'values.yaml'}: images.airflow.tag: '2025.07.1' does not say which "
+                             f"Airflow the image runs; add airflowVersion (the Airflow it is built on) to the values "
+                             f"file, or give --installed-chart or --installed-version, and import again\n")
+    # the installed chart's default is the Airflow that runs, and the company tag stays the image's
+    installed = CHART_REFERENCE.parent / "airflow-chart-1.20.0" / "airflow-1.20.0.tgz"
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), "--installed-chart", str(installed),
+                 str(tmp_path / "q"))
+    assert result.exit_code == 0, result.output
+    loaded = config.load(tmp_path / "q" / "gen.yaml")
+    assert str(loaded.airflow_version) == "3.1.8" and loaded.base_values["images"]["airflow"]["tag"] == "2025.07.1"
+    (tmp_path / "values.yaml").write_text(CALENDAR_TAG + "airflowVersion: 3.1.7\n")
+    assert gen("import", "--values", str(tmp_path / "values.yaml"), str(tmp_path / "r")).exit_code == 0
+    assert str(config.load(tmp_path / "r" / "gen.yaml").airflow_version) == "3.1.7"
+
+
+# The user-creation arguments of an older chart, copied into the values: they read webserver.defaultUser, which
+# chart 1.22 moved to createUserJob.defaultUser, so the new side cannot render.
+OLD_USER_ARGS = """\
+executor: KubernetesExecutor
+airflowVersion: 3.1.7
+webserver:
+  defaultUser: {enabled: true, role: Admin, username: admin, email: admin@example.com, firstName: Ada, lastName: L}
+createUserJob:
+  args: [bash, -c, 'exec airflow users create "$@"', --, -r, "{{ .Values.webserver.defaultUser.role }}",
+         -u, "{{ .Values.webserver.defaultUser.username }}", -e, "{{ .Values.webserver.defaultUser.email }}",
+         -f, "{{ .Values.webserver.defaultUser.firstName }}", -l, "{{ .Values.webserver.defaultUser.lastName }}"]
+"""
+
+
+def test_when_the_new_side_does_not_render_nothing_is_written_and_helms_whole_message_is_shown(tmp_path):
+    (tmp_path / "values.yaml").write_text(OLD_USER_ARGS)
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "notes.txt").write_text("mine\n")
+    result = gen("import", "--values", str(tmp_path / "values.yaml"), "--chart", str(CHART_ARCHIVE), str(project))
+    assert result.exit_code == 1, result.output
+    assert sorted(p.name for p in project.iterdir()) == ["notes.txt"]
+    line, = result.stderr.splitlines()
+    assert line.startswith("error: the imported values do not render with the pinned chart 1.22.0, so nothing is "
+                           "written; fix the values file and import again: chart airflow 1.22.0: Helm cannot render")
+    # the cause sits at the end of Helm's message, past where a cut would have stopped
+    assert line.endswith("nil pointer evaluating interface {}.role)") and len(line) > 600

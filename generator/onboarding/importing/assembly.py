@@ -51,12 +51,18 @@ EXECUTOR_OVERLAYS = {
 
 # --- assembling -----------------------------------------------------------------------------------
 
+# An image tag names the Airflow it runs only when it starts with an Airflow version: a company build's
+# calendar tag (2025.07.1, 25.07) starts with a year.
+_VERSION_TAG = re.compile(rf"^(([0-{charts.CURRENT.airflow_below.major}])\.\d+\.\d+)(?![\d.])")
+TAG_KEYS = ("defaultAirflowTag", "images.airflow.tag")
+
+
 def _airflow_version(values: Mapping[str, Any]) -> tuple[str | None, str]:
     version = values.get("airflowVersion")
     if isinstance(version, str) and re.fullmatch(r"\d+\.\d+\.\d+", version):
         return version, "airflowVersion"
-    for key in ("defaultAirflowTag", "images.airflow.tag"):
-        match = re.match(r"^(\d+\.\d+\.\d+)", str(findings.get(values, key) or ""))
+    for key in TAG_KEYS:
+        match = _VERSION_TAG.match(str(findings.get(values, key) or ""))
         if match:
             return match[1], key
     return None, ""
@@ -112,6 +118,11 @@ def _version(values: Mapping[str, Any], values_label: str, chart: installed.Inst
                            f"default, Airflow {chart.pin.airflow_version}, runs, and gen.yaml keeps it "
                            f"(airflow.version)")
         return str(chart.pin.airflow_version)
+    if tags := [key for key in TAG_KEYS if findings.get(values, key) not in (None, "")]:
+        shown = schema.show(findings.get(values, tags[0]))
+        found.problems.append(f"{values_label}: {tags[0]}: {shown} does not say which Airflow the image runs; add "
+                              f"airflowVersion (the Airflow it is built on) to the values file, or give "
+                              f"--installed-chart or --installed-version, and import again")
     return None
 
 

@@ -15,6 +15,7 @@ from generator import schema
 from generator.knowledge import airflow, changes, chart_values, cluster, credentials, database, names
 from generator.model import Config
 from generator.onboarding.importing import findings, installed, passthrough, secrets
+from generator.plumbing.errors import ConfigError
 from generator.plumbing.objects import UNSET, changed_leaves
 from generator.review import render, rendered_diff
 from generator.review.chart_source import ChartUnavailable
@@ -77,7 +78,12 @@ def rendered_change(config: Config, overlay: str, values: Mapping[str, Any], cha
     except render.RenderError as exc:
         return Rendered((f"  The installed values do not render with chart {old_chart.version}: "
                          f"{exc.problems[0]}",), None)
-    after = render.config_renders(config, [overlay], chart)[overlay]
+    try:
+        after = render.config_renders(config, [overlay], chart)[overlay]
+    except render.RenderError as exc:  # a project that cannot deploy is no import: nothing is written
+        raise ConfigError([f"the imported values do not render with the pinned chart {config.chart.version}, so "
+                           f"nothing is written; fix the values file and import again: {secrets.masked(problem, values)}"
+                           for problem in exc.problems]) from None
     section = rendered_diff.compare(overlay, before, after)
     # Without the installed chart the pinned one stands in for it: every finding says so, never hides it.
     stand_in = "" if installed_chart.chart else (f" [stand-in: {installed_chart.missing}; the installed values "
