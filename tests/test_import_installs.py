@@ -128,6 +128,42 @@ def test_an_external_database_is_kept_external_and_no_bundled_postgresql_is_clai
     assert all("s3cret-Db-pass" not in p.read_text() for p in (tmp_path / "p").rglob("*") if p.is_file())
 
 
+def _rendered(project: Path, overlay: str) -> list[dict]:
+    """What Flux would apply for the imported project: gen's objects and the chart's, rendered by the pinned chart."""
+    assert gen("synth", "--config", str(project / "gen.yaml"), "--overlay", overlay).exit_code == 0
+    result = gen("render", "--config", str(project / "gen.yaml"), "--overlay", overlay, "--chart", str(CHART_ARCHIVE))
+    assert result.exit_code == 0, result.output
+    return [d for d in documents(result.stdout) if d]
+
+
+def _env_secret(objects: list[dict], variable: str) -> set[str]:
+    """The Secrets the chart's pods read `variable` from."""
+    return {env["valueFrom"]["secretKeyRef"]["name"] for obj in objects if obj["kind"] in ("Deployment", "StatefulSet")
+            for container in obj["spec"]["template"]["spec"]["containers"] for env in container.get("env", [])
+            if env["name"] == variable and "valueFrom" in env}
+
+
+@pytest.mark.parametrize("case", ["external-broker"])
+def test_an_external_broker_starts_no_redis_and_keeps_the_users_broker_secret(case, tmp_path):
+    project = tmp_path / "p"
+    result = _import(case, project)
+    loaded = config.load(project / "gen.yaml")
+    assert loaded.workers.celery.broker == "external"
+    assert "the broker is external" in result.stderr
+    objects = _rendered(project, "celery-executor")
+    release = next(d for d in objects if d["kind"] == "HelmRelease")["spec"]["values"]
+    assert release["redis"] == {"enabled": False}
+    assert not [f"{d['kind']}/{d['metadata']['name']}" for d in objects if "redis" in d["metadata"]["name"]]
+    broker = "airflow-broker" if case == "shared-secret" else "airflow-broker-url"
+    assert _env_secret(objects, "AIRFLOW__CELERY__BROKER_URL") == {broker}
+    printed = [d["metadata"]["name"] for d in documents(result.stdout)]
+    assert "airflow-redis-password" not in printed and printed.count(broker) == (case == "external-broker")
+    if case == "external-broker":  # the URL was a value: it reaches standard output only, never a written file
+        secret = next(d for d in documents(result.stdout) if d["metadata"]["name"] == broker)
+        assert secret["stringData"]["connection"].startswith("rediss://:Br0ker-Pass%2Fword@cache.internal")
+        assert all("Br0ker-Pass" not in p.read_text() for p in project.rglob("*") if p.is_file())
+
+
 CALENDAR_TAG = "executor: KubernetesExecutor\nimages:\n  airflow:\n    repository: registry.example.com/data/airflow\n" \
                "    tag: 2025.07.1\n"
 

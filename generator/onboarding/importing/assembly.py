@@ -167,10 +167,25 @@ def _executor_settings(values: Mapping[str, Any], overlay: str, executor: Any, m
         else:
             found.cannot.append(f"executor {airflow.HYBRID} raises at start-up on Airflow 3: the overlay runs "
                                 f"{airflow.MULTI} instead; tasks pick their executor with executor=")
+    celery: dict[str, Any] = {}
     if workers := (findings.get(values, "workers.celery.replicas") if findings.has(values, "workers.celery.replicas")
                    else findings.get(values, "workers.replicas")):
-        data["workers"] = {"celery": {"replicas": workers}}
+        celery["replicas"] = workers
+    if overlay != airflow.KUBERNETES_EXECUTOR and _external_broker(values, found):
+        celery["broker"] = credentials.EXTERNAL_BROKER
+    if celery:
+        data["workers"] = {"celery": celery}
     return data
+
+
+def _external_broker(values: Mapping[str, Any], found: findings.Found) -> bool:
+    """redis.enabled false with data.brokerUrl or data.brokerUrlSecretName: Celery talks to a broker of the user's."""
+    given = [key for key in ("data.brokerUrl", "data.brokerUrlSecretName") if findings.get(values, key)]
+    if findings.get(values, "redis.enabled") is not False or not given:
+        return False
+    found.notes.append(f"redis.enabled false with {given[0]}: the broker is external, so gen.yaml gets "
+                       f"workers.celery.broker external and the chart starts no Redis")
+    return True
 
 
 def _flux(project_dir: Path, overlay: str, flux_cluster: str, flux_url: str | None) -> dict[str, Any]:
