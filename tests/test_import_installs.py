@@ -143,7 +143,7 @@ def _env_secret(objects: list[dict], variable: str) -> set[str]:
             if env["name"] == variable and "valueFrom" in env}
 
 
-@pytest.mark.parametrize("case", ["external-broker"])
+@pytest.mark.parametrize("case", ["external-broker", "shared-secret"])
 def test_an_external_broker_starts_no_redis_and_keeps_the_users_broker_secret(case, tmp_path):
     project = tmp_path / "p"
     result = _import(case, project)
@@ -162,6 +162,27 @@ def test_an_external_broker_starts_no_redis_and_keeps_the_users_broker_secret(ca
         secret = next(d for d in documents(result.stdout) if d["metadata"]["name"] == broker)
         assert secret["stringData"]["connection"].startswith("rediss://:Br0ker-Pass%2Fword@cache.internal")
         assert all("Br0ker-Pass" not in p.read_text() for p in project.rglob("*") if p.is_file())
+
+
+def test_one_secret_holding_several_credentials_is_read_as_it_is(tmp_path):
+    project = tmp_path / "p"
+    result = _import("shared-secret", project)
+    loaded = config.load(project / "gen.yaml")
+    assert {s: getattr(loaded.secrets, s) for s in ("fernet_key", "api_secret_key", "jwt_secret", "metadata")} == \
+        dict.fromkeys(("fernet_key", "api_secret_key", "jwt_secret", "metadata"), "airflow-secrets")
+    assert "airflow-secrets" not in {d["metadata"]["name"] for d in documents(result.stdout)}  # the user's own
+    objects = _rendered(project, "celery-executor")
+    for variable in ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW__API__SECRET_KEY",
+                     "AIRFLOW__API_AUTH__JWT_SECRET"):
+        assert _env_secret(objects, variable) == {"airflow-secrets"}, variable
+    assert not [d for d in objects if d["kind"] == "Secret" and d["metadata"]["name"] == "airflow-secrets"]
+    # gen secrets prints that Secret once, with every key the release reads from it, and not the broker's URL
+    printed = gen("secrets", "--config", str(project / "gen.yaml"), "--overlay", "celery-executor").stdout
+    shared = [d for d in documents(printed) if d["metadata"]["name"] == "airflow-secrets"]
+    assert len(shared) == 1 and set(shared[0]["stringData"]) == {"fernet-key", "api-secret-key", "jwt-secret",
+                                                                  "connection"}
+    assert "airflow-broker" not in {d["metadata"]["name"] for d in documents(printed)}
+    assert "# Not below: the URL of the external broker (workers.celery.broker external) is yours" in printed
 
 
 CALENDAR_TAG = "executor: KubernetesExecutor\nimages:\n  airflow:\n    repository: registry.example.com/data/airflow\n" \

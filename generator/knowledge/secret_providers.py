@@ -245,6 +245,18 @@ def names_lines(config: Config, overlays: Sequence[str]) -> list[str]:
     return lines
 
 
+def _merged(documents: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One Secret per name: credentials that share a Secret (secrets.provider manual) have keys of their own."""
+    by_name: dict[str, dict[str, Any]] = {}
+    for document in documents:
+        name = document["metadata"]["name"]
+        if name in by_name:
+            by_name[name]["stringData"].update(document["stringData"])
+        else:
+            by_name[name] = {**document, "stringData": dict(document["stringData"])}
+    return list(by_name.values())
+
+
 def printout(config: Config, label: str, overlays: Sequence[str], secret_name: str | None = None) -> str:
     """`gen secrets`: the Secrets with fresh values, as YAML for standard output (all, or only `secret_name`)."""
     owner = credentials.new_password()
@@ -259,10 +271,10 @@ def printout(config: Config, label: str, overlays: Sequence[str], secret_name: s
             raise ConfigError(f"--name: {secret_name}: gen cannot make its values; {unmade[0]}")
         warning = "".join(f"# warning: {why}\n" for spec, _doc in picked if (why := replacement_warning(spec)))
         return (f"# Secret {secret_name} for {label}. Do not commit this output.\n{warning}"
-                + dump_documents([doc for _spec, doc in picked]))
+                + dump_documents(_merged([doc for _spec, doc in picked])))
     text = f"# Secrets for {label} ({', '.join(overlays)}). Do not commit this output.\n"
     text += "".join(f"# Not below: {why}.\n" for spec, _name in required if (why := credentials.unfillable(config, spec)))
-    documents = [doc for (spec, _name), doc in pairs if not credentials.unfillable(config, spec)]
+    documents = _merged([doc for (spec, _name), doc in pairs if not credentials.unfillable(config, spec)])
     if config.database.type == database.EXTERNAL:
         assert config.database.external is not None
         text += (f"# On the database server, as a superuser (psql -h {config.database.external.host}), create the "
