@@ -450,3 +450,22 @@ def test_an_installed_version_that_cannot_be_had_is_said_once_and_marks_the_find
     dangers = result.stderr.split("0. Danger", 1)[1].split("\n1. ", 1)[0]
     assert all(line.endswith("]") and "[stand-in: " in line for line in dangers.splitlines()[1:]), dangers
     assert gen_import(post, tmp_path / "q", "--installed-version", "one.ten").exit_code == 1
+
+
+def test_an_unpinned_bundled_postgresql_keeps_the_installed_charts_postgresql_11(post, tmp_path, monkeypatch):
+    """Charts up to 1.11 run PostgreSQL 11 by their own values' pin: the values need not say it."""
+    monkeypatch.setenv("GEN_OFFLINE", "1")
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "empty-cache"))
+    post["values"].write_text(post["values"].read_text().replace('  image:\n    tag: "11"\n', ""))
+    assert "tag: \"11\"" not in post["values"].read_text()
+    result = gen_import(post, tmp_path / "p", "--installed-version", "1.10.0")
+    assert result.exit_code == 0, result.stderr
+    base = config.load(tmp_path / "p" / "gen.yaml").base_values
+    assert base["postgresql"]["image"] == {"tag": "11"}
+    assert "chart 1.10.0 runs its bundled PostgreSQL from image tag '11'" in result.stderr
+    cannot = result.stderr.split("4. What cannot carry over", 1)[1]
+    assert "the database files are PostgreSQL 11; chart 1.22.0 bundles PostgreSQL 16, which cannot open them" in cannot
+    # a release from 1.12 on bundles PostgreSQL 16: nothing to keep
+    result = gen_import(post, tmp_path / "q", "--installed-version", "1.20.0")
+    assert result.exit_code == 0, result.stderr
+    assert "image" not in config.load(tmp_path / "q" / "gen.yaml").base_values.get("postgresql", {})

@@ -249,6 +249,20 @@ def _database(values: Mapping[str, Any], values_label: str, found: findings.Foun
             "external": external}
 
 
+def _installed_postgresql(values: dict[str, Any], chart: installed.Installed, found: findings.Found) -> dict[str, Any]:
+    """The values as they ran: an installed chart that pins its bundled PostgreSQL's image (PostgreSQL 11 up to
+    chart 1.11) gets that pin written out, so the adopted release keeps the major its data files are in."""
+    tag = charts.bundled_postgresql_tag(chart.version) if chart.version else None
+    if (tag is None or findings.get(values, "postgresql.enabled") is False
+            or findings.get(values, "postgresql.image.tag") is not None):
+        return values
+    found.notes.append(f"the values pin no postgresql.image.tag: chart {chart.version} runs its bundled PostgreSQL "
+                       f"from image tag {tag!r}, so charts/airflow/values.yaml pins postgresql.image.tag {tag!r}")
+    postgresql = dict(values.get("postgresql") or {})
+    postgresql["image"] = {**dict(postgresql.get("image") or {}), "tag": tag}
+    return {**values, "postgresql": postgresql}
+
+
 @dataclass(frozen=True)
 class _Mapped:
     """gen.yaml's settings as read from the inputs, before the values are split."""
@@ -321,6 +335,7 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
     """Map the inputs onto a gen project; raise ConfigError with every problem at once."""
     found = findings.Found()
     chart = installed.find(installed_chart, installed_version, _pinned())
+    values = _installed_postgresql(values, chart, found)
     mapped = _map(values, objects, found, values_label=values_label, project_dir=project_dir, release=release,
                   namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url,
                   chart=chart)
