@@ -7,6 +7,7 @@ with values of our own (credentials with characters that need escaping in a URL)
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -469,3 +470,35 @@ def test_an_unpinned_bundled_postgresql_keeps_the_installed_charts_postgresql_11
     result = gen_import(post, tmp_path / "q", "--installed-version", "1.20.0")
     assert result.exit_code == 0, result.stderr
     assert "image" not in config.load(tmp_path / "q" / "gen.yaml").base_values.get("postgresql", {})
+
+
+def _settings(project: Path) -> tuple:
+    """What a project deploys, as gen.yaml and the values file set it: the loaded config without where it was read,
+    each Secret by the name the release reads, the Airflow version it runs."""
+    loaded = config.load(project / "gen.yaml")
+    bare = dataclasses.replace(loaded, source=None, secrets=None,
+                               airflow=dataclasses.replace(loaded.airflow, version=None))
+    names = {spec.setting: credentials.name(loaded, spec) for spec in credentials.SPECS}
+    return bare, names, loaded.airflow_version
+
+
+def test_a_round_trip_imports_the_rendered_new_side_to_the_same_settings(imported, tmp_path):
+    project, _result = imported
+    overlay = "celery-executor"
+    assert gen("synth", "--config", str(project / "gen.yaml"), "--overlay", overlay).exit_code == 0
+    rendered = gen("render", "--config", str(project / "gen.yaml"), "--overlay", overlay, "--chart", str(CHART_ARCHIVE))
+    assert rendered.exit_code == 0, rendered.output
+    # gen's own objects, as the render marks them; the HelmRelease's values are what the release is installed with
+    own = [yaml.safe_load(chunk) for chunk in re.split(r"^---\n", rendered.stdout, flags=re.MULTILINE)
+           if "# source: gen\n" in chunk]
+    release = next(d for d in own if d["kind"] == "HelmRelease")
+    (tmp_path / "values.yaml").write_text(yaml.safe_dump(release["spec"]["values"]))
+    # what a cluster holds in the release's namespace, and the volumes and classes (Flux's own objects aside)
+    applied = [d for d in own if d["kind"] not in ("HelmRelease", "Namespace")
+               and d["metadata"].get("namespace") in (None, "airflow")]
+    (tmp_path / "applied.yaml").write_text(yaml.safe_dump_all(applied))
+    again = gen("import", "--values", str(tmp_path / "values.yaml"), "--manifests", str(tmp_path / "applied.yaml"),
+                "--distribution", "kubeadm", str(tmp_path / "again"))  # the render cannot say which distribution
+    assert again.exit_code == 0, again.output
+    assert _settings(tmp_path / "again") == _settings(project)
+    assert "have gen's names: gen writes them again as they are, and nothing moves" in again.stderr

@@ -132,7 +132,9 @@ def _airflow(values: Mapping[str, Any], version_text: str | None, found: finding
     section: dict[str, Any] = {}
     if version_text:
         section["version"] = version_text
-    image = {"repository": values.get("defaultAirflowRepository"), "tag": values.get("defaultAirflowTag")}
+    # A tag that is the version itself is gen's default (defaultAirflowTag follows airflow.version): no setting.
+    image = {"repository": values.get("defaultAirflowRepository"),
+             "tag": None if str(values.get("defaultAirflowTag")) == version_text else values.get("defaultAirflowTag")}
     image = {k: str(v) for k, v in image.items() if v not in (None, "")}
     if image:
         section["image"] = image
