@@ -168,7 +168,8 @@ def test_the_plan_covers_adoption_volumes_changes_and_what_cannot_carry_over(imp
     # chart 1.22 reads webserver.defaultUser at createUserJob.defaultUser: the plan shows the move, and no
     # webserver: {} is left behind
     assert "moved webserver.defaultUser -> createUserJob.defaultUser (deprecated in chart 1.19.0)" in plan
-    assert "+ createUserJob.defaultUser.username: 'airflow_admin'" in plan and "+ webserver: {}" not in plan
+    assert "  moved: webserver.defaultUser.username -> createUserJob.defaultUser.username\n" in plan
+    assert "+ webserver: {}" not in plan and "+ createUserJob.defaultUser.username" not in plan
 
 
 def test_a_second_import_refuses_and_changes_nothing(imported, post):
@@ -422,6 +423,8 @@ def test_keys_gen_does_not_set_pass_through_as_they_are(tmp_path):
         "celery": {"resources": {"limits": {"memory": "2Gi"}}},
         "kubernetes": {"resources": {"limits": {"memory": "2Gi"}}}}
     assert "moved workers.resources -> workers.celery.resources and workers.kubernetes.resources" in result.stderr
+    assert ("\n  moved: workers.resources.limits.memory -> workers.celery.resources.limits.memory and "
+            "workers.kubernetes.resources.limits.memory\n") in result.stderr
     # every git-sync key gen does not generate is the user's; the pinned tag becomes the ref gen writes
     assert base["dags"]["gitSync"] == {"rev": "refs/tags/dags-v1.3.18", "wait": 30, "maxFailures": 3,
                                        "resources": {"limits": {"memory": "256Mi"}}}

@@ -76,6 +76,10 @@ def test_the_chart_ingress_install_keeps_every_setting_gen_does_not_set(tmp_path
     # chart 1.22 reads workers.persistence at workers.celery.persistence (since 1.19): the import moves it there
     assert base["workers"] == {"celery": {"persistence": {"size": "20Gi", "storageClassName": "gp3"}}}  # enabled: gen's
     assert "moved workers.persistence -> workers.celery.persistence" in result.stderr
+    # the plan's value changes show each moved key as one move, not a removal and an addition
+    assert "\n  moved: workers.persistence.size -> workers.celery.persistence.size\n" in result.stderr
+    assert "workers.persistence.size: '20Gi' (removed)" not in result.stderr
+    assert "+ workers.celery.persistence.size" not in result.stderr
     loaded = config.load(tmp_path / "p" / "gen.yaml")
     assert loaded.storage.logs.type == "workers"  # the workers' volumeClaimTemplates stay as they are
     assert "ingress" not in base  # gen's Ingress replaces the chart's: the plan says which keys and why
