@@ -206,6 +206,7 @@ class AutoscalingConfig:
 class CeleryWorkersConfig:
     replicas: int
     autoscaling: AutoscalingConfig | None = None
+    broker: str = "redis"  # redis: the chart's bundled Redis; external: the URL in secrets.brokerUrl
 
 
 @dataclass(frozen=True)

@@ -431,9 +431,9 @@ def test_keys_a_newer_pin_deprecated_fail_in_one_line_naming_gen_upgrade(tmp_pat
      "NoExecute or remove it"),
     ("workers: {kubernetes: {env: [{name: TZ, value: UTC}, {name: TZ, value: CET}]}}\n",
      "gen.yaml: workers.kubernetes.env[1].name: 'TZ' is already set in env[0]; keep one"),
-    ("secrets: {fernetKey: shared, jwtSecret: shared}\n",
-     "gen.yaml: secrets.jwtSecret: 'shared' is also the Secret of secrets.fernetKey; each needs a Secret of its own "
-     "(gen secrets would write one over the other)"),
+    ("secrets: {metadata: shared, brokerUrl: shared}\n",  # both read the key connection
+     "gen.yaml: secrets.brokerUrl: 'shared' is also the Secret of secrets.metadata; each needs a Secret of its own "
+     "(gen secrets would write one over the other), or, with secrets.provider manual, keys of its own"),
 ])
 def test_what_the_api_server_would_refuse_later_is_refused_now(tmp_path, extra, expected):
     assert problems_of(tmp_path, BASE + extra) == [expected]

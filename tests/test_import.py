@@ -7,6 +7,7 @@ with values of our own (credentials with characters that need escaping in a URL)
 from __future__ import annotations
 
 import base64
+import dataclasses
 import re
 from pathlib import Path
 from urllib.parse import quote
@@ -167,7 +168,8 @@ def test_the_plan_covers_adoption_volumes_changes_and_what_cannot_carry_over(imp
     # chart 1.22 reads webserver.defaultUser at createUserJob.defaultUser: the plan shows the move, and no
     # webserver: {} is left behind
     assert "moved webserver.defaultUser -> createUserJob.defaultUser (deprecated in chart 1.19.0)" in plan
-    assert "+ createUserJob.defaultUser.username: 'airflow_admin'" in plan and "+ webserver: {}" not in plan
+    assert "  moved: webserver.defaultUser.username -> createUserJob.defaultUser.username\n" in plan
+    assert "+ webserver: {}" not in plan and "+ createUserJob.defaultUser.username" not in plan
 
 
 def test_a_second_import_refuses_and_changes_nothing(imported, post):
@@ -421,6 +423,8 @@ def test_keys_gen_does_not_set_pass_through_as_they_are(tmp_path):
         "celery": {"resources": {"limits": {"memory": "2Gi"}}},
         "kubernetes": {"resources": {"limits": {"memory": "2Gi"}}}}
     assert "moved workers.resources -> workers.celery.resources and workers.kubernetes.resources" in result.stderr
+    assert ("\n  moved: workers.resources.limits.memory -> workers.celery.resources.limits.memory and "
+            "workers.kubernetes.resources.limits.memory\n") in result.stderr
     # every git-sync key gen does not generate is the user's; the pinned tag becomes the ref gen writes
     assert base["dags"]["gitSync"] == {"rev": "refs/tags/dags-v1.3.18", "wait": 30, "maxFailures": 3,
                                        "resources": {"limits": {"memory": "256Mi"}}}
@@ -450,3 +454,54 @@ def test_an_installed_version_that_cannot_be_had_is_said_once_and_marks_the_find
     dangers = result.stderr.split("0. Danger", 1)[1].split("\n1. ", 1)[0]
     assert all(line.endswith("]") and "[stand-in: " in line for line in dangers.splitlines()[1:]), dangers
     assert gen_import(post, tmp_path / "q", "--installed-version", "one.ten").exit_code == 1
+
+
+def test_an_unpinned_bundled_postgresql_keeps_the_installed_charts_postgresql_11(post, tmp_path, monkeypatch):
+    """Charts up to 1.11 run PostgreSQL 11 by their own values' pin: the values need not say it."""
+    monkeypatch.setenv("GEN_OFFLINE", "1")
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "empty-cache"))
+    post["values"].write_text(post["values"].read_text().replace('  image:\n    tag: "11"\n', ""))
+    assert "tag: \"11\"" not in post["values"].read_text()
+    result = gen_import(post, tmp_path / "p", "--installed-version", "1.10.0")
+    assert result.exit_code == 0, result.stderr
+    base = config.load(tmp_path / "p" / "gen.yaml").base_values
+    assert base["postgresql"]["image"] == {"tag": "11"}
+    assert "chart 1.10.0 runs its bundled PostgreSQL from image tag '11'" in result.stderr
+    cannot = result.stderr.split("4. What cannot carry over", 1)[1]
+    assert "the database files are PostgreSQL 11; chart 1.22.0 bundles PostgreSQL 16, which cannot open them" in cannot
+    # a release from 1.12 on bundles PostgreSQL 16: nothing to keep
+    result = gen_import(post, tmp_path / "q", "--installed-version", "1.20.0")
+    assert result.exit_code == 0, result.stderr
+    assert "image" not in config.load(tmp_path / "q" / "gen.yaml").base_values.get("postgresql", {})
+
+
+def _settings(project: Path) -> tuple:
+    """What a project deploys, as gen.yaml and the values file set it: the loaded config without where it was read,
+    each Secret by the name the release reads, the Airflow version it runs."""
+    loaded = config.load(project / "gen.yaml")
+    bare = dataclasses.replace(loaded, source=None, secrets=None,
+                               airflow=dataclasses.replace(loaded.airflow, version=None))
+    names = {spec.setting: credentials.name(loaded, spec) for spec in credentials.SPECS}
+    return bare, names, loaded.airflow_version
+
+
+def test_a_round_trip_imports_the_rendered_new_side_to_the_same_settings(imported, tmp_path):
+    project, _result = imported
+    overlay = "celery-executor"
+    assert gen("synth", "--config", str(project / "gen.yaml"), "--overlay", overlay).exit_code == 0
+    rendered = gen("render", "--config", str(project / "gen.yaml"), "--overlay", overlay, "--chart", str(CHART_ARCHIVE))
+    assert rendered.exit_code == 0, rendered.output
+    # gen's own objects, as the render marks them; the HelmRelease's values are what the release is installed with
+    own = [yaml.safe_load(chunk) for chunk in re.split(r"^---\n", rendered.stdout, flags=re.MULTILINE)
+           if "# source: gen\n" in chunk]
+    release = next(d for d in own if d["kind"] == "HelmRelease")
+    (tmp_path / "values.yaml").write_text(yaml.safe_dump(release["spec"]["values"]))
+    # what a cluster holds in the release's namespace, and the volumes and classes (Flux's own objects aside)
+    applied = [d for d in own if d["kind"] not in ("HelmRelease", "Namespace")
+               and d["metadata"].get("namespace") in (None, "airflow")]
+    (tmp_path / "applied.yaml").write_text(yaml.safe_dump_all(applied))
+    again = gen("import", "--values", str(tmp_path / "values.yaml"), "--manifests", str(tmp_path / "applied.yaml"),
+                "--distribution", "kubeadm", str(tmp_path / "again"))  # the render cannot say which distribution
+    assert again.exit_code == 0, again.output
+    assert _settings(tmp_path / "again") == _settings(project)
+    assert "have gen's names: gen writes them again as they are, and nothing moves" in again.stderr

@@ -343,3 +343,22 @@ def test_write_from_keeps_an_install_s_own_credentials(tmp_path):
                                 input="kind: Secret\nmetadata: {name: airflow-metadata}\nstringData: {url: x}\n")
     assert result.exit_code == 1
     assert "<stdin>: Secret airflow-metadata: has keys url, but the release reads connection" in result.output
+
+
+def test_an_external_broker_s_url_is_never_made_up(tmp_path):
+    """workers.celery.broker external: the URL is the user's, so gen neither writes, prints nor rotates it."""
+    config = _project(tmp_path, SOPS, workers={"celery": {"broker": "external"}})
+    result = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--write", "--overlay", "celery-executor"])
+    assert result.exit_code == 1 and not (tmp_path / "secrets").exists()
+    assert result.output == (f"error: {config}: secrets.brokerUrl: the URL of the external broker (workers.celery.broker "
+                             "external) is yours: create Secret airflow-broker-url with key connection (such as "
+                             "redis://:PASSWORD@host:6379/0) yourself; or give it with --from FILE\n")
+    given = "kind: Secret\nmetadata: {name: airflow-broker-url}\nstringData: {connection: 'amqp://u:p@mq:5672//'}\n"
+    result = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--write", "--from", "-",
+                                      "--overlay", "celery-executor"], input=given)
+    assert result.exit_code == 0, result.output
+    assert not (tmp_path / "secrets/airflow-redis-password.sops.yaml").exists()
+    assert _decrypt(tmp_path / "secrets/airflow-broker-url.sops.yaml")["stringData"] == {
+        "connection": "amqp://u:p@mq:5672//"}
+    result = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--rotate", "airflow-broker-url"])
+    assert result.exit_code == 1 and "--rotate: airflow-broker-url: gen cannot make its values" in result.output

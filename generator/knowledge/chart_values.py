@@ -119,7 +119,9 @@ def _volume_values(config: Config, volume: str) -> Generated:
 
 def _celery_workers(config: Config, overlay: str) -> Generated:
     values: Generated = {
-        "redis.enabled": (True, "the Celery executor (Redis is its broker)"),
+        # An external broker's URL comes from secrets.brokerUrl: the chart then starts no Redis.
+        "redis.enabled": ((False, "workers.celery.broker") if credentials.external_broker(config)
+                          else (True, "the Celery executor (Redis is its broker)")),
         "triggerer.enabled": (True, "the Celery executor"),
     }
     if config.workers.celery.autoscaling is None:  # with KEDA the chart writes no replicas

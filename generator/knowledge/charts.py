@@ -99,10 +99,18 @@ CHANGES: tuple[Change, ...] = (
 )
 
 CURRENT = RELEASES[-1]
+# Releases before 1.12.0 bundle PostgreSQL 11: their values.yaml pins postgresql.image.tag "11" (1.12.0 moved to the
+# bitnami postgresql 13 subchart and PostgreSQL 16, which cannot open the older data files).
+OLD_POSTGRESQL = (Version(1, 12, 0), "11")  # (the first release without the pin, the pinned tag)
 # Airflow for new projects: 3.2.x under a sub-path sends its UI's first API call outside the prefix
 # (apache/airflow#72344), fixed in 3.3.2; chart 1.22.0 renders it through airflowVersion/defaultAirflowTag.
 CURRENT_AIRFLOW = Version(3, 3, 2)
 ROOT_PATH_BUG = (Version(3, 2, 0), Version(3, 3, 0))  # the Airflow versions with apache/airflow#72344
+
+
+def bundled_postgresql_tag(version: Version) -> str | None:
+    """The bundled PostgreSQL's image tag that chart `version` pins in its own values, if it pins one."""
+    return OLD_POSTGRESQL[1] if version < OLD_POSTGRESQL[0] else None
 
 
 def known() -> str:

@@ -51,6 +51,20 @@ def _celery(config: Config, overlay: str) -> bool:
     return "Celery" in airflow.executor(overlay, config)
 
 
+EXTERNAL_BROKER = "external"  # workers.celery.broker: a broker the user runs, whose URL only the user knows
+
+
+def external_broker(config: Config) -> bool:
+    return config.workers.celery.broker == EXTERNAL_BROKER
+
+
+def _bundled_redis(config: Config, overlay: str) -> bool:
+    return _celery(config, overlay) and not external_broker(config)
+
+
+_PER_OVERLAY = (_celery, _bundled_redis)  # needs that depend on the executor: the overlays name these Secrets
+
+
 SPECS = (
     SecretSpec("fernetKey", "fernet-key", ("fernet-key",), "fernetKeySecretName", _always),
     SecretSpec("apiSecretKey", "api-secret-key", ("api-secret-key",), "apiSecretKeySecretName", _airflow_3),
@@ -60,7 +74,7 @@ SPECS = (
     SecretSpec("postgresql", "postgresql", ("postgres-password", "password"), "postgresql.auth.existingSecret",
                _bundled),
     SecretSpec("metadata", "metadata", ("connection",), "data.metadataSecretName", _always),
-    SecretSpec("redisPassword", "redis-password", ("password",), "redis.passwordSecretName", _celery),
+    SecretSpec("redisPassword", "redis-password", ("password",), "redis.passwordSecretName", _bundled_redis),
     SecretSpec("brokerUrl", "broker-url", ("connection",), "data.brokerUrlSecretName", _celery),
     SecretSpec("adminPassword", "admin-password", ("password",), None, _always),
 )
@@ -92,12 +106,12 @@ def spec(setting: str) -> SecretSpec:
 def base_values(config: Config) -> airflow.Generated:
     """Secret names every overlay shares (the ones whose need does not depend on the executor)."""
     return {s.chart_key: (name(config, s), f"secrets.{s.setting}") for s in SPECS
-            if s.chart_key and s.needed is not _celery and s.needed(config, "")}
+            if s.chart_key and s.needed not in _PER_OVERLAY and s.needed(config, "")}
 
 
 def overlay_values(overlay: str, config: Config) -> airflow.Generated:
     return {s.chart_key: (name(config, s), f"secrets.{s.setting}") for s in SPECS
-            if s.chart_key and s.needed is _celery and s.needed(config, overlay)}
+            if s.chart_key and s.needed in _PER_OVERLAY and s.needed(config, overlay)}
 
 
 def values_from(config: Config) -> list[dict[str, Any]]:
@@ -303,6 +317,14 @@ def secret_type(config: Config, secret: SecretSpec) -> str:
     if secret.setting == "metadata" and config.database.type == database.CLOUDNATIVEPG:
         return "kubernetes.io/basic-auth"  # what CloudNativePG requires of bootstrap.initdb.secret
     return "Opaque"
+
+
+def unfillable(config: Config, secret: SecretSpec) -> str | None:
+    """Why gen cannot make this Secret's values (the user's own, such as an external broker's URL), or None."""
+    if secret.setting == "brokerUrl" and external_broker(config):
+        return (f"the URL of the external broker (workers.celery.broker {EXTERNAL_BROKER}) is yours: create Secret "
+                f"{name(config, secret)} with key connection (such as redis://:PASSWORD@host:6379/0) yourself")
+    return None
 
 
 def required(config: Config, overlays: Sequence[str]) -> list[tuple[SecretSpec, str]]:

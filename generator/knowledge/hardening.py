@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from generator.knowledge import airflow, names
+from generator.knowledge import airflow, credentials, names
 from generator.model import Config, IngressConfig, MiddlewareRef
 
 # Where Traefik runs when ingress.traefikNamespace is unset: k3s bundles it in kube-system; elsewhere the
@@ -27,6 +27,11 @@ TRUST_EVERY_ADDRESS = "*"
 # The api-server (or webserver) and Redis listen here in chart 1.19.0 (ports.airflowUI, ports.apiServer,
 # ports.redisDB).
 REDIS_PORT = 6379
+
+
+def redis_port(config: Config) -> int | None:
+    """The port gen's Redis policy guards; None with an external broker (the chart runs no Redis)."""
+    return None if credentials.external_broker(config) else REDIS_PORT
 
 
 TRAEFIK = "IngressRoute"  # the route kind that is Traefik's, and the default

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from generator.knowledge import credentials
+from generator.knowledge import credentials, secret_providers
 from generator.knowledge.quantities import quantity
 from generator.model import Config
 
@@ -68,18 +68,24 @@ def _task_pod(config: Config) -> list[str]:
 
 
 def _secrets(config: Config) -> list[str]:
-    """Two credentials under one Secret name: `gen secrets` would write one over the other."""
+    """Two credentials under one Secret name. With secrets.provider manual the Secret is the user's (the External
+    Secrets pattern: one Secret, the chart's distinct key names), so credentials may share it if their keys differ;
+    gen's own providers write one Secret per credential, and would write one over the other."""
     taken: dict[str, str] = {}
+    keys: dict[str, set[str]] = {}
     if config.ingress is not None and config.ingress.tls.secret_name:
         taken[config.ingress.tls.secret_name] = "ingress.tls.secretName"
     found = []
+    shared = config.secrets.provider == secret_providers.MANUAL
     for spec in credentials.SPECS:
-        name = credentials.name(config, spec)
+        name, own = credentials.name(config, spec), set(credentials.secret_keys(config, spec))
         setting = f"secrets.{spec.setting}"
-        if name in taken:
+        if name in taken and not (shared and name in keys and not own & keys[name]):
             found.append(f"{config.source.label}: {setting}: {name!r} is also the Secret of {taken[name]}; each "
-                         f"needs a Secret of its own (gen secrets would write one over the other)")
+                         f"needs a Secret of its own (gen secrets would write one over the other), or, with "
+                         f"secrets.provider manual, keys of its own")
         taken.setdefault(name, setting)
+        keys.setdefault(name, set()).update(own)
     return found
 
 

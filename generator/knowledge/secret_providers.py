@@ -134,6 +134,8 @@ def holds(config: Config, secret: SecretSpec) -> dict[str, str]:
         described["password"] = "the database owner's password (the one in connection)"
     elif secret.setting == "redisPassword":
         described["password"] = "the password of the bundled Redis"
+    elif secret.setting == "brokerUrl" and credentials.external_broker(config):
+        described["connection"] = "the URL of your Celery broker (workers.celery.broker external)"
     elif secret.setting == "brokerUrl":
         described["connection"] = f"a Redis URL: redis://:REDIS_PASSWORD@{release}-redis:6379/0, REDIS_PASSWORD " \
                                   f"being password of the redis-password Secret"
@@ -243,21 +245,36 @@ def names_lines(config: Config, overlays: Sequence[str]) -> list[str]:
     return lines
 
 
+def _merged(documents: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One Secret per name: credentials that share a Secret (secrets.provider manual) have keys of their own."""
+    by_name: dict[str, dict[str, Any]] = {}
+    for document in documents:
+        name = document["metadata"]["name"]
+        if name in by_name:
+            by_name[name]["stringData"].update(document["stringData"])
+        else:
+            by_name[name] = {**document, "stringData": dict(document["stringData"])}
+    return list(by_name.values())
+
+
 def printout(config: Config, label: str, overlays: Sequence[str], secret_name: str | None = None) -> str:
     """`gen secrets`: the Secrets with fresh values, as YAML for standard output (all, or only `secret_name`)."""
     owner = credentials.new_password()
-    documents = credentials.fill(config, overlays, owner)
     required = credentials.required(config, overlays)
+    pairs = list(zip(required, credentials.fill(config, overlays, owner), strict=True))
     if secret_name is not None:
-        picked = [(spec, doc) for (spec, name), doc in zip(required, documents, strict=True) if name == secret_name]
+        picked = [(spec, doc) for (spec, name), doc in pairs if name == secret_name]
         if not picked:
             raise ConfigError(f"--name: {secret_name!r} is not a Secret the release reads; choose one of "
                               f"{', '.join(name for _spec, name in required)}")
-        why = replacement_warning(picked[0][0])
-        warning = f"# warning: {why}\n" if why else ""
+        if unmade := [why for spec, _doc in picked if (why := credentials.unfillable(config, spec))]:
+            raise ConfigError(f"--name: {secret_name}: gen cannot make its values; {unmade[0]}")
+        warning = "".join(f"# warning: {why}\n" for spec, _doc in picked if (why := replacement_warning(spec)))
         return (f"# Secret {secret_name} for {label}. Do not commit this output.\n{warning}"
-                + dump_documents([picked[0][1]]))
+                + dump_documents(_merged([doc for _spec, doc in picked])))
     text = f"# Secrets for {label} ({', '.join(overlays)}). Do not commit this output.\n"
+    text += "".join(f"# Not below: {why}.\n" for spec, _name in required if (why := credentials.unfillable(config, spec)))
+    documents = _merged([doc for (spec, _name), doc in pairs if not credentials.unfillable(config, spec)])
     if config.database.type == database.EXTERNAL:
         assert config.database.external is not None
         text += (f"# On the database server, as a superuser (psql -h {config.database.external.host}), create the "

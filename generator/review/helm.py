@@ -56,6 +56,11 @@ def within_deadline(render: Callable[[], str], what: str) -> str:
                           f"a template may loop: check the chart, or set {RENDER_TIMEOUT_VARIABLE} to wait longer") from None
 
 
+def one_line(exc: BaseException) -> str:
+    """Helm's whole message on one line: a render error's cause (the template, the value) is often at its end."""
+    return " ".join(str(exc).split())
+
+
 def first_line(exc: BaseException) -> str:
-    text = " ".join(str(exc).split())
+    text = one_line(exc)
     return text if len(text) <= 400 else text[:400] + "..."

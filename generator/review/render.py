@@ -234,7 +234,7 @@ class Chart:
             text = helm.within_deadline(lambda: helm_python._native.call_string(
                 "helm_render", handle._raw(), json.dumps(rel.values), json.dumps(options)), f"{self.title} {rel.name}")
         except helm_python.HelmError as exc:
-            raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({helm.first_line(exc)})") from None
+            raise RenderError(f"chart {self.title}: Helm cannot render release {rel.name} ({helm.one_line(exc)})") from None
         manifests: dict[str, str] = json.loads(text)
         return manifests
 

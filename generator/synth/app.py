@@ -118,7 +118,7 @@ def build(config: Config) -> dict[str, list[dict[str, Any]]]:
         charts["network"] = chart("network")
         AirflowNetworkPolicies(charts["network"], "policies", namespace=ns, release=release,
                                ui_component=airflow.ui_component(config.airflow_version), ui_port=airflow.UI_PORT,
-                               proxy_namespaces=hardening.proxy_namespaces(config), redis_port=hardening.REDIS_PORT)
+                               proxy_namespaces=hardening.proxy_namespaces(config), redis_port=hardening.redis_port(config))
 
     charts["airflow"] = chart("airflow")
     if secret_providers.provider(config) == secret_providers.EXTERNAL_SECRETS:

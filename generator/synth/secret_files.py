@@ -110,9 +110,14 @@ def write(config: Config, overlays: Sequence[str], given: dict[str, dict[str, An
 
     `given` Secrets (an install's own, to keep its fernet key and passwords) are written instead of fresh ones."""
     project_dir = config.source.project_dir
-    missing = [(given or {}).get(name, secret) for (_spec, name), secret in
-               zip(credentials.required(config, overlays), credentials.fill(config, overlays), strict=True)
-               if not _exists(config, secret_providers.sops_file(config, name))]
+    pairs = [(spec, name, secret) for (spec, name), secret in
+             zip(credentials.required(config, overlays), credentials.fill(config, overlays), strict=True)
+             if not _exists(config, secret_providers.sops_file(config, name))]
+    if unmade := [f"{config.source.label}: secrets.{spec.setting}: {why}; or give it with --from FILE"
+                  for spec, name, _secret in pairs
+                  if name not in (given or {}) and (why := credentials.unfillable(config, spec))]:
+        raise ConfigError(unmade)
+    missing = [(given or {}).get(name, secret) for _spec, name, secret in pairs]
     existing = tuple(secret_providers.sops_file(config, name) for _spec, name in credentials.required(config, overlays)
                      if _exists(config, secret_providers.sops_file(config, name)))
     # One sops process per Secret, side by side: each waits mostly on process start.
@@ -176,6 +181,8 @@ def _current_fernet(config: Config, relative: str) -> str:
 def rotate(config: Config, overlays: Sequence[str], secret_name: str) -> Written:
     """Replace the Secret `secret_name` (and those whose values must agree with it) with fresh values."""
     spec = _spec_named(config, overlays, secret_name)
+    if why := credentials.unfillable(config, spec):
+        raise ConfigError(f"--rotate: {secret_name}: gen cannot make its values; {why}")
     group = next((g for g in _linked(config) if spec.setting in g), (spec.setting,))
     fresh = {s.setting: secret for (s, _name), secret in
              zip(credentials.required(config, overlays), credentials.fill(config, overlays), strict=True)}

@@ -51,12 +51,18 @@ EXECUTOR_OVERLAYS = {
 
 # --- assembling -----------------------------------------------------------------------------------
 
+# An image tag names the Airflow it runs only when it starts with an Airflow version: a company build's
+# calendar tag (2025.07.1, 25.07) starts with a year.
+_VERSION_TAG = re.compile(rf"^(([0-{charts.CURRENT.airflow_below.major}])\.\d+\.\d+)(?![\d.])")
+TAG_KEYS = ("defaultAirflowTag", "images.airflow.tag")
+
+
 def _airflow_version(values: Mapping[str, Any]) -> tuple[str | None, str]:
     version = values.get("airflowVersion")
     if isinstance(version, str) and re.fullmatch(r"\d+\.\d+\.\d+", version):
         return version, "airflowVersion"
-    for key in ("defaultAirflowTag", "images.airflow.tag"):
-        match = re.match(r"^(\d+\.\d+\.\d+)", str(findings.get(values, key) or ""))
+    for key in TAG_KEYS:
+        match = _VERSION_TAG.match(str(findings.get(values, key) or ""))
         if match:
             return match[1], key
     return None, ""
@@ -112,6 +118,11 @@ def _version(values: Mapping[str, Any], values_label: str, chart: installed.Inst
                            f"default, Airflow {chart.pin.airflow_version}, runs, and gen.yaml keeps it "
                            f"(airflow.version)")
         return str(chart.pin.airflow_version)
+    if tags := [key for key in TAG_KEYS if findings.get(values, key) not in (None, "")]:
+        shown = schema.show(findings.get(values, tags[0]))
+        found.problems.append(f"{values_label}: {tags[0]}: {shown} does not say which Airflow the image runs; add "
+                              f"airflowVersion (the Airflow it is built on) to the values file, or give "
+                              f"--installed-chart or --installed-version, and import again")
     return None
 
 
@@ -121,7 +132,9 @@ def _airflow(values: Mapping[str, Any], version_text: str | None, found: finding
     section: dict[str, Any] = {}
     if version_text:
         section["version"] = version_text
-    image = {"repository": values.get("defaultAirflowRepository"), "tag": values.get("defaultAirflowTag")}
+    # A tag that is the version itself is gen's default (defaultAirflowTag follows airflow.version): no setting.
+    image = {"repository": values.get("defaultAirflowRepository"),
+             "tag": None if str(values.get("defaultAirflowTag")) == version_text else values.get("defaultAirflowTag")}
     image = {k: str(v) for k, v in image.items() if v not in (None, "")}
     if image:
         section["image"] = image
@@ -156,10 +169,25 @@ def _executor_settings(values: Mapping[str, Any], overlay: str, executor: Any, m
         else:
             found.cannot.append(f"executor {airflow.HYBRID} raises at start-up on Airflow 3: the overlay runs "
                                 f"{airflow.MULTI} instead; tasks pick their executor with executor=")
+    celery: dict[str, Any] = {}
     if workers := (findings.get(values, "workers.celery.replicas") if findings.has(values, "workers.celery.replicas")
                    else findings.get(values, "workers.replicas")):
-        data["workers"] = {"celery": {"replicas": workers}}
+        celery["replicas"] = workers
+    if overlay != airflow.KUBERNETES_EXECUTOR and _external_broker(values, found):
+        celery["broker"] = credentials.EXTERNAL_BROKER
+    if celery:
+        data["workers"] = {"celery": celery}
     return data
+
+
+def _external_broker(values: Mapping[str, Any], found: findings.Found) -> bool:
+    """redis.enabled false with data.brokerUrl or data.brokerUrlSecretName: Celery talks to a broker of the user's."""
+    given = [key for key in ("data.brokerUrl", "data.brokerUrlSecretName") if findings.get(values, key)]
+    if findings.get(values, "redis.enabled") is not False or not given:
+        return False
+    found.notes.append(f"redis.enabled false with {given[0]}: the broker is external, so gen.yaml gets "
+                       f"workers.celery.broker external and the chart starts no Redis")
+    return True
 
 
 def _flux(project_dir: Path, overlay: str, flux_cluster: str, flux_url: str | None) -> dict[str, Any]:
@@ -221,6 +249,20 @@ def _database(values: Mapping[str, Any], values_label: str, found: findings.Foun
     names = {key: connection.get(source) for key, source in (("name", "db"), ("user", "user"))}
     return {"type": "external", **{k: v for k, v in names.items() if isinstance(v, str) and v != "postgres"},
             "external": external}
+
+
+def _installed_postgresql(values: dict[str, Any], chart: installed.Installed, found: findings.Found) -> dict[str, Any]:
+    """The values as they ran: an installed chart that pins its bundled PostgreSQL's image (PostgreSQL 11 up to
+    chart 1.11) gets that pin written out, so the adopted release keeps the major its data files are in."""
+    tag = charts.bundled_postgresql_tag(chart.version) if chart.version else None
+    if (tag is None or findings.get(values, "postgresql.enabled") is False
+            or findings.get(values, "postgresql.image.tag") is not None):
+        return values
+    found.notes.append(f"the values pin no postgresql.image.tag: chart {chart.version} runs its bundled PostgreSQL "
+                       f"from image tag {tag!r}, so charts/airflow/values.yaml pins postgresql.image.tag {tag!r}")
+    postgresql = dict(values.get("postgresql") or {})
+    postgresql["image"] = {**dict(postgresql.get("image") or {}), "tag": tag}
+    return {**values, "postgresql": postgresql}
 
 
 @dataclass(frozen=True)
@@ -295,6 +337,7 @@ def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_lab
     """Map the inputs onto a gen project; raise ConfigError with every problem at once."""
     found = findings.Found()
     chart = installed.find(installed_chart, installed_version, _pinned())
+    values = _installed_postgresql(values, chart, found)
     mapped = _map(values, objects, found, values_label=values_label, project_dir=project_dir, release=release,
                   namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url,
                   chart=chart)

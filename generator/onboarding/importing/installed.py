@@ -22,13 +22,14 @@ class Installed:
     chart: render.Chart | None
     pin: ChartPin | None
     missing: str | None  # why the pinned chart stands in
+    version: Version | None = None  # the installed chart's version, known even when that chart cannot be had
 
 
 def find(path: Path | None, version: str | None, pinned: ChartPin) -> Installed:
     """--installed-chart PATH, else --installed-version X from the cache or the chart repository."""
     if path is not None:
         pin = dataclasses.replace(render.chart_pin(path, pinned.repository), repository=pinned.repository)
-        return Installed(render.Chart.load(chart_source.given(path), pin), pin, None)
+        return Installed(render.Chart.load(chart_source.given(path), pin), pin, None, pin.version)
     if version is None:
         return Installed(None, None, "the installed chart's version was not given (--installed-chart PATH or "
                                      "--installed-version X)")
@@ -40,6 +41,7 @@ def find(path: Path | None, version: str | None, pinned: ChartPin) -> Installed:
     try:
         archive = chart_source.fetch(wanted)
     except ChartUnavailable as exc:
-        return Installed(None, None, f"chart {pinned.name} {version} cannot be had ({exc.problems[0]})")
+        return Installed(None, None, f"chart {pinned.name} {version} cannot be had ({exc.problems[0]})",
+                         wanted.version)
     pin = dataclasses.replace(render.chart_pin(archive.path, pinned.repository), repository=pinned.repository)
-    return Installed(render.Chart.load(archive, pin), pin, None)
+    return Installed(render.Chart.load(archive, pin), pin, None, pin.version)

@@ -6,15 +6,16 @@ Facts: GITOPS.md §1.2 (HelmRelease).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from generator import schema
-from generator.knowledge import airflow, changes, chart_values, cluster, credentials, database, names
+from generator.knowledge import airflow, changes, chart_values, charts, cluster, credentials, database, names
 from generator.model import Config
 from generator.onboarding.importing import findings, installed, passthrough, secrets
+from generator.plumbing.errors import ConfigError
 from generator.plumbing.objects import UNSET, changed_leaves
 from generator.review import render, rendered_diff
 from generator.review.chart_source import ChartUnavailable
@@ -36,13 +37,35 @@ class PlanInput:
     rendered: Rendered  # the rendered change and the danger rules' findings on it
 
 
-def _values_diff(old: Mapping[str, Any], new: Mapping[str, Any], owned: Mapping[str, str]) -> list[str]:
-    """Leaf by leaf; a key gen now generates says what generates it (why it changed)."""
+def _moved_to(key: str, moves: Sequence[charts.Move]) -> tuple[str, ...]:
+    """The new homes of a dotted key that a chart release moved (workers.persistence.size under 1.19), else ()."""
+    for move in moves:
+        if key == move.old or key.startswith(move.old + "."):
+            return tuple(home + key[len(move.old):] for home in move.homes)
+    return ()
+
+
+def _values_diff(old: Mapping[str, Any], new: Mapping[str, Any], owned: Mapping[str, str],
+                 moves: Sequence[charts.Move]) -> list[str]:
+    """Leaf by leaf; a key gen now generates says what generates it (why it changed), and a key a chart release
+    moved, whose value its new home keeps, is one move line instead of a removal and an addition."""
+    changed = list(changed_leaves(old, new, leaves=True))
+    added = {".".join(path): now for path, was, now in changed if was is UNSET}
+    moved: dict[str, tuple[str, ...]] = {}
+    for path, was, now in changed:
+        homes = _moved_to(".".join(path), moves) if now is UNSET else ()
+        if homes and all(home in added and added[home] == was for home in homes):
+            moved[".".join(path)] = homes
+    taken = {home for homes in moved.values() for home in homes}
     lines = []
-    for path, was, now in changed_leaves(old, new, leaves=True):
+    for path, was, now in changed:
         key = ".".join(path)
         why = f" (gen generates it, from {owned[key]})" if key in owned else ""
-        if now is UNSET:
+        if key in moved:
+            lines.append(f"  moved: {key} -> {' and '.join(moved[key])}")
+        elif key in taken:
+            continue
+        elif now is UNSET:
             lines.append(f"  - {key}: {secrets.show_value(key, was)} (removed){why}")
         elif was is UNSET:
             lines.append(f"  + {key}: {secrets.show_value(key, now)}")
@@ -77,7 +100,12 @@ def rendered_change(config: Config, overlay: str, values: Mapping[str, Any], cha
     except render.RenderError as exc:
         return Rendered((f"  The installed values do not render with chart {old_chart.version}: "
                          f"{exc.problems[0]}",), None)
-    after = render.config_renders(config, [overlay], chart)[overlay]
+    try:
+        after = render.config_renders(config, [overlay], chart)[overlay]
+    except render.RenderError as exc:  # a project that cannot deploy is no import: nothing is written
+        raise ConfigError([f"the imported values do not render with the pinned chart {config.chart.version}, so "
+                           f"nothing is written; fix the values file and import again: {secrets.masked(problem, values)}"
+                           for problem in exc.problems]) from None
     section = rendered_diff.compare(overlay, before, after)
     # Without the installed chart the pinned one stands in for it: every finding says so, never hides it.
     stand_in = "" if installed_chart.chart else (f" [stand-in: {installed_chart.missing}; the installed values "
@@ -161,7 +189,8 @@ def _changes(given: PlanInput) -> list[str]:
                      f"{found.route_service}): on Airflow {config.airflow_version.major} the chart serves the UI "
                      f"from it.")
     new = chart_values.release_values(config, given.overlay)
-    return lines + (_values_diff(given.values, new, given.split.owned) or ["  (no value changes)"]) + \
+    moves = charts.moves_until(config.chart.version)
+    return lines + (_values_diff(given.values, new, given.split.owned, moves) or ["  (no value changes)"]) + \
         list(given.rendered.lines)
 
 

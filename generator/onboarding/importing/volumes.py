@@ -76,8 +76,11 @@ def storage(objects: list[tuple[str, dict]], values: Mapping[str, Any], release:
         used.append(where)
         bound = _bound_volume(claim, volumes)
         pv = (bound[1].get("spec") or {}) if bound else {}
-        taken = claim["metadata"]["name"] == names.claim(release, volume) or (
-            bound is not None and bound[1]["metadata"]["name"] == names.volume(namespace, release, volume))
+        gen_names = (claim["metadata"]["name"] == names.claim(release, volume),
+                     bound is not None and bound[1]["metadata"]["name"] == names.volume(namespace, release, volume))
+        # Both of gen's names: the pair gen wrote before (a project rendered, then imported), written again as it is.
+        own = all(gen_names) and ("hostPath" in pv or "nfs" in pv)
+        taken = any(gen_names) and not own
         if taken:
             found.notes.append(f"{where}: has the name gen gives its own {volume} claim or volume, so gen.yaml "
                                f"mounts it as it is (storage.{volume}.type existingClaim) instead of writing a new one")
@@ -106,6 +109,8 @@ def storage(objects: list[tuple[str, dict]], values: Mapping[str, Any], release:
                 classes.append((str(pv["storageClassName"]), bound[0]))
             gen_pv, gen_pvc = names.volume(namespace, release, volume), names.claim(release, volume)
             found.plan_volumes.append(
+                f"{volume}: PersistentVolume {gen_pv} and claim {namespace}/{gen_pvc} have gen's names: gen writes "
+                f"them again as they are, and nothing moves." if own else
                 f"{volume}: gen writes PersistentVolume {gen_pv} and claim {namespace}/{gen_pvc} on the same "
                 f"{'directory ' + spec['hostPath'] if 'hostPath' in spec else 'NFS export'}, so the files stay where "
                 f"they are; the pods move to the new claim in the upgrade. The old {findings.describe(bound[1])} and "

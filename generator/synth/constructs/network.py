@@ -32,17 +32,18 @@ class AirflowNetworkPolicies(Construct):
     """The UI service's pods accept the route's proxy and Airflow's pods; Redis accepts Airflow's pods only."""
 
     def __init__(self, scope: Construct, id: str, *, namespace: str, release: str, ui_component: str,
-                 ui_port: int, proxy_namespaces: tuple[str, ...] | None, redis_port: int) -> None:
+                 ui_port: int, proxy_namespaces: tuple[str, ...] | None, redis_port: int | None) -> None:
         """`proxy_namespaces`: where the route's proxy runs (Traefik, the Ingress controller, the Gateway);
-        None admits every namespace's pods, () none (no route)."""
+        None admits every namespace's pods, () none (no route). `redis_port` None: no bundled Redis to guard."""
         super().__init__(scope, id)
         airflow_pods = {"podSelector": {"matchLabels": names.airflow_pod_labels(release)}}
         proxies = ([{"namespaceSelector": {}}] if proxy_namespaces is None
                    else [_namespace_peer(name) for name in proxy_namespaces])
         self._policy("Ui", names.ui_network_policy(release), namespace, release, ui_component,
                      [*proxies, airflow_pods], ui_port)
-        self._policy("Redis", names.redis_network_policy(release), namespace, release, "redis",
-                     [airflow_pods], redis_port)
+        if redis_port is not None:
+            self._policy("Redis", names.redis_network_policy(release), namespace, release, "redis",
+                         [airflow_pods], redis_port)
 
     def _policy(self, id: str, name: str, namespace: str, release: str, component: str,
                 peers: list[dict[str, Any]], port: int) -> None:
