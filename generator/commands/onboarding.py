@@ -16,7 +16,7 @@ from generator.model import Version
 from generator.onboarding import kindconfig, scaffold
 from generator.onboarding import upgrade as upgrade_module
 from generator.onboarding.importing import assembly as importing
-from generator.onboarding.importing.secrets import secrets_text as imported_secrets_text
+from generator.onboarding.importing import provider as import_provider
 from generator.review import report
 
 
@@ -99,27 +99,41 @@ def init(directory: Path, host: str | None, cert_resolver: str | None, tls_secre
 @click.option("--installed-version", "installed_version", metavar="X",
               help="The chart version the release runs now (CHART in `helm list`), taken from the cache or the chart "
                    "repository. Without either, the pinned chart stands in and the plan says so.")
+@click.option("--secrets-provider", type=click.Choice(import_provider.PROVIDERS), default="manual", show_default=True,
+              help="secrets.provider of the new project: sops writes the install's credentials encrypted to "
+                   "secrets/; external-secrets prints the values to load into the store.")
+@click.option("--age-recipient", "age_recipients", multiple=True, metavar="AGE",
+              help="With --secrets-provider sops: an age public key to encrypt for (repeatable).")
+@click.option("--secret-store", metavar="[KIND/]NAME",
+              help="With --secrets-provider external-secrets: the store, a ClusterSecretStore unless SecretStore/NAME.")
 @click.argument("directory", required=False, default=".", metavar="[DIR]", type=click.Path(path_type=Path))
 def import_(values_path: Path, manifest_paths: tuple[Path, ...], release: str | None, namespace: str | None,
             distribution: str | None, flux_cluster: str | None, flux_url: str | None, chart_path: Path | None,
-            installed_chart: Path | None, installed_version: str | None, directory: Path) -> None:
+            installed_chart: Path | None, installed_version: str | None, secrets_provider: str,
+            age_recipients: tuple[str, ...], secret_store: str | None, directory: Path) -> None:
     """Turn a hand-made install into a gen project in DIR (default: here) that deploys the same Airflow.
 
     Writes gen.yaml and charts/airflow/ (never overwriting), prints the Secrets the new release reads on
     standard output (with the credentials the values file held, so the running database keeps working;
     never in a file), and prints the adoption plan on standard error: how Flux takes the release over
-    without reinstalling, what changes, and what does not carry over.
+    without reinstalling, what changes, and what does not carry over. With --secrets-provider sops the
+    credentials are written encrypted to secrets/ instead; with external-secrets, standard output has the
+    values to load into the store.
     """
     if (flux_cluster is None) != (flux_url is None):
         raise click.UsageError("--flux-cluster and --flux-url go together: the cluster's name and the Git URL Flux "
                                "clones this project from")
-    imported, written = importing.run(values_path, list(manifest_paths), directory, release=release,
-                                      namespace=namespace, distribution=distribution, flux_cluster=flux_cluster,
-                                      flux_url=flux_url, chart_path=chart_path, installed_chart=installed_chart,
-                                      installed_version=installed_version)
-    click.echo(imported_secrets_text(imported, str(values_path)), nl=False)
-    for path in written:
-        click.echo(f"gen: wrote {path}", err=True)
+    secrets_settings, problems = import_provider.settings(secrets_provider, age_recipients, secret_store)
+    if problems:
+        raise click.UsageError("; ".join(problems))
+    done = importing.run(values_path, list(manifest_paths), directory, release=release, namespace=namespace,
+                         distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url,
+                         chart_path=chart_path, installed_chart=installed_chart, installed_version=installed_version,
+                         secrets_settings=secrets_settings)
+    imported = done.imported
+    click.echo(import_provider.stdout_text(imported, str(values_path)), nl=False)
+    for line in [f"gen: wrote {path}" for path in done.written] + done.secret_lines:
+        click.echo(line, err=True)
     for line in imported.plan:
         click.echo(line, err=True)
     command = "gen synth" if directory == Path(".") else f"gen synth --config {directory / 'gen.yaml'}"

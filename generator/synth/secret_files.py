@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +79,13 @@ def given_secrets(config: Config, overlays: Sequence[str], text: str, label: str
     them): name -> Secret of the release's type with the same values. Values are never echoed."""
     documents = [d for d in load_generated(text) if isinstance(d, dict)]
     items = [i for d in documents for i in (d.get("items") or [] if d.get("kind") == "List" else [d])]
+    return taken_secrets(config, overlays, items, label)
+
+
+def taken_secrets(config: Config, overlays: Sequence[str], items: Sequence[Any],
+                  label: str) -> dict[str, dict[str, Any]]:
+    """Of the Secret manifests `items`, those the release reads, as Secrets of the release's type and namespace
+    with the same values (`data` base64, or `stringData`); raise ConfigError for one whose keys do not fit."""
     by_name = {i["metadata"]["name"]: i for i in items if isinstance(i, dict) and i.get("kind") == "Secret"
                and isinstance(i.get("metadata"), dict)}
     taken, found = {}, []
@@ -105,14 +112,16 @@ def given_secrets(config: Config, overlays: Sequence[str], text: str, label: str
     return taken
 
 
-def write(config: Config, overlays: Sequence[str], given: dict[str, dict[str, Any]] | None = None) -> Written:
+def write(config: Config, overlays: Sequence[str], given: dict[str, dict[str, Any]] | None = None,
+          skip: Collection[str] = ()) -> Written:
     """Create every missing Secret file (and the Namespace file); leave every existing one as it is.
 
-    `given` Secrets (an install's own, to keep its fernet key and passwords) are written instead of fresh ones."""
+    `given` Secrets (an install's own, to keep its fernet key and passwords) are written instead of fresh ones;
+    the Secrets named in `skip` (ones a running release holds and nobody gave) are not written at all."""
     project_dir = config.source.project_dir
     pairs = [(spec, name, secret) for (spec, name), secret in
              zip(credentials.required(config, overlays), credentials.fill(config, overlays), strict=True)
-             if not _exists(config, secret_providers.sops_file(config, name))]
+             if name not in skip and not _exists(config, secret_providers.sops_file(config, name))]
     if unmade := [f"{config.source.label}: secrets.{spec.setting}: {why}; or give it with --from FILE"
                   for spec, name, _secret in pairs
                   if name not in (given or {}) and (why := credentials.unfillable(config, spec))]:

@@ -31,6 +31,7 @@ from generator.onboarding.importing import (
     installed,
     passthrough,
     plan,
+    provider,
     read,
     secrets,
     volumes,
@@ -333,14 +334,20 @@ def _with_overlay_values(data: dict[str, Any], overlay: str, kept: Mapping[str, 
 def build(values: dict[str, Any], objects: list[tuple[str, dict]], *, values_label: str, project_dir: Path,
           release: str | None = None, namespace: str | None = None, distribution: str | None = None,
           flux_cluster: str | None = None, flux_url: str | None = None, chart_path: Path | None = None,
-          installed_chart: Path | None = None, installed_version: str | None = None) -> findings.Imported:
-    """Map the inputs onto a gen project; raise ConfigError with every problem at once."""
+          installed_chart: Path | None = None, installed_version: str | None = None,
+          secrets_settings: Mapping[str, Any] | None = None) -> findings.Imported:
+    """Map the inputs onto a gen project; raise ConfigError with every problem at once.
+
+    `secrets_settings` are gen.yaml's `secrets.provider` and its settings (provider.settings)."""
     found = findings.Found()
     chart = installed.find(installed_chart, installed_version, _pinned())
     values = _installed_postgresql(values, chart, found)
     mapped = _map(values, objects, found, values_label=values_label, project_dir=project_dir, release=release,
                   namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url,
                   chart=chart)
+    if secrets_settings:
+        mapped.data["secrets"] = {**secrets_settings, **mapped.data["secrets"]}
+        found.origins.update(provider.origins(str(secrets_settings["provider"])))
     problems = _schema_problems(mapped.data, found)
     if found.problems or problems:
         raise ConfigError(found.problems + problems)
@@ -392,14 +399,32 @@ def write(project_dir: Path, imported: findings.Imported) -> list[Path]:
     return scaffold.write_project(project_dir, imported.files)
 
 
+@dataclass(frozen=True)
+class Result:
+    imported: findings.Imported
+    written: list[Path]  # the project's files
+    secret_lines: list[str]  # secrets.provider sops: what was encrypted, kept and left, for standard error
+
+
 def run(values_path: Path, manifest_paths: Sequence[Path], project_dir: Path, *, release: str | None = None,
         namespace: str | None = None, distribution: str | None = None, flux_cluster: str | None = None,
         flux_url: str | None = None, chart_path: Path | None = None, installed_chart: Path | None = None,
-        installed_version: str | None = None) -> tuple[findings.Imported, list[Path]]:
-    """gen import end to end: read, map, check, then write the project (all or nothing)."""
+        installed_version: str | None = None, secrets_settings: Mapping[str, Any] | None = None) -> Result:
+    """gen import end to end: read, map, check, then write the project and its Secret files (all or nothing)."""
     refuse_existing(project_dir, [scaffold.GEN_YAML, str(config_module.CHART_PIN), str(config_module.BASE_VALUES)])
     values, objects = read.read(values_path, manifest_paths)
     imported = build(values, objects, values_label=str(values_path), project_dir=project_dir, release=release,
                      namespace=namespace, distribution=distribution, flux_cluster=flux_cluster, flux_url=flux_url,
-                     chart_path=chart_path, installed_chart=installed_chart, installed_version=installed_version)
-    return imported, write(project_dir, imported)
+                     chart_path=chart_path, installed_chart=installed_chart, installed_version=installed_version,
+                     secrets_settings=secrets_settings)
+    provider.check_tools(imported.config.secrets.provider)
+    written = write(project_dir, imported)
+    try:
+        lines = provider.write(project_dir, imported, str(values_path))
+    except BaseException:
+        # The Secret files could not be made (or Ctrl-C): the project files this run created go too, so a rerun
+        # starts from the same directory. secret_files.write has removed its own.
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return Result(imported, written, lines)

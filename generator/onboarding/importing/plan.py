@@ -14,7 +14,7 @@ from typing import Any
 from generator import schema
 from generator.knowledge import airflow, changes, chart_values, charts, cluster, credentials, database, names
 from generator.model import Config
-from generator.onboarding.importing import findings, installed, passthrough, secrets
+from generator.onboarding.importing import findings, installed, passthrough, provider, secrets
 from generator.plumbing.errors import ConfigError
 from generator.plumbing.objects import UNSET, changed_leaves
 from generator.review import render, rendered_diff
@@ -140,7 +140,7 @@ def _takeover(config: Config, overlay: str) -> list[str]:
         f"  - Before the first reconcile: `helm status {release} -n {ns}` must say deployed (fix a failed or pending "
         f"release with `helm rollback {release} -n {ns}` first), and `helm upgrade` by hand stops for good.",
         f"  - Flux needs its controllers in the cluster (flux install or flux bootstrap), the chart repository "
-        f"{config.chart.repository} reachable, the Secrets printed on standard output applied in {ns}, and a "
+        f"{config.chart.repository} reachable, {provider.plan_phrases(config)[1]}, and a "
         f"Kustomization that applies {dist}" + wiring,
         "  - The first reconcile is a Helm upgrade of the running release to the values under 3 (RetryOnFailure: "
         "never a rollback of the database).",
@@ -236,13 +236,13 @@ def _hook_secrets(given: PlanInput) -> list[str]:
             lines.append(f"  - Secret {config.namespace}/{name}: the chart made it once at install (a Helm hook, which "
                          f"upgrades never delete) and the new release reads it under the same name: keep it, never "
                          f"replace it" + (" (it encrypts the connections and variables in the database)"
-                                          if setting == "fernetKey" else ""))
+                                          if setting == "fernetKey" else "") + provider.plan_phrases(config)[2])
     return lines
 
 
 def _credentials(given: PlanInput) -> list[str]:
     config = given.config
-    lines = ["5. Credentials (printed on standard output as Secrets, in no written file)"]
+    lines = [f"5. Credentials ({provider.plan_phrases(config)[0]})"]
     for secret, source in given.secrets_out:
         lines.append(f"  - Secret {secret['metadata']['namespace']}/{secret['metadata']['name']} "
                      f"({', '.join(sorted(secret['stringData']))}): from {source}")
