@@ -186,4 +186,39 @@ def test_a_bundled_postgresql_major_change_is_data_loss_with_its_runbook():
     (finding,) = changes.classify("celery-executor", [release("16.1.0-debian-11-r15")], [release("17.2.0")])
     assert finding.category == changes.DATA and finding.field == "values.postgresql.image.tag"
     assert "PostgreSQL 17 cannot read the data directory PostgreSQL 16 wrote" in finding.why
-    assert "kubectl -n airflow delete pvc data-airflow-postgresql-0" in finding.todo and "psql" in finding.todo
+    steps = finding.steps
+    assert [step.split(":")[0] for step in steps if "merge" in step] == ["merge now"]  # the one merge, once
+    merge = next(index for index, step in enumerate(steps) if step.startswith("merge now"))
+    assert "pg_dump" in steps[0] and "flux suspend helmrelease airflow -n airflow" in steps[merge - 1]
+    assert "kubectl -n airflow delete pvc data-airflow-postgresql-0" in steps[merge + 1]
+    assert "flux resume" in steps[merge + 2] and "psql" in steps[merge + 3]
+
+
+def _runbooks(old: dict, new: dict) -> dict[str, tuple[str, ...]]:
+    """Each finding of a HelmRelease change: field -> its runbook, checked to read the same in text and markdown."""
+    release = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+               "metadata": {"name": "airflow", "namespace": "airflow"}}
+    found = changes.classify("kubernetes-executor", [{**release, "spec": old}], [{**release, "spec": new}])
+    for finding in found:
+        numbered = [f"  {number}. {step}" for number, step in enumerate(finding.steps, 1)]
+        assert finding.lines()[-len(numbered):] == numbered
+        assert finding.markdown()[-len(numbered):] == [line.replace(">", "&gt;").replace("<", "&lt;")
+                                                       for line in numbered]
+    return {finding.field: finding.steps for finding in found}
+
+
+def test_every_upgrade_runbook_has_one_merge_step_at_its_place():
+    def spec(chart, airflow_version, **values):
+        return {"chart": {"spec": {"chart": "airflow", "version": chart}},
+                "values": {"airflowVersion": airflow_version, "executor": "KubernetesExecutor", **values}}
+
+    env = {"workers": {"env": [{"name": "TZ", "value": "UTC"}]}}
+    runbooks = _runbooks(spec("1.19.0", "3.1.7", **env), spec("1.22.0", "3.3.2", **env))
+    assert set(runbooks) == {"spec.chart.spec.version", "values.airflowVersion", "values.workers.env"}
+    for steps in runbooks.values():  # merging is one step of its own, never also said inside another
+        assert [step for step in steps if "merge" in step] == [next(s for s in steps if s.startswith("merge now"))]
+        assert "back up" in steps[0] or "give task pods" in steps[0]
+    assert runbooks["spec.chart.spec.version"][-1] == "merge now, when nobody relies on Airflow for a while"
+    assert runbooks["values.airflowVersion"][1:] == (
+        "merge now", "to go back, restore that backup into a database for the old version")
+    assert runbooks["values.workers.env"][1:] == ("merge now", "check a task on the new release")

@@ -8,6 +8,8 @@
 - A change of the bundled PostgreSQL's major version loses the data: the new server cannot read the
   old data directory. Its runbook dumps, recreates the server and restores.
 
+Each runbook is its steps in order, with the one "merge now" step where the merge belongs.
+
 changes.py calls `dangers` for each pair of Airflow releases and turns every `Danger` into a Finding.
 """
 
@@ -18,6 +20,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from generator.knowledge import charts, database
+from generator.knowledge.danger.common import Names
+from generator.knowledge.danger.finding import MERGE_NOW
 from generator.model import Config, Version
 
 DUMP = "airflow-metadata.sql"
@@ -31,7 +35,7 @@ class Danger:
     new: Any
     loses_data: bool  # else: goes through, but needs a prepared procedure
     why: str
-    todo: str
+    todo: tuple[str, ...]  # the runbook's steps in order, one of them MERGE_NOW
 
 
 @dataclass(frozen=True)
@@ -126,7 +130,7 @@ def _behaviour(old: Side, new: Side, crossed: Sequence[charts.Release]) -> list[
             value = _get(old.values, path)
             if value:
                 found.append(Danger(f"values.{path}", value, f"chart {change.since}", False, change.what,
-                                    f"{change.remedy}, then check a task on the new release"))
+                                    (change.remedy, MERGE_NOW, "check a task on the new release")))
     return found
 
 
@@ -138,7 +142,7 @@ def _postgresql_major(side: Side) -> int | None:
     return row.postgresql_major if row else None
 
 
-def _postgresql(old: Side, new: Side, namespace: str, release: str, backup_step: str) -> list[Danger]:
+def _postgresql(old: Side, new: Side, namespace: str, release: str, backup_step: str, names: Names) -> list[Danger]:
     was, now = _postgresql_major(old), _postgresql_major(new)
     if not (_bundled(old.values) and _bundled(new.values)) or was is None or now is None or was == now:
         return []
@@ -147,17 +151,19 @@ def _postgresql(old: Side, new: Side, namespace: str, release: str, backup_step:
                    f"the bundled PostgreSQL changes major version, and PostgreSQL {now} cannot read the data "
                    f"directory PostgreSQL {was} wrote on claim {claim}: the pod fails to start and the metadata is "
                    f"stranded",
-                   f"{backup_step} while {was} still runs; merge with Flux suspended, delete StatefulSet "
-                   f"{statefulset} and claim {claim} (kubectl -n {namespace} delete statefulset {statefulset}; "
-                   f"kubectl -n {namespace} delete pvc {claim}), resume so PostgreSQL {now} starts empty, restore "
-                   f"(kubectl -n {namespace} exec -i {release}-postgresql-0 -- psql -U postgres postgres < {DUMP}), "
-                   f"then let the migration Job run")]
+                   (f"{backup_step} while PostgreSQL {was} still runs", names.suspend(),
+                    f"{MERGE_NOW}: Flux applies nothing while it is suspended",
+                    f"delete StatefulSet {statefulset} and claim {claim} (kubectl -n {namespace} delete statefulset "
+                    f"{statefulset}; kubectl -n {namespace} delete pvc {claim})",
+                    f"{names.resume()}, and PostgreSQL {now} starts empty on a new claim",
+                    f"restore the dump (kubectl -n {namespace} exec -i {release}-postgresql-0 -- psql -U postgres "
+                    f"postgres < {DUMP}), then let the migration Job run"))]
 
 
 def dangers(old: Side, new: Side, namespace: str, release: str, config: Config | None,
-            chart_field: str) -> list[Danger]:
+            chart_field: str, names: Names) -> list[Danger]:
     """Every danger of one Airflow release's change: chart version (at `chart_field`), Airflow version, and
-    what they cross."""
+    what they cross; `names` are what the runbooks suspend and resume."""
     step = backup(namespace, release, new.values, config, new.objects)
     found = []
     before, after = _version(old.chart), _version(new.chart)
@@ -169,12 +175,12 @@ def dangers(old: Side, new: Side, namespace: str, release: str, config: Config |
                             f"a chart upgrade runs the database migrations of its Airflow version, which cannot be "
                             f"undone (the chart never downgrades), and may change objects the cluster cannot update "
                             f"in place{notes}",
-                            f"{step}, read the release notes of chart {new.chart}, review gen diff of the rendered "
-                            f"chart, and merge when nobody relies on Airflow for a while"))
+                            (step, f"read the release notes of chart {new.chart} and the rendered chart objects of "
+                                   f"this gen diff", f"{MERGE_NOW}, when nobody relies on Airflow for a while")))
         found += _behaviour(old, new, crossed)
     airflow_before, airflow_after = _get(old.values, "airflowVersion"), _get(new.values, "airflowVersion")
     if airflow_before != airflow_after:
         found.append(Danger("values.airflowVersion", airflow_before, airflow_after, False,
                             "the upgrade migrates the metadata database, and migrations cannot be rolled back",
-                            f"{step}; to go back, restore that backup into a database for the old version"))
-    return found + _postgresql(old, new, namespace, release, step)
+                            (step, MERGE_NOW, "to go back, restore that backup into a database for the old version")))
+    return found + _postgresql(old, new, namespace, release, step, names)

@@ -203,6 +203,11 @@ class Scope:
         """The overlays one side needs (1: old, 2: new), in their canonical order."""
         return sorted({pair[index] for pair in self.pairs}, key=OVERLAYS.index)
 
+    @property
+    def overlays(self) -> list[str]:
+        """The overlays either side needs: both sides are generated with these, in one kustomize run."""
+        return sorted({*self.side(1), *self.side(2)}, key=OVERLAYS.index)
+
 
 _OTHERS = "--overlay NAME or --overlay all reviews the others"
 
@@ -276,8 +281,9 @@ def review(config_path: Path, ref: str, requested: Sequence[str] | None, label: 
 
     `requested` None reviews the deployed overlay (see scope). A chart given with --chart that is not
     the working tree's pin raises ChartError; a chart that cannot be had (not given, not cached,
-    repository out of reach) gives a values-only review, or RenderRequired. Each side's renders start
-    as soon as that side is generated, so they overlap the other side's generation.
+    repository out of reach) gives a values-only review, or RenderRequired. Both sides are generated
+    together (one Node.js session, one kustomize run for both: bench/run), then every distinct release
+    renders on the pool.
     """
     with tempfile.TemporaryDirectory(prefix="gen-diff-") as scratch:
         root = Path(scratch)
@@ -286,16 +292,14 @@ def review(config_path: Path, ref: str, requested: Sequence[str] | None, label: 
         old_side, new_side = plan.side(1), plan.side(2)
         charts, note = _charts(config, old, chart_path, require_render) if rendered else (
             None, "chart objects not rendered (--no-render)")
+        after, *rest = _generated([config, *([old] if old else [])], root, plan.overlays)
+        before = rest[0] if rest else None
         if charts is None:
-            after = _generated([config], root / "new", new_side)[0]
-            before = _generated([old], root / "old", old_side)[0] if old else None
             return Review(_compare_sides(Sides(old, config, before, after), plan), None, note, plan.line)
         new_chart, old_chart = charts
         with ThreadPoolExecutor(max_workers=render.workers()) as pool:
             renders = render.Renders(pool, kube_version)
-            after = _generated([config], root / "new", new_side)[0]
             pending_new = renders.submit(new_chart, _hydrated(after, new_side), config)
-            before = _generated([old], root / "old", old_side)[0] if old else None
             pending_old = renders.submit(old_chart, _hydrated(before, old_side), old) if old and old_chart else None
             rendered_new = renders.result(pending_new)
             rendered_old = renders.result(pending_old) if pending_old else None

@@ -113,7 +113,7 @@ def helm_release(report: Report, old: Mapping[str, Any], new: Mapping[str, Any])
     field = "spec.version" if new.get("kind") == "HelmChart" else "spec.chart.spec.version"
     sides = [upgrade_rules.Side(values, _chart_version(obj), objects)
              for values, obj, objects in ((values_old, old, report.before), (values_new, new, report.after))]
-    for danger in upgrade_rules.dangers(*sides, namespace, release, report.new_config, field):
+    for danger in upgrade_rules.dangers(*sides, namespace, release, report.new_config, field, report.names):
         report.add(new, danger.field, danger.old, danger.new, DATA if danger.loses_data else RUNBOOK, danger.why,
                    danger.todo)
     executor_old = str(get(values_old, "executor", default=""))
