@@ -93,7 +93,7 @@ def test_ctrl_c_while_python_imports_gen_is_gens_own_line(project):
     interrupt_at_import = (
         "import builtins\nreal = builtins.__import__\n"
         "def imported(name, *args, **kwargs):\n"
-        "    if name == 'generator' and args and args[2] and 'cli' in args[2]:\n"
+        "    if name == 'generator' and args and args[2] and 'commands' in args[2]:\n"
         "        os.kill(os.getpid(), signal.SIGINT)\n"
         "    return real(name, *args, **kwargs)\n"
         "builtins.__import__ = imported")
