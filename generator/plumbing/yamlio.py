@@ -4,8 +4,10 @@ Reading refuses what a config file never needs and an attacker could abuse: anch
 (alias bombs), duplicate keys (a silent override), tags that construct objects, non-UTF-8 bytes,
 files over 1 MiB, and anything JSON cannot hold (which would crash cdk8s or kustomize later), naming
 the key path of each refusal. Writing sorts keys and never wraps lines, so output is byte-identical
-everywhere. YAML that gen or the tools it runs wrote (kustomize, Helm) is read fast, with libyaml
-where PyYAML has it, and the same safe types.
+everywhere. Strict reading takes its events from libyaml where PyYAML has it and composes them in
+Python, where the refusals are; invalid YAML is read again by PyYAML's own parser, whose messages name
+the character. YAML that gen or the tools it runs wrote (kustomize, Helm) is read wholly by libyaml,
+with the same safe types.
 """
 
 from __future__ import annotations
