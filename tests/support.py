@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import tarfile
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 import yaml
+from hypothesis import strategies as st
 
 from generator.knowledge import charts
 from generator.review import validate
@@ -18,6 +22,14 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SHARED = Path(os.environ.get("GEN_SHARED_DIR", REPO.parent / "shared"))
 CRDS = SHARED / "crds"
 CHART_VERSIONS = tuple(str(row.version) for row in charts.RELEASES)
+
+
+def word(first: str, middle: str, last: str, longest: int) -> st.SearchStrategy[str]:
+    """Text shaped like r"[first]([middle]{0,longest}[last])?": a regex strategy draws the same shapes two to four
+    times slower, and the property tests draw thousands of names."""
+    longer = st.builds(lambda a, b, c: a + b + c, st.sampled_from(first), st.text(middle, max_size=longest),
+                       st.sampled_from(last))
+    return st.one_of(st.sampled_from(first), longer)
 
 
 def chart_reference(version: str) -> Path:
@@ -38,6 +50,30 @@ CONFIGS = ("example", "airflow2-strip", "tls-secret", "kubeadm-legacy", "k3s-hel
            "minikube-remote-logs", "database-bundled", "database-external", "database-cloudnativepg",
            "forward-auth", "ingress-root", "gateway-route", "no-route")
 KUBE_VERSIONS = ("1.30.0", "1.37.0")
+
+
+def chart_showing(version: str, templates: Sequence[str], directory: Path) -> Path:
+    """The archive of chart `version` with only `templates` (paths under templates/) and the helpers (`_*`) of the
+    chart and its subcharts: Helm renders only what a test asserts on, as the chart's own tests do with
+    render_chart(show_only=...). Written to `directory`, once per version and set of templates."""
+    target = directory / f"airflow-{version}-{'-'.join(t.replace('/', '_') for t in templates)}.tgz"
+    if target.exists():
+        return target
+
+    def kept(name: str) -> bool:
+        inside = name.split("/templates/", 1)
+        if len(inside) == 1:
+            return True
+        own = inside[0].count("/") == 0  # airflow/templates/..., not airflow/charts/postgresql/templates/...
+        return inside[1].rsplit("/", 1)[-1].startswith("_") or (own and inside[1] in templates)
+
+    buffer = io.BytesIO()
+    with tarfile.open(chart_archive(version)) as whole, tarfile.open(fileobj=buffer, mode="w:gz") as shown:
+        for member in whole.getmembers():
+            if member.isfile() and kept(member.name):
+                shown.addfile(member, whole.extractfile(member))
+    target.write_bytes(buffer.getvalue())
+    return target
 
 
 def make_project(root: Path, config: str | None = None, *, fixture: str = "example",
