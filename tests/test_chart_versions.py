@@ -3,7 +3,8 @@ deprecation warning in NOTES.txt for anything gen writes.
 
 One session fixture renders each release with each executor overlay once (4 x 3 renders of NOTES.txt and the
 chart's value checks: the other templates print no warning); the tests read those renders. The project sets
-every task-pod setting gen writes (resources, nodeSelector, tolerations, env) so that the keys whose home moved between releases are all written.
+every task-pod setting gen writes (resources, nodeSelector, tolerations, env) so that the keys whose home moved
+between releases are all written.
 """
 
 from __future__ import annotations
