@@ -238,10 +238,7 @@ PLANTS = ["link out", "link to /proc/self/environ", "link to /dev/zero", "fifo",
           "wiring link out"]
 
 
-@pytest.mark.parametrize("kind", PLANTS)
-@pytest.mark.parametrize("command", [["synth", "--check"], ["validate"], ["diff"]])
-def test_planted_files_are_reported_never_followed(project, outside_secret, kind, command):
-    relative = _plant(project, kind, outside_secret)
+def _commit_and_run(project: Path, command: list[str]) -> tuple[subprocess.CompletedProcess, str]:
     subprocess.run(["git", "-C", str(project), "add", "-A", "."], check=True)
     subprocess.run(["git", "-C", str(project), "-c", "user.email=t@example.com", "-c", "user.name=t", "commit",
                     "-qm", "planted"], check=True)
@@ -251,13 +248,28 @@ def test_planted_files_are_reported_never_followed(project, outside_secret, kind
     everything = result.stdout + result.stderr
     assert SECRET not in everything and "do-not-print-me" not in everything
     assert "Traceback" not in everything and "internal error" not in everything
-    # gen diff generates both sides from config files and reads no output; gen validate reads only the
-    # hydrated manifests and the wiring file.
-    if command == ["synth", "--check"] or (command == ["validate"] and kind in VALIDATE_READS):
+    return result, everything
+
+
+@pytest.mark.parametrize("kind", PLANTS)
+@pytest.mark.parametrize("command", [["synth", "--check"], ["validate"]])
+def test_planted_files_are_reported_never_followed(project, outside_secret, kind, command):
+    relative = _plant(project, kind, outside_secret)
+    result, everything = _commit_and_run(project, command)
+    # gen validate reads only the hydrated manifests and the wiring file.
+    if command == ["synth", "--check"] or kind in VALIDATE_READS:
         assert result.returncode == 1, everything
         assert relative.split("/")[0] in everything
         assert [line for line in everything.splitlines() if "symbolic link" in line or "not a regular file" in line
                 or "extra:" in line], everything
+
+
+def test_diff_reads_no_generated_file_so_every_plant_at_once_changes_nothing(project, outside_secret):
+    """gen diff generates both sides from the config files: one run with every plant in place proves it for all."""
+    for kind in PLANTS:
+        _plant(project, kind, outside_secret)
+    result, everything = _commit_and_run(project, ["diff"])
+    assert result.returncode == 0, everything
 
 
 def test_a_fifo_in_an_overlay_that_is_carried_over_is_one_line(project):
