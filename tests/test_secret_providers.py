@@ -362,3 +362,13 @@ def test_an_external_broker_s_url_is_never_made_up(tmp_path):
         "connection": "amqp://u:p@mq:5672//"}
     result = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--rotate", "airflow-broker-url"])
     assert result.exit_code == 1 and "--rotate: airflow-broker-url: gen cannot make its values" in result.output
+
+
+# --- gen secrets --names ----------------------------------------------------------------------------
+
+def test_names_lists_a_shared_secret_once_with_every_key(tmp_path):
+    shared = {"fernetKey": "airflow-secrets", "jwtSecret": "airflow-secrets", "apiSecretKey": "airflow-secrets"}
+    config = _project(tmp_path, shared)  # secrets.provider manual, the default
+    names = _gen("secrets", "--config", str(config), "--names", "--overlay", "kubernetes-executor").splitlines()
+    assert [line for line in names if "airflow-secrets" in line] == [
+        "airflow/airflow-secrets: fernet-key, api-secret-key, jwt-secret"]

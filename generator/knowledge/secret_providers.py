@@ -234,15 +234,16 @@ def problems(config: Config) -> list[str]:
 def names_lines(config: Config, overlays: Sequence[str]) -> list[str]:
     """`gen secrets --names`: each Secret's keys; with external-secrets, each remote key and what its properties
     must hold."""
-    lines = []
+    lines, keys = [], {}
     for spec, name in credentials.required(config, overlays):
         namespace = credentials.secret_namespace(config, spec)
         if provider(config) != EXTERNAL_SECRETS:
-            lines.append(f"{namespace}/{name}: {', '.join(credentials.secret_keys(config, spec))}")
+            # Credentials that share a Secret (manual): one line for the Secret, with every key.
+            keys.setdefault(f"{namespace}/{name}", []).extend(credentials.secret_keys(config, spec))
             continue
         lines.append(f"{remote_key(config, name)} (for Secret {namespace}/{name}):")
         lines += [f"  {key}: {what}" for key, what in holds(config, spec).items()]
-    return lines
+    return lines + [f"{secret}: {', '.join(held)}" for secret, held in keys.items()]
 
 
 def _merged(documents: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
