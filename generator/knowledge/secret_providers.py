@@ -141,6 +141,10 @@ def holds(config: Config, secret: SecretSpec) -> dict[str, str]:
                                   f"being password of the redis-password Secret"
     elif secret.setting == "adminPassword":
         described["password"] = "the admin user's password"
+    elif secret.setting == credentials.BACKUP_BUCKET and (backup := database.backup(config)):
+        bucket = f"credentials that may write to {backup.object_store.destination_path}"
+        described.update(zip(database.OBJECT_STORE_KEYS, (f"the access key id of {bucket}",
+                                                          f"the secret access key of {bucket}"), strict=True))
     return {key: described[key] for key in remote_properties(config, secret)}
 
 
