@@ -155,3 +155,15 @@ def test_synth_notes_the_log_directory_owner_and_warns_of_an_allowlist_k3s_would
     [warning] = [line for line in result.stderr.splitlines() if line.startswith("warning: ")]
     assert warning.startswith(f"warning: {config}: ingress.allowFrom: k3s's ServiceLB hides the client's address "
                               f"unless Traefik's Service has externalTrafficPolicy: Local")
+
+
+def test_turning_backups_on_asks_for_the_bucket_secret_that_gen_cannot_fill(tmp_path):
+    backup = (CNPG + "  cloudnativepg:\n    backup:\n      objectStore: {destinationPath: s3://backups/airflow, "
+              "secret: airflow-db-backup-s3}\n")
+    old, new = _config(tmp_path, "old", CNPG), _config(tmp_path, "new", backup)
+    [finding] = classify_configs("kubernetes-executor", old, new, ("kubernetes-executor",) * 2)
+    assert (finding.kind, finding.name, finding.field, finding.category) == (
+        "Secret", "airflow-db-backup-s3", "metadata.name", RUNBOOK)
+    assert finding.steps[0].startswith("create Secret airflow/airflow-db-backup-s3 (type Opaque, keys ACCESS_KEY_ID, "
+                                       "ACCESS_SECRET_KEY): the backup bucket's keys are yours")
+    assert "gen secrets --name" not in "\n".join(finding.steps)  # it would refuse: gen cannot make the keys

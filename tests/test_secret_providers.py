@@ -42,8 +42,8 @@ def _project(root: Path, secrets: dict, *, fixture: str = "database-bundled", ov
     return make_project(root, yaml.safe_dump(raw), fixture=fixture)
 
 
-def _gen(*args: str, ok: bool = True) -> str:
-    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+def _gen(*args: str, ok: bool = True, input: str | None = None) -> str:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False, input=input)
     assert (result.exit_code == 0) is ok, result.output
     return result.output
 
@@ -244,6 +244,9 @@ def test_external_secrets_are_valid_and_match_every_secret_the_release_reads(tmp
             assert remote == [(k, {"key": key, "property": k}) for k in credentials.secret_keys(config, spec)]
         if fixture == "database-cloudnativepg":
             assert by_name["airflow-metadata"]["spec"]["target"]["template"]["type"] == "kubernetes.io/basic-auth"
+            bucket = by_name["airflow-db-backup-s3"]["spec"]  # the backup bucket's, as the ObjectStore reads it
+            assert bucket["target"]["template"] == {"type": "Opaque"}
+            assert [d["remoteRef"]["property"] for d in bucket["data"]] == ["ACCESS_KEY_ID", "ACCESS_SECRET_KEY"]
 
 
 def test_the_release_and_the_database_wait_for_the_external_secrets(tmp_path):
@@ -266,6 +269,10 @@ def test_names_lists_the_remote_keys_and_what_each_must_hold(tmp_path):
     assert lines[1].startswith("  fernet-key: a Fernet key: 32 random bytes")
     assert "airflow/airflow/airflow-metadata (for Secret airflow/airflow-metadata):" in lines
     assert any(line.startswith("  connection: a PostgreSQL URL: postgresql://airflow:PASSWORD@") for line in lines)
+    assert lines[-3:] == [
+        "airflow/airflow/airflow-db-backup-s3 (for Secret airflow/airflow-db-backup-s3):",
+        "  ACCESS_KEY_ID: the access key id of credentials that may write to s3://backups/airflow",
+        "  ACCESS_SECRET_KEY: the secret access key of credentials that may write to s3://backups/airflow"]
 
 
 def test_the_k3s_admin_password_is_wrapped_in_its_values_file(tmp_path):
@@ -362,3 +369,57 @@ def test_an_external_broker_s_url_is_never_made_up(tmp_path):
         "connection": "amqp://u:p@mq:5672//"}
     result = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--rotate", "airflow-broker-url"])
     assert result.exit_code == 1 and "--rotate: airflow-broker-url: gen cannot make its values" in result.output
+
+
+# --- gen secrets --names ----------------------------------------------------------------------------
+
+def test_names_lists_a_shared_secret_once_with_every_key(tmp_path):
+    shared = {"fernetKey": "airflow-secrets", "jwtSecret": "airflow-secrets", "apiSecretKey": "airflow-secrets"}
+    config = _project(tmp_path, shared)  # secrets.provider manual, the default
+    names = _gen("secrets", "--config", str(config), "--names", "--overlay", "kubernetes-executor").splitlines()
+    assert [line for line in names if "airflow-secrets" in line] == [
+        "airflow/airflow-secrets: fernet-key, api-secret-key, jwt-secret"]
+
+
+# --- the backup bucket's Secret ----------------------------------------------------------------------
+
+BUCKET = ("the backup bucket's keys are yours: create Secret airflow-db-backup-s3 with keys ACCESS_KEY_ID and "
+          "ACCESS_SECRET_KEY, credentials that may write to s3://backups/airflow, yourself")
+
+
+def test_manual_lists_the_bucket_secret_and_never_makes_up_its_keys(tmp_path):
+    config = make_project(tmp_path, fixture="database-cloudnativepg")
+    printed = _gen("secrets", "--config", str(config))
+    assert f"# Not below: {BUCKET}.\n" in printed
+    assert "airflow-db-backup-s3" not in {d["metadata"]["name"] for d in yaml.safe_load_all(printed) if d}
+    names = _gen("secrets", "--config", str(config), "--names").splitlines()
+    assert names[-1] == "airflow/airflow-db-backup-s3: ACCESS_KEY_ID, ACCESS_SECRET_KEY"
+    result = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--name", "airflow-db-backup-s3"])
+    assert result.exit_code == 1
+    assert result.output == f"error: --name: airflow-db-backup-s3: gen cannot make its values; {BUCKET}\n"
+
+
+def test_sops_writes_the_bucket_secret_only_from_the_given_keys(tmp_path):
+    config = _project(tmp_path, SOPS, fixture="database-cloudnativepg")
+    result = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--write"])
+    assert result.exit_code == 1 and not (tmp_path / "secrets").exists()
+    assert result.output == (f"error: {config}: database.cloudnativepg.backup.objectStore.secret: {BUCKET}; or give "
+                             f"it with --from FILE\n")
+    given = ("kind: Secret\nmetadata: {name: airflow-db-backup-s3}\n"
+             "stringData: {ACCESS_KEY_ID: ak, ACCESS_SECRET_KEY: sk}\n")
+    _gen("secrets", "--config", str(config), "--write", "--from", "-", input=given)
+    bucket = tmp_path / "secrets/airflow-db-backup-s3.sops.yaml"
+    assert _decrypt(bucket) == {"apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+                                "metadata": {"name": "airflow-db-backup-s3", "namespace": "airflow"},
+                                "stringData": {"ACCESS_KEY_ID": "ak", "ACCESS_SECRET_KEY": "sk"}}
+    assert all(v.startswith("ENC[") for v in yaml.safe_load(bucket.read_text())["stringData"].values())
+    loaded = config_module.load(config)
+    assert secret_files.problems(loaded, airflow.OVERLAYS) == []
+    result = CliRunner().invoke(cli, ["secrets", "--config", str(config), "--rotate", "airflow-db-backup-s3"])
+    assert result.exit_code == 1
+    assert result.output == f"error: --rotate: airflow-db-backup-s3: gen cannot make its values; {BUCKET}\n"
+    bucket.unlink()
+    result = CliRunner().invoke(cli, ["synth", "--check", "--config", str(config)])
+    assert result.exit_code == 1
+    assert ("secret: secrets/airflow-db-backup-s3.sops.yaml: missing; run `gen secrets --write --from FILE` with its "
+            "values (gen cannot make them)") in result.output

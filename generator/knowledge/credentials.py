@@ -1,8 +1,10 @@
 """Every credential the chart needs comes from a Kubernetes Secret that gen names and never fills.
 
 The table below says which Secret, with which keys, the chart reads for which Airflow version and
-executor (AIRFLOW-CHART.md §5). `gen secrets` fills the same table with fresh random values, so the
-metadata connection and broker URL always agree with the passwords inside them.
+executor (AIRFLOW-CHART.md §5), and the one the CloudNativePG ObjectStore reads the backup bucket's keys
+from. `gen secrets` fills the same table with fresh random values, so the metadata connection and broker
+URL always agree with the passwords inside them; a Secret whose values only the user has (an external
+broker's URL, the bucket's keys) is `unfillable`, and every consumer of the table leaves it to the user.
 """
 
 from __future__ import annotations
@@ -24,11 +26,19 @@ ADMIN_PASSWORD_PATH = "createUserJob.defaultUser.password"
 
 @dataclass(frozen=True)
 class SecretSpec:
-    setting: str  # key under `secrets:` in gen.yaml
+    setting: str  # key under `secrets:` in gen.yaml (for a Secret named elsewhere, the row's own word)
     suffix: str  # default name: <release>-<suffix>
     keys: tuple[str, ...]
-    chart_key: str | None  # the chart value that names the Secret (None: passed through valuesFrom)
+    chart_key: str | None  # the chart value that names the Secret (None: passed through valuesFrom, or not the chart's)
     needed: Callable[[Config, str], bool]  # (config, overlay) -> does this overlay read it?
+    # A Secret that another part of gen.yaml names instead of `secrets:`: that setting, and its value.
+    path: str | None = None
+    named: Callable[[Config], str | None] | None = None
+
+    @property
+    def where(self) -> str:
+        """The gen.yaml setting that names this Secret, for messages."""
+        return self.path or f"secrets.{self.setting}"
 
 
 def _always(_config: Config, _overlay: str) -> bool:
@@ -62,6 +72,16 @@ def _bundled_redis(config: Config, overlay: str) -> bool:
     return _celery(config, overlay) and not external_broker(config)
 
 
+def _backups(config: Config, _overlay: str) -> bool:
+    return database.backup(config) is not None
+
+
+def _bucket_secret(config: Config) -> str | None:
+    backup = database.backup(config)
+    return backup.object_store.secret if backup else None
+
+
+BACKUP_BUCKET = "backupBucket"  # the bucket CloudNativePG backs up to: its credentials are the user's
 _PER_OVERLAY = (_celery, _bundled_redis)  # needs that depend on the executor: the overlays name these Secrets
 
 
@@ -77,6 +97,8 @@ SPECS = (
     SecretSpec("redisPassword", "redis-password", ("password",), "redis.passwordSecretName", _bundled_redis),
     SecretSpec("brokerUrl", "broker-url", ("connection",), "data.brokerUrlSecretName", _celery),
     SecretSpec("adminPassword", "admin-password", ("password",), None, _always),
+    SecretSpec(BACKUP_BUCKET, "db-backup-s3", database.OBJECT_STORE_KEYS, None, _backups,
+               path="database.cloudnativepg.backup.objectStore.secret", named=_bucket_secret),
 )
 
 # Where a chart value's credential belongs instead: the Secret gen already points the chart at. Only
@@ -92,7 +114,8 @@ _INSTEAD = {
     "config.celery.broker_url": "brokerUrl",
 }
 def name(config: Config, spec: SecretSpec) -> str:
-    return getattr(config.secrets, _field(spec.setting)) or f"{config.release}-{spec.suffix}"
+    chosen = spec.named(config) if spec.named else getattr(config.secrets, _field(spec.setting))
+    return chosen or f"{config.release}-{spec.suffix}"
 
 
 def _field(setting: str) -> str:
@@ -105,12 +128,12 @@ def spec(setting: str) -> SecretSpec:
 
 def base_values(config: Config) -> airflow.Generated:
     """Secret names every overlay shares (the ones whose need does not depend on the executor)."""
-    return {s.chart_key: (name(config, s), f"secrets.{s.setting}") for s in SPECS
+    return {s.chart_key: (name(config, s), s.where) for s in SPECS
             if s.chart_key and s.needed not in _PER_OVERLAY and s.needed(config, "")}
 
 
 def overlay_values(overlay: str, config: Config) -> airflow.Generated:
-    return {s.chart_key: (name(config, s), f"secrets.{s.setting}") for s in SPECS
+    return {s.chart_key: (name(config, s), s.where) for s in SPECS
             if s.chart_key and s.needed in _PER_OVERLAY and s.needed(config, overlay)}
 
 
@@ -284,7 +307,7 @@ def _instead(path: tuple[str | int, ...], config: Config) -> str:
     for depth in range(len(keys), 0, -1):
         setting = _INSTEAD.get(".".join(keys[:depth]))
         if setting:
-            return (f"gen points the chart at Secret {name(config, spec(setting))} (secrets.{setting}); "
+            return (f"gen points the chart at Secret {name(config, spec(setting))} ({spec(setting).where}); "
                     f"create it with `gen secrets`")
     return credential_text.instead(path) or "reference a Secret by name instead (see the chart's *SecretName values)"
 
@@ -324,6 +347,10 @@ def unfillable(config: Config, secret: SecretSpec) -> str | None:
     if secret.setting == "brokerUrl" and external_broker(config):
         return (f"the URL of the external broker (workers.celery.broker {EXTERNAL_BROKER}) is yours: create Secret "
                 f"{name(config, secret)} with key connection (such as redis://:PASSWORD@host:6379/0) yourself")
+    if secret.setting == BACKUP_BUCKET and (backup := database.backup(config)):
+        return (f"the backup bucket's keys are yours: create Secret {name(config, secret)} with keys "
+                f"{' and '.join(secret.keys)}, credentials that may write to {backup.object_store.destination_path}, "
+                f"yourself")
     return None
 
 
@@ -365,6 +392,7 @@ def fill(config: Config, overlays: Sequence[str], owner_password: str | None = N
         "redisPassword": {"password": redis},
         "brokerUrl": {"connection": f"redis://:{redis}@{config.release}-redis:6379/0"},
         "adminPassword": _admin_content(config, _password()),
+        BACKUP_BUCKET: dict.fromkeys(database.OBJECT_STORE_KEYS, ""),  # unfillable: callers leave it out
     }
     return [{"apiVersion": "v1", "kind": "Secret", "type": secret_type(config, s),
              "metadata": {"name": secret_name, "namespace": secret_namespace(config, s)},

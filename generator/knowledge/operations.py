@@ -29,7 +29,8 @@ def _backup_problems(config: Config) -> list[str]:
     if backup is None:
         return []
     secret = backup.object_store.secret
-    taken = {credentials.name(config, spec): f"secrets.{spec.setting}" for spec in credentials.SPECS}
+    taken = {credentials.name(config, spec): spec.where for spec in credentials.SPECS
+             if spec.setting != credentials.BACKUP_BUCKET}
     if secret in taken:
         return [f"{config.source.label}: database.cloudnativepg.backup.objectStore.secret: {secret!r} is also the "
                 f"Secret of {taken[secret]}; the bucket's keys ({', '.join(database.OBJECT_STORE_KEYS)}) need a "

@@ -78,8 +78,10 @@ def _secrets(config: Config) -> list[str]:
     found = []
     shared = config.secrets.provider == secret_providers.MANUAL
     for spec in credentials.SPECS:
+        if spec.setting == credentials.BACKUP_BUCKET:
+            continue  # the bucket's Secret may share with none: operations' rule, which says why
         name, own = credentials.name(config, spec), set(credentials.secret_keys(config, spec))
-        setting = f"secrets.{spec.setting}"
+        setting = spec.where
         if name in taken and not (shared and name in keys and not own & keys[name]):
             found.append(f"{config.source.label}: {setting}: {name!r} is also the Secret of {taken[name]}; each "
                          f"needs a Secret of its own (gen secrets would write one over the other), or, with "

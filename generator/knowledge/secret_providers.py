@@ -141,6 +141,10 @@ def holds(config: Config, secret: SecretSpec) -> dict[str, str]:
                                   f"being password of the redis-password Secret"
     elif secret.setting == "adminPassword":
         described["password"] = "the admin user's password"
+    elif secret.setting == credentials.BACKUP_BUCKET and (backup := database.backup(config)):
+        bucket = f"credentials that may write to {backup.object_store.destination_path}"
+        described.update(zip(database.OBJECT_STORE_KEYS, (f"the access key id of {bucket}",
+                                                          f"the secret access key of {bucket}"), strict=True))
     return {key: described[key] for key in remote_properties(config, secret)}
 
 
@@ -234,15 +238,16 @@ def problems(config: Config) -> list[str]:
 def names_lines(config: Config, overlays: Sequence[str]) -> list[str]:
     """`gen secrets --names`: each Secret's keys; with external-secrets, each remote key and what its properties
     must hold."""
-    lines = []
+    lines, keys = [], {}
     for spec, name in credentials.required(config, overlays):
         namespace = credentials.secret_namespace(config, spec)
         if provider(config) != EXTERNAL_SECRETS:
-            lines.append(f"{namespace}/{name}: {', '.join(credentials.secret_keys(config, spec))}")
+            # Credentials that share a Secret (manual): one line for the Secret, with every key.
+            keys.setdefault(f"{namespace}/{name}", []).extend(credentials.secret_keys(config, spec))
             continue
         lines.append(f"{remote_key(config, name)} (for Secret {namespace}/{name}):")
         lines += [f"  {key}: {what}" for key, what in holds(config, spec).items()]
-    return lines
+    return lines + [f"{secret}: {', '.join(held)}" for secret, held in keys.items()]
 
 
 def _merged(documents: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:

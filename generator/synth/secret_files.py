@@ -122,7 +122,7 @@ def write(config: Config, overlays: Sequence[str], given: dict[str, dict[str, An
     pairs = [(spec, name, secret) for (spec, name), secret in
              zip(credentials.required(config, overlays), credentials.fill(config, overlays), strict=True)
              if name not in skip and not _exists(config, secret_providers.sops_file(config, name))]
-    if unmade := [f"{config.source.label}: secrets.{spec.setting}: {why}; or give it with --from FILE"
+    if unmade := [f"{config.source.label}: {spec.where}: {why}; or give it with --from FILE"
                   for spec, name, _secret in pairs
                   if name not in (given or {}) and (why := credentials.unfillable(config, spec))]:
         raise ConfigError(unmade)
@@ -212,12 +212,19 @@ def rotate(config: Config, overlays: Sequence[str], secret_name: str) -> Written
     return Written(written=tuple(files), existing=(), warnings=tuple(warnings))
 
 
+def _write_command(config: Config, spec: SecretSpec) -> str:
+    """How to make the Secret's file: with its values from --from when gen cannot make them."""
+    if credentials.unfillable(config, spec):
+        return "`gen secrets --write --from FILE` with its values (gen cannot make them)"
+    return "`gen secrets --write`"
+
+
 def _secret_problems(config: Config, spec: SecretSpec, name: str, relative: str) -> list[str]:
     try:
         secret = load_file(Path(relative), relative, within=config.source.project_dir)
     except GenError as exc:
         return exc.problems
-    fix = "remove it and run `gen secrets --write`"
+    fix = f"remove it and run {_write_command(config, spec)}"
     if not isinstance(secret, dict) or secret.get("kind") != "Secret":
         return [f"{relative}: is not a Secret; {fix}"]
     found = []
@@ -250,7 +257,7 @@ def problems(config: Config, overlays: Sequence[str]) -> list[str]:
     for spec, name in credentials.required(config, overlays):
         relative = secret_providers.sops_file(config, name)
         if not _exists(config, relative):
-            found.append(f"{relative}: missing; run `gen secrets --write`")
+            found.append(f"{relative}: missing; run {_write_command(config, spec)}")
         else:
             found += _secret_problems(config, spec, name, relative)
     if not _exists(config, secret_providers.namespace_file(config)):

@@ -28,6 +28,8 @@ class _Secret:
     name: str
     type: str
     keys: tuple[str, ...]
+    where: str  # the gen.yaml setting that names it
+    unfillable: str | None  # why gen cannot make its values, or None
 
 
 def _secrets(config: Config, overlay: str) -> dict[str, _Secret]:
@@ -35,7 +37,8 @@ def _secrets(config: Config, overlay: str) -> dict[str, _Secret]:
     for spec, name in credentials.required(config, [overlay]):
         keys = credentials.metadata_keys(config) if spec.setting == "metadata" else credentials.secret_keys(config, spec)
         found[spec.setting] = _Secret(spec.setting, credentials.secret_namespace(config, spec), name,
-                                      credentials.secret_type(config, spec), tuple(keys))
+                                      credentials.secret_type(config, spec), tuple(keys), spec.where,
+                                      credentials.unfillable(config, spec))
     return found
 
 
@@ -54,8 +57,8 @@ def _target(config: Config) -> tuple[object, ...]:
 
 def _create(secret: _Secret) -> str:
     """The step that creates `secret` with fresh values, and the warning when fresh values lose data."""
-    step = (f"create Secret {secret.namespace}/{secret.name} (type {secret.type}, keys {', '.join(secret.keys)}): "
-            f"gen secrets --name {secret.name} | kubectl apply -f -")
+    made = secret.unfillable or f"gen secrets --name {secret.name} | kubectl apply -f -"
+    step = f"create Secret {secret.namespace}/{secret.name} (type {secret.type}, keys {', '.join(secret.keys)}): {made}"
     warning = STORED_DATA_KEYS.get(secret.setting)
     return f"{step}; warning: {warning}: copy the old key into it instead" if warning else step
 
@@ -85,7 +88,7 @@ def findings(section: str, old: Config, new: Config, overlays: tuple[str, str]) 
                      MERGE_NOW, f"delete Secret {was.namespace}/{was.name} once Airflow runs on the new one")
             found.append(_finding(overlay, secret, "metadata.name", f"{was.namespace}/{was.name}",
                                   f"{secret.namespace}/{secret.name}",
-                                  f"the release reads secrets.{setting} from another Secret", steps))
+                                  f"the release reads {secret.where} from another Secret", steps))
         elif was.type != secret.type:
             steps = (f"keep the old values (kubectl -n {secret.namespace} get secret {secret.name} -o yaml > "
                      f"{secret.name}.old.yaml)", f"delete it (kubectl -n {secret.namespace} delete secret {secret.name})",
