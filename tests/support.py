@@ -105,7 +105,8 @@ def tree(root: Path, *tops: str) -> dict[str, bytes]:
 
 
 def documents(text: str) -> list[dict[str, Any]]:
-    return [d for d in yaml.safe_load_all(text) if d]
+    """The documents of a YAML stream, read by libyaml (safe_load_all's constructors, several times faster)."""
+    return [d for d in yaml.load_all(text, Loader=yaml.CSafeLoader) if d]
 
 
 # --- the real validators, as `gen validate` runs them ---------------------------------------------
