@@ -43,8 +43,6 @@ def run(commands: ModuleType) -> None:
         _interrupted(commands, interrupts.UNTOUCHED)
     except (interrupts.Interrupted, KeyboardInterrupt) as exc:
         _interrupted(commands, exc.message if isinstance(exc, interrupts.Interrupted) else interrupts.UNTOUCHED)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         runtime.end_children()
         exc.show()
