@@ -80,7 +80,8 @@ def _directory_problems(root: Path) -> list[str]:
     are not regular (a FIFO would hang Helm): Helm would read both."""
     found = []
     for directory, subdirectories, files in os.walk(root):
-        for name in [*subdirectories, *files]:
+        subdirectories.sort()  # the lines in the same order on every file system
+        for name in sorted([*subdirectories, *files]):
             path = Path(directory) / name
             mode = os.lstat(path).st_mode
             if stat.S_ISLNK(mode):
