@@ -148,3 +148,123 @@ def test_a_chart_whose_templates_loop_meets_the_render_deadline(chart_dir, tmp_p
     assert result.returncode == 1
     [line] = result.stderr.splitlines()
     assert "Helm did not finish rendering within 2 s (GEN_RENDER_TIMEOUT)" in line
+
+
+# --- the repository, the cache and the given chart when something is wrong: one line each -----------------
+
+PIN = ChartPin("https://charts.example", "airflow", "1.19.0", "3.1.7")
+
+
+def _repository(monkeypatch, index: bytes, archive: bytes = b"") -> list[str]:
+    """The repository's answers (index.yaml, then the archive) in place of the download; the URLs asked."""
+    asked: list[str] = []
+
+    def download(url: str) -> bytes:
+        asked.append(url)
+        return index if url.endswith("/index.yaml") else archive
+
+    monkeypatch.setattr(chart_source, "_download", download)
+    monkeypatch.delenv("GEN_OFFLINE", raising=False)
+    return asked
+
+
+@pytest.mark.parametrize("index, expected", [
+    (b"entries: [unclosed", "https://charts.example/index.yaml: is not a Helm repository index (not YAML)"),
+    (b"- a list\n", "https://charts.example/index.yaml: has no airflow 1.19.0; check charts/airflow/chart.yaml"),
+    (b"entries:\n  airflow:\n  - {version: 1.18.0, urls: [a.tgz]}\n  - {version: 1.19.0}\n",
+     "https://charts.example/index.yaml: has no airflow 1.19.0; check charts/airflow/chart.yaml"),
+])
+def test_an_index_without_the_pinned_chart_is_one_line(tmp_path, monkeypatch, index, expected):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    _repository(monkeypatch, index)
+    with pytest.raises(ChartUnavailable) as caught:
+        chart_source.fetch(PIN)
+    assert caught.value.problems == [expected]
+
+
+def test_the_archive_url_is_taken_relative_to_the_repository(monkeypatch):
+    index = b"entries:\n  airflow:\n  - {version: 1.19.0, urls: [charts/airflow-1.19.0.tgz], digest: 'sha256:ab'}\n"
+    assert chart_source._archive_url(PIN, index) == ("https://charts.example/charts/airflow-1.19.0.tgz", "sha256:ab")
+
+
+def test_an_unreachable_repository_is_one_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    _repository(monkeypatch, b"")
+
+    def download(url):
+        raise OSError("Connection refused")
+
+    monkeypatch.setattr(chart_source, "_download", download)
+    with pytest.raises(ChartUnavailable) as caught:
+        chart_source.fetch(PIN)
+    assert caught.value.problems == [
+        "chart airflow 1.19.0: https://charts.example/index.yaml cannot be reached (Connection refused)"]
+
+
+def test_with_the_cache_off_nothing_is_downloaded(monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", "off")
+    asked = _repository(monkeypatch, b"")
+    with pytest.raises(ChartUnavailable) as caught:
+        chart_source.fetch(PIN)
+    assert caught.value.problems == ["chart airflow 1.19.0: the cache is off (GEN_CACHE_DIR), so a downloaded chart "
+                                     "could not be kept; give --chart PATH"]
+    assert asked == []
+    chart_source.remember(chart_source.given(ARCHIVE), PIN)  # nowhere to keep it: no error
+
+
+def test_a_directory_where_the_cached_chart_goes_is_reported_and_not_replaced(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    target = tmp_path / "cache" / "charts" / "airflow-1.19.0.tgz"
+    (target / "inside").mkdir(parents=True)
+    data = ARCHIVE.read_bytes()
+    index = f"entries:\n  airflow:\n  - {{version: 1.19.0, urls: [a.tgz]}}\n".encode()
+    _repository(monkeypatch, index, data)
+    notices.drain()
+    with pytest.raises(ChartUnavailable) as caught:
+        chart_source.fetch(PIN)
+    [line] = caught.value.problems
+    assert line.startswith(f"chart airflow 1.19.0: cannot be cached at {target} (")
+    assert notices.drain() == [f"cached chart {target}: is not a regular file; could not remove it (Is a directory); "
+                               f"delete it"]
+    assert sorted(p.name for p in target.parent.iterdir()) == ["airflow-1.19.0.tgz"]  # no temporary file left
+    chart_source.remember(chart_source.given(ARCHIVE), PIN)  # a cache that cannot be written is no error
+    assert (target / "inside").is_dir()
+
+
+def test_a_chart_kept_with_remember_is_found_offline(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    (tmp_path / "cache").write_text("a file where the cache goes\n")
+    chart_source.remember(chart_source.given(ARCHIVE), PIN)  # cannot be kept: the run goes on
+    assert chart_source.cached(PIN) is None
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache2"))
+    chart_source.remember(chart_source.given(ARCHIVE), PIN)
+    assert chart_source.cached(PIN).digest == chart_source.given(ARCHIVE).digest
+
+
+def test_an_archive_over_the_size_limit_is_refused(monkeypatch):
+    monkeypatch.setattr(chart_source, "MAX_ARCHIVE_BYTES", 1000)
+    with pytest.raises(ChartError) as caught:
+        chart_source.given(ARCHIVE)
+    assert caught.value.problems == [f"--chart: {ARCHIVE} is over 1000 bytes, which no chart archive is"]
+
+
+def test_an_archive_that_cannot_be_read_is_one_line(tmp_path, monkeypatch):
+    def open_(*_args, **_kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(chart_source.os, "open", open_)
+    with pytest.raises(ChartError) as caught:
+        chart_source.given(ARCHIVE)
+    assert caught.value.problems == [f"--chart: {ARCHIVE} cannot be read (Permission denied)"]
+
+
+def test_a_link_in_the_chart_to_a_pipe_in_it_is_refused(tmp_path):
+    chart = tmp_path / "chart"
+    chart.mkdir()
+    os.mkfifo(chart / "pipe")
+    (chart / "link").symlink_to("pipe")
+    with pytest.raises(ChartError) as caught:
+        chart_source.given(chart)
+    assert caught.value.problems == [
+        f"--chart: {chart / 'link'} leads to something that is not a regular file; remove it",
+        f"--chart: {chart / 'pipe'} is not a regular file (a pipe, socket or device); remove it"]
