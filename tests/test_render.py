@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import http.server
+import io
 import json
 import os
 import shutil
@@ -405,3 +406,103 @@ def test_a_warm_review_renders_nothing_and_prints_the_same(tmp_path, monkeypatch
     assert sorted((cache / "render").rglob("*.entry")) == renders
     for entry in renders:  # the cache holds rendered objects, and never a secret value either
         assert render.placeholder("Secret", "airflow", "airflow-admin-password", "password") in entry.read_text()
+
+
+# --- the release Flux or k3s installs, read from the objects; the chart's Chart.yaml; no render ---------------
+
+@pytest.mark.parametrize("text, expected", [(None, render.DEFAULT_KUBE_VERSION), ("v1.30", "1.30"),
+                                            ("1.31.2", "1.31"), ("1.07", "1.7")])
+def test_a_kubernetes_version_is_x_y(text, expected):
+    assert render.kube_version(text) == expected
+
+
+@pytest.mark.parametrize("text", ["2.0", "1", "1.x", "1.30.0.1", "latest"])
+def test_anything_else_is_no_kubernetes_version(text):
+    with pytest.raises(ValueError, match=r"is not a Kubernetes version; give X.Y such as 1.37"):
+        render.kube_version(text)
+
+
+def _helm_release(spec: dict) -> dict:
+    return {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+            "metadata": {"name": "airflow", "namespace": "flux"}, "spec": spec}
+
+
+def test_a_helm_release_composes_its_values_as_flux_does():
+    config_map = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "extra", "namespace": "flux"},
+                  "data": {"values.yaml": "a: {b: 1, c: 1}\nlist: [x]\n", "port": "8080"}}
+    spec = {"targetNamespace": "airflow", "values": {"a": {"c": 2}},
+            "valuesFrom": [{"kind": "ConfigMap", "name": "extra"},
+                           {"kind": "ConfigMap", "name": "missing", "optional": True},
+                           {"kind": "ConfigMap", "name": "extra", "valuesKey": "port", "targetPath": "web.ports[0]"},
+                           {"kind": "Secret", "name": "creds", "valuesKey": "pw", "targetPath": "auth.password"},
+                           {"kind": "Secret", "name": "whole"}]}
+    rel = render.release([config_map, _helm_release(spec)])
+    assert (rel.name, rel.namespace) == ("airflow-airflow", "airflow")
+    assert rel.values == {"a": {"b": 1, "c": 2}, "list": ["x"], "web": {"ports": [8080]},  # typed, as --set
+                          "auth": {"password": "<Secret flux/creds key pw>"}}
+    assert rel.notes == ("values file Secret flux/whole key values.yaml is read by Flux at reconcile time and not "
+                         "rendered here",)
+
+
+def test_a_long_release_name_is_shortened_with_a_hash_as_helm_controller_does():
+    rel = render.release([_helm_release({"releaseName": "r" * 60})])
+    assert len(rel.name) == 53 and rel.name.startswith("r" * 40 + "-")
+    assert render.release([_helm_release({"releaseName": "r" * 60})]).name == rel.name
+
+
+def test_a_target_path_helm_cannot_parse_is_one_line():
+    spec = {"valuesFrom": [{"kind": "Secret", "name": "s", "targetPath": "a[x]", "valuesKey": "k"}]}
+    with pytest.raises(render.RenderError, match=r"^valuesFrom targetPath 'a\[x\]': Helm cannot parse it \(error "
+                                                 r"parsing index"):
+        render.release([_helm_release(spec)])
+
+
+def test_k3s_values_secrets_gen_does_not_write_are_noted_and_no_release_is_none():
+    chart = {"apiVersion": "helm.cattle.io/v1", "kind": "HelmChart", "metadata": {"name": "airflow"},
+             "spec": {"valuesContent": "a: 1\n", "valuesSecrets": [{"name": "mine", "keys": ["values.yaml"]}]}}
+    rel = render.release([chart])
+    assert (rel.name, rel.namespace, rel.values) == ("airflow", "kube-system", {"a": 1})
+    assert rel.notes == ("values file Secret kube-system/mine key values.yaml is read by k3s at install time and "
+                         "not rendered here",)
+    assert render.release([{"apiVersion": "v1", "kind": "ConfigMap"}]) is None
+    assert render.stream([render.OverlayRender("k3s", [], rel)], "head\nline") == (
+        "# head line\n# k3s: values file Secret kube-system/mine key values.yaml is read by k3s at install time and "
+        "not rendered here\n")
+
+
+def _chart(path: Path, members: dict[str, bytes]) -> Path:
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize("members, reason", [
+    ({"airflow/values.yaml": b"a: 1\n"}, "no Chart.yaml in the archive"),
+    ({"airflow/Chart.yaml": b"name: [unclosed\n"}, "while parsing a flow sequence"),
+    ({"airflow/Chart.yaml": b"- a list\n"}, "Chart.yaml is not a mapping"),
+])
+def test_a_chart_yaml_gen_cannot_read_is_one_line(tmp_path, members, reason):
+    path = _chart(tmp_path / "chart.tgz", members)
+    with pytest.raises(chart_source.ChartError) as caught:
+        render.chart_pin(path, "https://charts.example")
+    [line] = caught.value.problems
+    assert line.startswith(f"chart {path}: Helm cannot load it (") and reason in line
+
+
+def test_a_truncated_chart_is_one_line(tmp_path):
+    path = tmp_path / "chart.tgz"
+    path.write_bytes(ARCHIVE.read_bytes()[:300])
+    with pytest.raises(chart_source.ChartError, match=r"^chart .*chart.tgz: Helm cannot load it \("):
+        render.chart_files(path, ("Chart.yaml",))
+
+
+def test_a_chart_pin_needs_a_version_and_an_app_version(tmp_path):
+    path = _chart(tmp_path / "chart.tgz", {"airflow/Chart.yaml": b"name: airflow\nversion: 1.22.0\n"})
+    with pytest.raises(chart_source.ChartError) as caught:
+        render.chart_pin(path, "https://charts.example")
+    assert caught.value.problems == [f"chart {path}: Chart.yaml names no version X.Y.Z and appVersion X.Y.Z"]
+    pin = render.chart_pin(ARCHIVE, "https://charts.example")
+    assert (pin.name, str(pin.version)) == ("airflow", "1.22.0")
