@@ -20,6 +20,7 @@ from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, SHARED, documents
 from generator import config
 from generator.commands import cli
 from generator.knowledge import credentials
+from generator.onboarding.importing import findings, routes
 
 POST = SHARED / "seed" / "000_da1c5e88897799af.txt"
 FILLED = {
@@ -505,3 +506,65 @@ def test_a_round_trip_imports_the_rendered_new_side_to_the_same_settings(importe
     assert again.exit_code == 0, again.output
     assert _settings(tmp_path / "again") == _settings(project)
     assert "have gen's names: gen writes them again as they are, and nothing moves" in again.stderr
+
+
+# --- the Traefik route, read without an import: each part gen cannot carry over is named -------------------
+
+
+@pytest.mark.parametrize("rule, expected", [
+    ("Host(`airflow.example`)", ("airflow.example", None)),
+    ("PathPrefix(`/airflow`) && Host(`a.example`)", ("a.example", "/airflow")),
+    ('Host("a\\"b.example") && PathPrefix("/p")', ('a"b.example', "/p")),
+    ("Host(`a`) || Host(`b`)", (None, None)),
+    ("Host(`a`) && Host(`b`)", (None, None)),
+    ("Host(`a`) && PathPrefix(`/x`) && PathPrefix(`/y`)", (None, None)),
+])
+def test_a_route_rule_gives_its_host_and_prefix_only_in_the_form_gen_writes(rule, expected):
+    assert routes.parse_match(rule) == expected
+
+
+def _route(name: str, spec: dict, api: str = "traefik.io/v1alpha1") -> dict:
+    return {"apiVersion": api, "kind": "IngressRoute", "metadata": {"name": name, "namespace": "airflow"}, "spec": spec}
+
+
+def test_each_part_of_a_traefik_route_gen_does_not_write_is_named():
+    web = {"name": "airflow-api-server", "port": 9999}
+    spec = {"routes": [{"match": "Host(`a.example`) && PathPrefix(`/airflow/`)", "services": [web],
+                        "middlewares": [{"name": "strip"}, {"name": "auth"}, {"name": "absent"}]}],
+            "tls": {"secretName": "cert", "options": {"name": "modern"}}}
+    other = _route("other", {"routes": [{"match": "Host(`b`)", "services": [web]}]})
+    objects = [("m.yaml", {"kind": "Middleware", "metadata": {"name": "strip"},
+                           "spec": {"stripPrefix": {"prefixes": ["/airflow"]}}}),
+               ("m.yaml", {"kind": "Middleware", "metadata": {"name": "auth"}, "spec": {"basicAuth": {}}})]
+    found = findings.Found()
+    ingress, implied, used, stripped = routes.traefik(
+        [("r.yaml", _route("airflow", spec, "traefik.containo.us/v1alpha1")), ("o.yaml", other)], objects, None, found)
+    assert ingress == {"host": "a.example", "pathPrefix": "/airflow", "tls": {"secretName": "cert"},
+                       "apiGroup": "traefik.containo.us"}
+    assert (implied, used, stripped, found.problems) == ("airflow", ["r.yaml", "m.yaml"], True, [])
+    assert found.left_out == [
+        "o.yaml: a second route to Airflow; gen writes one",
+        "r.yaml: spec.tls.options (gen writes certResolver or secretName only)",
+        "m.yaml (used by the route; gen writes no middleware of this kind: add it by hand beside dist/ if you need it)",
+        "r.yaml: middleware 'absent' (not in the manifests; gen does not carry it over)"]
+    assert found.notes == [
+        "r.yaml names no entryPoints (Traefik then uses all of them); gen.yaml gets ingress.entryPoints [websecure]",
+        "r.yaml: service port 9999; gen routes to the chart's port 8080"]
+
+
+def test_a_route_gen_cannot_read_is_a_problem_and_routes_to_no_airflow_service_are_refused():
+    found = findings.Found()
+    only = _route("only", {"routes": [{"match": "Host(`a`) || Host(`b`)", "services": [{"name": "other"}]}],
+                           "entryPoints": ["web"], "tls": {}})
+    ingress, _implied, used, _stripped = routes.traefik([("r.yaml", only)], [], "airflow", found)
+    assert ingress == {"entryPoints": ["web"]} and used == ["r.yaml"]  # the one route there is, though it sends elsewhere
+    assert found.problems == [
+        "r.yaml: spec.routes.match: 'Host(`a`) || Host(`b`)' is not a rule gen can carry over; gen writes "
+        "Host(`HOST`) && PathPrefix(`/PREFIX`): reduce the route to that form",
+        "r.yaml: spec.tls: has no certResolver or secretName; gen serves the UI over https only: add "
+        "tls.certResolver (an ACME resolver) or tls.secretName to the IngressRoute"]
+    found = findings.Found()
+    assert routes.traefik([("r.yaml", only), ("s.yaml", only)], [], "airflow", found) == ({}, None, [], False)
+    assert found.problems == [
+        "--manifests: none of the IngressRoutes (IngressRoute airflow/only, IngressRoute airflow/only) sends a route "
+        "to the chart's <release>-webserver or <release>-api-server Service; pass the one that serves Airflow"]
