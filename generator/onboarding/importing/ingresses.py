@@ -34,7 +34,7 @@ def _release_of(service: Any) -> str | None:
 
 
 def _path(value: Any) -> str:
-    return (str(value or "/").rstrip("/") or "/").rstrip("*") or "/"  # a trailing /* (some controllers) is a prefix
+    return str(value or "/").rstrip("*").rstrip("/") or "/"  # a trailing /* (some controllers) is a prefix
 
 
 def _kube_ingress(where: str, doc: Mapping[str, Any], found: findings.Found) -> tuple[dict[str, Any], str | None]:
