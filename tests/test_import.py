@@ -20,7 +20,7 @@ from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, SHARED, documents
 from generator import config
 from generator.commands import cli
 from generator.knowledge import credentials
-from generator.onboarding.importing import findings, routes
+from generator.onboarding.importing import findings, ingresses, routes
 
 POST = SHARED / "seed" / "000_da1c5e88897799af.txt"
 FILLED = {
@@ -568,3 +568,45 @@ def test_a_route_gen_cannot_read_is_a_problem_and_routes_to_no_airflow_service_a
     assert found.problems == [
         "--manifests: none of the IngressRoutes (IngressRoute airflow/only, IngressRoute airflow/only) sends a route "
         "to the chart's <release>-webserver or <release>-api-server Service; pass the one that serves Airflow"]
+
+
+def test_an_ingress_gives_its_first_rule_to_airflow_and_names_its_annotations():
+    doc = {"metadata": {"annotations": {"nginx.ingress.kubernetes.io/proxy-body-size": "0",
+                                        "kubernetes.io/ingress.class": "nginx"}},
+           "spec": {"rules": [{"host": "other", "http": {"paths": [{"backend": {"service": {"name": "other"}}}]}},
+                              {"http": {"paths": [{"backend": {"service": {"name": "airflow-webserver"}}}]}},
+                              {"host": "a.example", "http": {"paths": [
+                                  {"path": "/airflow/*", "backend": {"service": {"name": "airflow-api-server"}}}]}}],
+                    "tls": [{"hosts": ["b.example"], "secretName": "wrong"}, {"secretName": "cert"}]}}
+    found = findings.Found()
+    assert ingresses._kube_ingress("i.yaml", doc, found) == (
+        {"kind": "Ingress", "host": "a.example", "pathPrefix": "/airflow", "className": "nginx",
+         "tls": {"secretName": "cert"}}, "airflow")
+    assert found.cannot == [
+        "i.yaml: metadata.annotations (kubernetes.io/ingress.class, nginx.ingress.kubernetes.io/proxy-body-size): "
+        "gen's Ingress carries none. Way through: set them on your Ingress controller, or keep applying this "
+        "Ingress by hand and set ingress: false."]
+    assert ingresses._kube_ingress("i.yaml", {"spec": {"rules": doc["spec"]["rules"][:2]}}, found) == ({}, None)
+
+
+def test_an_http_route_gives_one_host_and_names_the_others():
+    doc = {"spec": {"hostnames": ["a.example", "b.example"], "parentRefs": [{"name": "gw", "kind": "Gateway"}],
+                    "rules": [{"backendRefs": [{"name": "other"}]},
+                              {"backendRefs": [{"name": "airflow-api-server"}],
+                               "matches": [{"path": {"value": "/"}}]}]}}
+    found = findings.Found()
+    assert ingresses._http_route("h.yaml", doc, found) == (
+        {"kind": "HTTPRoute", "host": "a.example", "pathPrefix": "/", "parentRefs": [{"name": "gw"}]}, "airflow")
+    assert found.left_out == ["h.yaml: spec.hostnames b.example (gen routes one host)"]
+    assert ingresses._http_route("h.yaml", {"spec": {"rules": doc["spec"]["rules"]}}, found) == ({}, None)
+
+
+def test_the_charts_own_ingress_needs_a_host_and_its_annotations_are_named():
+    values = {"ingress": {"enabled": True, "apiServer": {"hosts": []},
+                          "web": {"host": "a.example", "path": "/x/", "ingressClassName": "nginx",
+                                  "tls": {"enabled": True, "secretName": "cert"}, "annotations": {"b": "1", "a": "2"}}}}
+    found = findings.Found()
+    assert ingresses._chart_route(values, found) == {"kind": "Ingress", "host": "a.example", "pathPrefix": "/x",
+                                                     "className": "nginx", "tls": {"secretName": "cert"}}
+    assert found.cannot == ["ingress.web.annotations (a, b): gen's Ingress carries none. Way through: set them on "
+                            "your Ingress controller."]
