@@ -20,7 +20,7 @@ from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, SHARED, documents
 from generator import config
 from generator.commands import cli
 from generator.knowledge import credentials
-from generator.onboarding.importing import findings, ingresses, routes
+from generator.onboarding.importing import findings, ingresses, routes, volumes
 
 POST = SHARED / "seed" / "000_da1c5e88897799af.txt"
 FILLED = {
@@ -610,3 +610,60 @@ def test_the_charts_own_ingress_needs_a_host_and_its_annotations_are_named():
                                                      "className": "nginx", "tls": {"secretName": "cert"}}
     assert found.cannot == ["ingress.web.annotations (a, b): gen's Ingress carries none. Way through: set them on "
                             "your Ingress controller."]
+
+
+def _claim(name: str, **spec) -> tuple[str, dict]:
+    return f"{name}.yaml", {"kind": "PersistentVolumeClaim", "metadata": {"name": name, "namespace": "airflow"},
+                            "spec": spec}
+
+
+def _volume(name: str, **spec) -> tuple[str, dict]:
+    return f"{name}.yaml", {"kind": "PersistentVolume", "metadata": {"name": name}, "spec": spec}
+
+
+def test_two_claims_for_one_volume_are_a_problem_and_a_claim_for_neither_is_passed_by():
+    found = findings.Found()
+    objects = [_claim("dags-a"), _claim("dags-b"), _claim("cache")]
+    storage, used = volumes.storage(objects, {}, "airflow", "airflow", found)
+    assert found.problems == ["dags-b.yaml: both this claim and dags-a.yaml look like the dags volume; set "
+                              "dags.persistence.existingClaim in the values file to the one Airflow mounts"]
+    assert used == ["dags-a.yaml"] and storage["dags"]["existingClaim"] == "dags-a"
+
+
+def test_a_volume_bound_by_its_claim_ref_keeps_one_access_mode_and_one_class():
+    objects = [_claim("my-dags"), _claim("my-logs", storageClassName="slow"),
+               _volume("pv-dags", claimRef={"name": "my-dags"}, hostPath={"path": "/srv/dags/"},
+                       accessModes=["ReadWriteMany", "ReadOnlyMany"], storageClassName="fast"),
+               _volume("pv-logs", storageClassName="slow", nfs={"server": "nas", "path": "/logs"})]
+    found = findings.Found()
+    storage, used = volumes.storage(objects, {}, "airflow", "airflow", found)
+    assert storage == {"dags": {"hostPath": "/srv/dags", "accessMode": "ReadWriteMany"},
+                       "logs": {"type": "nfs", "nfs": {"server": "nas", "path": "/logs"}}, "className": "fast"}
+    assert used == ["my-dags.yaml", "pv-dags.yaml", "my-logs.yaml", "pv-logs.yaml"]
+    assert found.notes == ["pv-dags.yaml: access modes ReadWriteMany, ReadOnlyMany; gen writes one, ReadWriteMany",
+                           "pv-logs.yaml: storage class slow; gen puts both volumes in one class, fast"]
+
+
+def test_claims_not_in_the_manifests_are_mounted_or_named_as_the_charts_own():
+    values = {"dags": {"persistence": {"enabled": True, "existingClaim": "shared-dags"}},
+              "logs": {"persistence": {"enabled": True}}}
+    found = findings.Found()
+    storage, used = volumes.storage([], values, "airflow", "ns", found)
+    assert storage == {"dags": {"type": "existingClaim", "existingClaim": "shared-dags"},
+                       "logs": {"type": "existingClaim", "existingClaim": "airflow-logs"}}
+    assert used == [] and found.plan_volumes == [
+        "dags: the claim ns/shared-dags (not in the manifests) keeps its volume: gen.yaml mounts it as "
+        "storage.dags.existingClaim."]
+    [cannot] = found.cannot
+    assert cannot.startswith("logs: the chart made the claim ns/airflow-logs itself; under gen the chart no longer owns")
+    assert "kubectl annotate pvc airflow-logs -n ns helm.sh/resource-policy=keep" in cannot
+
+
+def test_git_sync_over_ssh_cannot_carry_over_and_its_period_is_kept():
+    values = {"dags": {"gitSync": {"enabled": True, "repo": "git@example:dags.git", "period": 30,
+                                   "sshKeySecret": "key"}}}
+    found = findings.Found()
+    assert volumes._unclaimed("dags", values, "airflow", "airflow", found) == {
+        "type": "gitSync", "gitSync": {"repository": "git@example:dags.git", "period": "30"}}
+    assert found.cannot == ["dags.gitSync over ssh: gen clones over https only. Way through: give dags.gitSync an "
+                            "https URL and a credentialsSecret, then import again."]
