@@ -20,7 +20,7 @@ from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, SHARED, documents
 from generator import config
 from generator.commands import cli
 from generator.knowledge import credentials
-from generator.onboarding.importing import findings, ingresses, routes, volumes
+from generator.onboarding.importing import assembly, findings, ingresses, routes, volumes
 
 POST = SHARED / "seed" / "000_da1c5e88897799af.txt"
 FILLED = {
@@ -667,3 +667,55 @@ def test_git_sync_over_ssh_cannot_carry_over_and_its_period_is_kept():
         "type": "gitSync", "gitSync": {"repository": "git@example:dags.git", "period": "30"}}
     assert found.cannot == ["dags.gitSync over ssh: gen clones over https only. Way through: give dags.gitSync an "
                             "https URL and a credentialsSecret, then import again."]
+
+
+@pytest.mark.parametrize("values, expected", [
+    ({"airflowVersion": "2.10.5", "defaultAirflowTag": "3.0.0"}, ("2.10.5", "airflowVersion")),
+    ({"airflowVersion": "latest", "images": {"airflow": {"tag": "3.1.7-python3.12"}}}, ("3.1.7", "images.airflow.tag")),
+    ({"defaultAirflowTag": "2025.07.1"}, (None, "")),  # a company build's calendar tag names no Airflow
+    ({"defaultAirflowTag": "2.10.5.1"}, (None, "")),
+])
+def test_the_airflow_an_install_runs_comes_from_its_version_or_its_image_tag(values, expected):
+    assert assembly._airflow_version(values) == expected
+
+
+def test_objects_in_several_namespaces_need_the_namespace_given():
+    found = findings.Found()
+    objects = [("a.yaml", {"metadata": {"namespace": "one"}}), ("b.yaml", {"metadata": {"namespace": "two"}})]
+    assert assembly._namespace(objects, None, found) == "one"
+    assert found.problems == ["--manifests: objects sit in several namespaces (one, two); pass the release's with "
+                              "--namespace"]
+
+
+def test_the_hybrid_executor_on_airflow_3_cannot_carry_over():
+    found = findings.Found()
+    assert assembly._executor_settings({}, "celery-kubernetes-executor", "CeleryKubernetesExecutor", 3, found) == {}
+    assert found.cannot == ["executor CeleryKubernetesExecutor raises at start-up on Airflow 3: the overlay runs "
+                            "CeleryExecutor,KubernetesExecutor instead; tasks pick their executor with executor="]
+
+
+def test_the_flux_wiring_names_the_projects_path_in_its_repository(tmp_path):
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "deploy" / "airflow").mkdir(parents=True)
+    assert assembly._flux(tmp_path / "deploy" / "airflow", "celery-executor", "home", None) == {
+        "cluster": {"name": "home", "overlay": "celery-executor", "url": None, "path": "deploy/airflow"}}
+
+
+@pytest.mark.parametrize("data, expected", [
+    ({}, "values.yaml: postgresql.enabled: is false but the values name no database (data.metadataConnection or "
+         "data.metadataSecretName); name the one Airflow uses"),
+    ({"metadataSecretName": "db"}, "values.yaml: data.metadataSecretName: the external database's connection is only "
+                                   "in that Secret, and gen.yaml needs its server: add data.metadataConnection.host "
+                                   "(and port) to the values file and import again"),
+])
+def test_an_external_database_gen_cannot_name_is_a_problem(data, expected):
+    found = findings.Found()
+    assert assembly._database({"postgresql": {"enabled": False}, "data": data}, "values.yaml", found) == {}
+    assert found.problems == [expected]
+
+
+def test_values_another_overlay_generates_are_kept_for_the_imported_overlay_only():
+    data = {"overlays": {"celery-executor": {"executor": "x"}}}
+    assert assembly._with_overlay_values(data, "celery-executor", {"a": 1}) == {
+        "overlays": {"celery-executor": {"executor": "x", "values": {"a": 1}}}}
+    assert assembly._with_overlay_values(data, "celery-executor", {}) is data
