@@ -15,12 +15,12 @@ from urllib.parse import quote
 import pytest
 import yaml
 from click.testing import CliRunner
-from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, SHARED, documents
+from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, SHARED, documents, make_project
 
 from generator import config
 from generator.commands import cli
 from generator.knowledge import credentials
-from generator.onboarding.importing import assembly, findings, ingresses, routes, volumes
+from generator.onboarding.importing import assembly, findings, ingresses, passthrough, routes, volumes
 
 POST = SHARED / "seed" / "000_da1c5e88897799af.txt"
 FILLED = {
@@ -719,3 +719,27 @@ def test_values_another_overlay_generates_are_kept_for_the_imported_overlay_only
     assert assembly._with_overlay_values(data, "celery-executor", {"a": 1}) == {
         "overlays": {"celery-executor": {"executor": "x", "values": {"a": 1}}}}
     assert assembly._with_overlay_values(data, "celery-executor", {}) is data
+
+
+@pytest.mark.parametrize("old, moved", [
+    ({"enabled": False, "username": "ada", "password": "secret"},
+     {"createUserJob": {"defaultUser": {"username": "ada"}, "enabled": False}}),
+    ({"enabled": 1}, {"createUserJob": {"enabled": True}}),
+    ({"password": "secret"}, {}),
+    ("not a mapping", {}),
+])
+def test_the_deprecated_default_user_moves_to_create_user_job_without_its_password(old, moved):
+    assert passthrough._default_user({"webserver": {"defaultUser": old}}) == moved
+
+
+def test_a_value_only_another_overlay_generates_is_kept_for_the_imported_one(tmp_path):
+    imported = config.load(make_project(tmp_path / "project"))
+    found = findings.Found()
+    values = {"flower": {"enabled": True}, "webserver": {"defaultUser": {"username": "ada", "password": "pw"}},
+              "custom": {"key": 1}}
+    split = passthrough.split_values(values, imported, "celery-executor", found)
+    assert split.overlay == {"flower": {"enabled": True}} and split.moved == ("flower.enabled",)
+    assert split.base == {"custom": {"key": 1}, "createUserJob": {"defaultUser": {"username": "ada"}}}
+    assert split.passed == ("custom.key",) and split.credentials == ("webserver.defaultUser.password",)
+    assert found.notes == ["webserver.defaultUser (deprecated in chart 1.19) moves to createUserJob.defaultUser, "
+                           "where chart 1.19 reads it; its password comes from the admin password Secret"]
