@@ -557,7 +557,7 @@ def test_a_route_gen_cannot_read_is_a_problem_and_routes_to_no_airflow_service_a
     only = _route("only", {"routes": [{"match": "Host(`a`) || Host(`b`)", "services": [{"name": "other"}]}],
                            "entryPoints": ["web"], "tls": {}})
     ingress, _implied, used, _stripped = routes.traefik([("r.yaml", only)], [], "airflow", found)
-    assert ingress == {"entryPoints": ["web"]} and used == ["r.yaml"]  # the one route there is, though it sends elsewhere
+    assert ingress == {"entryPoints": ["web"]} and used == ["r.yaml"]  # the only route, though it goes elsewhere
     assert found.problems == [
         "r.yaml: spec.routes.match: 'Host(`a`) || Host(`b`)' is not a rule gen can carry over; gen writes "
         "Host(`HOST`) && PathPrefix(`/PREFIX`): reduce the route to that form",
@@ -655,7 +655,7 @@ def test_claims_not_in_the_manifests_are_mounted_or_named_as_the_charts_own():
         "dags: the claim ns/shared-dags (not in the manifests) keeps its volume: gen.yaml mounts it as "
         "storage.dags.existingClaim."]
     [cannot] = found.cannot
-    assert cannot.startswith("logs: the chart made the claim ns/airflow-logs itself; under gen the chart no longer owns")
+    assert cannot.startswith("logs: the chart made the claim ns/airflow-logs itself; under gen the chart no longer")
     assert "kubectl annotate pvc airflow-logs -n ns helm.sh/resource-policy=keep" in cannot
 
 
