@@ -12,7 +12,7 @@ from support import chart_archive, make_project, tree
 
 from generator.commands import cli
 from generator.config import load
-from generator.knowledge import airflow, changes, upgrade_rules
+from generator.knowledge import airflow, changes, charts, upgrade_rules
 from generator.model import Version
 from generator.onboarding import upgrade
 from generator.plumbing.yamlio import generated_objects
@@ -222,3 +222,48 @@ def test_every_upgrade_runbook_has_one_merge_step_at_its_place():
     assert runbooks["values.airflowVersion"][1:] == (
         "merge now", "to go back, restore that backup into a database for the old version")
     assert runbooks["values.workers.env"][1:] == ("merge now", "check a task on the new release")
+
+
+# --- the pieces of an upgrade on their own: refusals, keys already at their new home, odd layouts ------------
+
+def test_an_airflow_the_target_chart_does_not_run_is_refused_with_one_it_does(tmp_path):
+    path = _project(tmp_path, values="")
+    with pytest.raises(upgrade.GenError) as raised:
+        upgrade.plan(path, Version(1, 22, 0), Version(4, 0, 0))
+    assert raised.value.problems == ["--airflow-version: chart 1.22.0 runs Airflow 2.11.0 up to (not including) "
+                                     f"4.0.0, not 4.0.0; pass --airflow-version, such as "
+                                     f"{charts.suggested(Version(1, 22, 0))}"]
+
+
+def test_a_pin_that_breaks_its_schema_is_refused_before_anything_else(tmp_path):
+    path = _project(tmp_path, values="")
+    (tmp_path / "charts" / "airflow" / "chart.yaml").write_text(PIN_1_19.replace("1.19.0", "one"))
+    with pytest.raises(upgrade.ConfigError) as raised:
+        upgrade.plan(path, None, None)
+    [line] = raised.value.problems
+    assert line.startswith("charts/airflow/chart.yaml: version: ")
+
+
+def test_a_deprecated_key_whose_new_home_is_set_is_left_for_a_merge_by_hand():
+    plan = upgrade.Upgrade((Version(1, 19, 0), Version(1, 22, 0)), (Version(3, 1, 7), Version(3, 1, 7)))
+    root = {"workers": {"replicas": 2, "celery": {"replicas": 3}}}
+    upgrade._move_keys(root, "values.yaml", Version(1, 22, 0), set(), plan)
+    assert root == {"workers": {"replicas": 2, "celery": {"replicas": 3}}}
+    assert plan.unmoved == ["values.yaml: workers.replicas: not moved: workers.celery.replicas is already set; merge "
+                            "the two by hand (chart 1.19.0 reads only workers.celery.replicas)"]
+
+
+def test_config_options_already_at_their_airflow_3_name_are_kept_and_odd_sections_skipped():
+    plan = upgrade.Upgrade((Version(1, 22, 0), Version(1, 22, 0)), (Version(2, 11, 0), Version(3, 2, 2)))
+    root = {"config": {"webserver": {"web_server_port": 1}, "api": {"port": 2}, "core": "not a section"}}
+    upgrade._rewrite_config(root, "values.yaml", set(), plan)
+    assert root["config"] == {"webserver": {"web_server_port": 1}, "api": {"port": 2}, "core": "not a section"}
+    assert plan.unmoved == ["values.yaml: config.webserver.web_server_port: not moved: config.api.port is already "
+                            "set; keep one of the two"]
+    upgrade._rewrite_config({"config": ["a list"]}, "values.yaml", set(), plan)  # nothing to rewrite
+    assert not upgrade._has({"a": 1}, "a.b.c") and plan.moved == []
+
+
+def test_a_file_in_no_layout_gen_knows_is_read_all_the_same():
+    text = "a:\n  b: 1\nc:\n      d: [x]\n"  # two mapping indents: no single layout writes it back
+    assert upgrade._Document(text).data == {"a": {"b": 1}, "c": {"d": ["x"]}}
