@@ -103,8 +103,6 @@ class _Strict(yaml.composer.Composer):
             key = getattr(key_node, "value", None)
             if not isinstance(key_node, yaml.ScalarNode):
                 problem = "a mapping key must be a plain value"
-            elif key_node.tag == f"{_CORE}merge":
-                problem = "merge keys (<<) are not allowed; write the keys out"
             elif key_node.tag != f"{_CORE}str":
                 problem = f"the key {key} is not text; quote it ('{key}'): Helm and Kubernetes read every key as text"
             elif key == "":
