@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from support import make_project
 
 from generator.commands import cli
-from generator.synth import pipeline
+from generator.plumbing import cache
+from generator.synth import freshness, pipeline
 
 GEN = str(Path(sys.executable).parent / "gen")
 
@@ -131,3 +132,40 @@ def test_an_input_saved_while_a_run_goes_is_never_recorded_as_current(tmp_path, 
         assert check(config_path).exit_code == 1  # the output is stale for what is on disk now
     saved.write_text(before)
     assert pipeline.known_current([config_path])  # the bytes the run read: its record holds for them
+
+
+# --- the digests on their own: what cannot be read is no digest, and a missing tool changes gen's own ---------
+
+
+def test_a_gen_yaml_that_is_no_regular_file_has_no_key_on_disk(tmp_path):
+    os.mkfifo(tmp_path / "gen.yaml")
+    assert freshness.key_on_disk(tmp_path / "gen.yaml", ["celery-executor"]) is None
+    assert freshness.key_on_disk(tmp_path / "missing.yaml", ["celery-executor"]) is None
+
+
+def test_a_chart_file_that_is_no_regular_file_counts_as_absent(tmp_path):
+    config = make_project(tmp_path / "project")
+    before = freshness.key_on_disk(config, ["celery-executor"])
+    values = tmp_path / "project" / "charts" / "airflow" / "values.yaml"
+    values.unlink()
+    absent = freshness.key_on_disk(config, ["celery-executor"])
+    os.mkfifo(values)
+    assert freshness.key_on_disk(config, ["celery-executor"]) == absent != before
+
+
+def test_a_record_that_is_no_json_object_is_no_record(cache_dir):
+    cache.write("check", "k1", "not json")
+    cache.write("check", "k2", "[1, 2]")
+    freshness.record("k3", {"dist/a.yaml": "a\n"})
+    assert freshness._recorded("k1") is None and freshness._recorded("k2") is None
+    assert set(freshness._recorded("k3")) == {"dist/a.yaml"}
+
+
+def test_a_tool_gen_runs_that_is_not_installed_changes_gens_digest(monkeypatch):
+    installed = freshness.generator_digest.__wrapped__()
+
+    def version(name):
+        raise freshness.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(freshness.metadata, "version", version)
+    assert freshness.generator_digest.__wrapped__() != installed
