@@ -12,6 +12,8 @@ from click.testing import CliRunner
 from support import CHART_ARCHIVE, CHART_REFERENCE, CRDS, documents, make_project
 
 from generator.commands import cli
+from generator.review import render, validate
+from generator.review.chart_source import ChartArchive
 
 SCHEMA = str(CHART_REFERENCE / "values.schema.json")
 ALL = "3 overlays (celery-executor, kubernetes-executor, celery-kubernetes-executor)"
@@ -199,3 +201,48 @@ def test_the_cluster_wiring_file_is_validated_too(synthesized, tmp_path):
     assert code == 1
     assert any(line.startswith("clusters/production/airflow.yaml Kustomization/flux-system/data-platform-orchestrator: "
                                "spec.prune: ") for line in lines), lines
+
+
+# --- the validators' edges on their own: odd schemas, objects that are none, kinds Kubernetes lacks ---------
+
+
+def test_int_or_string_becomes_either_and_a_nullable_type_takes_null():
+    either = [{"type": "integer"}, {"type": "string"}]
+    assert validate.openapi_to_jsonschema(
+        {"properties": {"port": {"x-kubernetes-int-or-string": True}, "note": {"type": "string", "nullable": True}}}
+    ) == {"properties": {"port": {"x-kubernetes-int-or-string": True, "anyOf": either},
+                         "note": {"type": ["string", "null"]}},
+          "additionalProperties": False}
+
+
+@pytest.mark.parametrize("text, expected", [
+    (b"{not json", "x: not a JSON schema: Expecting property name enclosed in double quotes"),
+    (b"[1]", "x: not a JSON schema: the top level must be an object"),
+])
+def test_a_chart_schema_that_is_no_json_object_is_one_line(tmp_path, text, expected):
+    with pytest.raises(validate.GenError) as raised:
+        validate.ChartSchema.build(tmp_path / "s.json", text, None, "x")
+    [line] = raised.value.problems
+    assert line.startswith(expected)
+
+
+def test_a_chart_schema_that_cannot_be_read_or_a_chart_without_one_is_one_line(tmp_path):
+    with pytest.raises(validate.GenError) as raised:
+        validate.ChartSchema.load(tmp_path / "missing.json")
+    assert raised.value.problems == [f"{tmp_path / 'missing.json'}: --chart-schema: cannot read: No such file or "
+                                     f"directory"]
+    chart_dir = tmp_path / "airflow"
+    chart_dir.mkdir()
+    chart = render.Chart(ChartArchive(chart_dir, "d", "here"), "airflow", "1.22.0")
+    with pytest.raises(validate.GenError) as raised:
+        validate.ChartSchema.from_chart(chart)
+    assert raised.value.problems == ["chart airflow 1.22.0: has no values.schema.json; give --chart-schema PATH"]
+
+
+def test_what_is_no_kubernetes_object_is_invalid_and_a_kind_kubernetes_lacks_is_not_checked():
+    validators = validate.Validators(kube_version=validate.kube_version("1.37"))
+    assert validate.check_object(["a list"], validators) == (
+        validate.INVALID, [("(object)", "not a Kubernetes object: apiVersion and kind are required")])
+    assert validate.object_name(["a list"]) == "(not an object)"
+    assert validate.check_object({"apiVersion": "v1", "kind": "Gadget", "metadata": {"name": "g"}}, validators) == (
+        validate.UNCHECKED, [("apiVersion", "not checked: Kubernetes 1.37 has no v1 Gadget; pass its CRD with --crds")])
