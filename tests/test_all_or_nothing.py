@@ -19,7 +19,8 @@ from click.testing import CliRunner
 from support import tree
 
 from generator.commands import cli
-from generator.plumbing import lock, output, swap
+from generator.plumbing import lock, notices, output, swap
+from generator.synth import pipeline
 
 GEN = [sys.executable, "-c", "from generator.launch import main; main()"]
 SECRET = "TOKEN=do-not-print-me"
@@ -293,3 +294,23 @@ def test_an_alias_bomb_in_the_hydrated_file_being_replaced_is_not_expanded(proje
     result = subprocess.run([*GEN, "synth"], cwd=project, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stderr
     assert tree(project, *TREES) == expected
+
+
+# --- the pipeline's own steps around the swap, without a run ------------------------------------------------
+
+def test_a_journal_the_next_run_cannot_follow_is_said_once_as_a_notice(tmp_path):
+    (tmp_path / swap.JOURNAL).write_text("not a journal\n")
+    notices.drain()
+    pipeline._recover(tmp_path)
+    [line] = notices.drain()
+    assert line.startswith("an earlier gen run was stopped while it replaced dist/ and overlays/, and gen could not")
+    assert not swap.interrupted(tmp_path)
+
+
+def test_a_database_tree_that_is_a_link_holds_no_files_gen_compares(tmp_path):
+    (tmp_path / "elsewhere").mkdir()
+    (tmp_path / "elsewhere" / "cluster.yaml").write_text("kind: Cluster\n")
+    (tmp_path / pipeline.DATABASE_DIR).parent.mkdir(parents=True)
+    (tmp_path / pipeline.DATABASE_DIR).symlink_to(tmp_path / "elsewhere")
+    assert pipeline._database_files(tmp_path) == []
+    assert pipeline._existing(tmp_path, f"{pipeline.DATABASE_DIR}/cluster.yaml") is None  # never through the link
