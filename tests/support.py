@@ -128,3 +128,37 @@ def object_problems(obj: dict[str, Any], kube_version: str) -> list[str]:
     """Every problem with one object; an object no validator could check is a problem here too."""
     _verdict, found = validate.check_object(obj, validators(kube_version))
     return [f"{validate.object_name(obj)}: {path}: {message}" for path, message in found]
+
+
+# --- files that fail as disks and archives do ----------------------------------------------------------------
+
+def tar_gz(path: Path, members: dict[str, bytes]) -> Path:
+    """A .tgz at `path` holding `members` (name -> bytes), such as a chart archive with chosen files."""
+    with tarfile.open(path, "w:gz") as tar:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+class _Replaced:
+    """A file object whose `methods` (read, write) are replaced; it closes the real file on exit."""
+
+    def __init__(self, stream: Any, methods: dict[str, Any]) -> None:
+        self.stream, self.methods = stream, methods
+
+    def __enter__(self) -> _Replaced:
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.stream.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return self.methods[name] if name in self.methods else getattr(self.stream, name)
+
+
+def replaced_fdopen(**methods: Any) -> Any:
+    """A stand-in for os.fdopen whose files have `methods` replaced: a disk that fails, a file that grows."""
+    real = os.fdopen
+    return lambda *args, **kwargs: _Replaced(real(*args, **kwargs), methods)

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import errno
 import json
-import os
 import subprocess
 from pathlib import Path
 
 import pytest
-from support import CONFIGS, KUBE_VERSIONS, documents, make_project, object_problems, tree
+from support import CONFIGS, KUBE_VERSIONS, documents, make_project, object_problems, replaced_fdopen, tree
 
 from generator.config import load
 from generator.knowledge import airflow
@@ -174,22 +173,10 @@ def test_an_atomic_write_over_a_directory_fails_and_leaves_no_temporary_file(tmp
 
 
 def test_a_temporary_file_that_cannot_be_filled_is_removed(tmp_path, monkeypatch):
-    real = os.fdopen
+    def write(_text):
+        raise OSError(errno.ENOSPC, "No space left on device")
 
-    class Full:
-        def __init__(self, *args, **kwargs):
-            self.stream = real(*args, **kwargs)
-
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.stream.close()
-
-        def write(self, _text):
-            raise OSError(errno.ENOSPC, "No space left on device")
-
-    monkeypatch.setattr(output.os, "fdopen", Full)
+    monkeypatch.setattr(output.os, "fdopen", replaced_fdopen(write=write))
     with pytest.raises(OutputError) as raised:
         output.temporary_beside(tmp_path / "target", "x")
     assert raised.value.problems == [f"{tmp_path / 'target'}: cannot write: No space left on device"]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import http.server
-import io
 import json
 import os
 import shutil
@@ -17,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
-from support import CHART_ARCHIVE, documents, make_project
+from support import CHART_ARCHIVE, documents, make_project, tar_gz
 from test_review import wire
 
 from generator import config as config_module
@@ -470,22 +469,13 @@ def test_k3s_values_secrets_gen_does_not_write_are_noted_and_no_release_is_none(
         "not rendered here\n")
 
 
-def _chart(path: Path, members: dict[str, bytes]) -> Path:
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return path
-
-
 @pytest.mark.parametrize("members, reason", [
     ({"airflow/values.yaml": b"a: 1\n"}, "no Chart.yaml in the archive"),
     ({"airflow/Chart.yaml": b"name: [unclosed\n"}, "while parsing a flow sequence"),
     ({"airflow/Chart.yaml": b"- a list\n"}, "Chart.yaml is not a mapping"),
 ])
 def test_a_chart_yaml_gen_cannot_read_is_one_line(tmp_path, members, reason):
-    path = _chart(tmp_path / "chart.tgz", members)
+    path = tar_gz(tmp_path / "chart.tgz", members)
     with pytest.raises(chart_source.ChartError) as caught:
         render.chart_pin(path, "https://charts.example")
     [line] = caught.value.problems
@@ -500,7 +490,7 @@ def test_a_truncated_chart_is_one_line(tmp_path):
 
 
 def test_a_chart_pin_needs_a_version_and_an_app_version(tmp_path):
-    path = _chart(tmp_path / "chart.tgz", {"airflow/Chart.yaml": b"name: airflow\nversion: 1.22.0\n"})
+    path = tar_gz(tmp_path / "chart.tgz", {"airflow/Chart.yaml": b"name: airflow\nversion: 1.22.0\n"})
     with pytest.raises(chart_source.ChartError) as caught:
         render.chart_pin(path, "https://charts.example")
     assert caught.value.problems == [f"chart {path}: Chart.yaml names no version X.Y.Z and appVersion X.Y.Z"]

@@ -3,12 +3,10 @@ archive, a chart without one is said not to be checked, and an unreadable archiv
 
 from __future__ import annotations
 
-import io
-import tarfile
 from pathlib import Path
 
 import pytest
-from support import CHART_ARCHIVE, CHART_REFERENCE, make_project
+from support import CHART_ARCHIVE, CHART_REFERENCE, make_project, tar_gz
 
 from generator import config as config_module
 from generator.plumbing.errors import ConfigError
@@ -17,12 +15,7 @@ from generator.review.chart_source import ChartArchive
 
 
 def _archive(path: Path, members: dict[str, bytes]) -> ChartArchive:
-    with tarfile.open(path, "w:gz") as tar:
-        for name, data in members.items():
-            info = tarfile.TarInfo(name)
-            info.size = len(data)
-            tar.addfile(info, io.BytesIO(data))
-    return ChartArchive(path, "digest", str(path))
+    return ChartArchive(tar_gz(path, members), "digest", str(path))
 
 
 def test_a_chart_directory_gives_its_schema_and_values(tmp_path):

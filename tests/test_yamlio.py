@@ -8,6 +8,7 @@ import errno
 import os
 
 import pytest
+from support import replaced_fdopen
 
 from generator.plumbing import yamlio
 from generator.plumbing.errors import ConfigError
@@ -106,27 +107,11 @@ def test_within_the_project_a_planted_link_or_pipe_on_the_way_is_named_and_not_r
 
 def test_a_file_that_grows_past_the_limit_while_read_or_fails_to_read_is_one_line(tmp_path, monkeypatch):
     (tmp_path / "f").write_text("small\n")
-    real = os.fdopen
 
-    class Stream:
-        def __init__(self, *args, **kwargs):
-            self.stream = real(*args, **kwargs)
+    def failing(_size):
+        raise OSError(errno.EIO, "Input/output error")
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc):
-            self.stream.close()
-
-    class Growing(Stream):
-        def read(self, size):
-            return b"x" * size  # the file grew since fstat
-
-    class Failing(Stream):
-        def read(self, size):
-            raise OSError(errno.EIO, "Input/output error")
-
-    monkeypatch.setattr(yamlio.os, "fdopen", Growing)
+    monkeypatch.setattr(yamlio.os, "fdopen", replaced_fdopen(read=lambda size: b"x" * size))  # it grew since fstat
     assert _read_problem(tmp_path / "f", max_bytes=10) == "f.yaml: file is over 10 bytes; at most 10 (0 MiB) is allowed"
-    monkeypatch.setattr(yamlio.os, "fdopen", Failing)
+    monkeypatch.setattr(yamlio.os, "fdopen", replaced_fdopen(read=failing))
     assert _read_problem(tmp_path / "f") == "f.yaml: cannot read: Input/output error"
