@@ -23,7 +23,7 @@ from support import CHART_ARCHIVE, CONFIGS, documents, make_project
 
 from generator.config import load
 from generator.knowledge import airflow
-from generator.review import render
+from generator.review import render, renders
 
 _CHARTS: dict = {}
 
@@ -40,7 +40,7 @@ def _rendered(root, overlay):
     config = load(root / "gen.yaml")
     manifests = (root / "dist" / overlay / "manifests.yaml").read_text()
     release = next(o for o in documents(manifests) if o["kind"] in ("HelmRelease", "HelmChart"))
-    (result,) = render.render_overlays(_chart(config), {overlay: manifests}, config).values()
+    (result,) = renders.render_overlays(_chart(config), {overlay: manifests}, config).values()
     return release["spec"]["values"], result.chart_objects
 
 

@@ -213,12 +213,12 @@ def scaled_render(tmp_path_factory):
     """One config with every operations setting on, rendered by the real chart for the two Celery overlays."""
     from support import CHART_ARCHIVE
 
-    from generator.review import render
+    from generator.review import render, renders
     config = load(make_project(tmp_path_factory.mktemp("scaled"), SCALED + "size: medium\n",
                                values="scheduler:\n  resources: {requests: {cpu: 1, memory: 1Gi}}\n"))
     chart = render.load_chart(config, CHART_ARCHIVE)
-    renders = render.config_renders(config, ["celery-executor", "celery-kubernetes-executor"], chart)
-    return {name: {(o["kind"], o["metadata"]["name"]): o for o in r.chart_objects} for name, r in renders.items()}
+    rendered = renders.config_renders(config, ["celery-executor", "celery-kubernetes-executor"], chart)
+    return {name: {(o["kind"], o["metadata"]["name"]): o for o in r.chart_objects} for name, r in rendered.items()}
 
 
 @pytest.mark.parametrize(("overlay", "clause"), [

@@ -11,20 +11,22 @@ import shutil
 import subprocess
 import tarfile
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 import yaml
 from click.testing import CliRunner
-from support import CHART_ARCHIVE, documents, make_project, tar_gz
+from support import CHART_ARCHIVE, CONFIGS, documents, make_project, tar_gz
 from test_review import wire
 
 from generator import config as config_module
 from generator.commands import cli
 from generator.knowledge import credentials
 from generator.plumbing.objects import object_key
-from generator.review import chart_source, diff, render, report
+from generator.review import chart_source, diff, render, renders, report
 from generator.review.rendered_diff import field_changes
+from generator.synth import pipeline
 
 ARCHIVE = CHART_ARCHIVE
 OVERLAYS = ("celery-executor", "kubernetes-executor", "celery-kubernetes-executor")
@@ -121,8 +123,8 @@ def test_one_chart_renders_a_release_without_a_subchart_and_then_one_with_it(tmp
     chart = render.load_chart(config_module.load(bundled), ARCHIVE)
 
     def statefulsets(path):
-        renders = render.config_renders(config_module.load(path), ["kubernetes-executor"], chart)
-        return {o["metadata"]["name"] for o in renders["kubernetes-executor"].chart_objects if o["kind"] == "StatefulSet"}
+        rendered = renders.config_renders(config_module.load(path), ["kubernetes-executor"], chart)
+        return {o["metadata"]["name"] for o in rendered["kubernetes-executor"].chart_objects if o["kind"] == "StatefulSet"}
 
     assert "airflow-postgresql" not in statefulsets(external)
     assert "airflow-postgresql" in statefulsets(bundled)
@@ -464,7 +466,7 @@ def test_k3s_values_secrets_gen_does_not_write_are_noted_and_no_release_is_none(
     assert rel.notes == ("values file Secret kube-system/mine key values.yaml is read by k3s at install time and "
                          "not rendered here",)
     assert render.release([{"apiVersion": "v1", "kind": "ConfigMap"}]) is None
-    assert render.stream([render.OverlayRender("k3s", [], rel)], "head\nline") == (
+    assert renders.stream([renders.OverlayRender("k3s", [], rel)], "head\nline") == (
         "# head line\n# k3s: values file Secret kube-system/mine key values.yaml is read by k3s at install time and "
         "not rendered here\n")
 
@@ -496,3 +498,33 @@ def test_a_chart_pin_needs_a_version_and_an_app_version(tmp_path):
     assert caught.value.problems == [f"chart {path}: Chart.yaml names no version X.Y.Z and appVersion X.Y.Z"]
     pin = render.chart_pin(ARCHIVE, "https://charts.example")
     assert (pin.name, str(pin.version)) == ("airflow", "1.22.0")
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_the_expected_release_is_the_one_the_generated_objects_hold(synthesized, name):
+    """gen diff starts each render from the release it expects, before cdk8s and kustomize run: for every
+    fixture and overlay the guess is the release read from the hydrated manifests, so no render is wasted."""
+    config = config_module.load(synthesized[name] / "gen.yaml")
+    for overlay in OVERLAYS:
+        generated = render.release(documents((synthesized[name] / "dist" / overlay / "manifests.yaml").read_text()),
+                                   config)
+        expected = render.expected_release(config, overlay)
+        assert expected == (None if credentials.k3s_engine(config) else generated), overlay
+
+
+def test_a_wrong_expectation_costs_a_render_never_the_review(tmp_path, monkeypatch):
+    """A render started from a guess that the generated release does not match is not used: the real one renders."""
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    config = config_module.load(make_project(tmp_path / "project"))
+    monkeypatch.setattr(render, "expected_release", lambda config, overlay: render.Release("guess", "elsewhere", {}))
+    chart = render.load_chart(config, ARCHIVE)
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        on_pool = renders.Renders(pool)
+        on_pool.expect(chart, config, ["kubernetes-executor"])
+        files = pipeline.generate(config, tmp_path / "out", ["kubernetes-executor"])
+        pending = on_pool.submit(chart, {"kubernetes-executor": files["dist/kubernetes-executor/manifests.yaml"]},
+                                 config)
+        result = on_pool.result(pending)["kubernetes-executor"]
+    assert result.release.name == "airflow" and result.release.namespace == "airflow"
+    assert {o.body["kind"] for o in result.objects if o.source != render.GEN} >= {"Deployment", "StatefulSet"}
+    assert all(o.namespace == "airflow" for o in result.objects if o.source != render.GEN)

@@ -20,6 +20,7 @@ from generator.plumbing import output
 from generator.review import chart_source, report
 from generator.review import diff as diff_module
 from generator.review import render as render_module
+from generator.review import renders as renders_module
 from generator.review import validate as checks
 
 
@@ -114,12 +115,12 @@ def render(config_path: Path, overlays: tuple[str, ...], chart_path: Path | None
     try:
         config = config_module.load(config_path, str(config_path))
         chart = render_module.load_chart(config, chart_path)
-        renders = render_module.config_renders(config, selected, chart, kube_version)
+        renders = renders_module.config_renders(config, selected, chart, kube_version)
     except chart_source.ChartUnavailable as exc:
         raise Failure([*exc.problems[:-1], f"{exc.problems[-1]}; give the chart with --chart PATH"]) from None
     header = (f"gen render: {config.source.name}, chart {chart.title} (sha256 {chart.archive.digest[:12]}), "
               f"Kubernetes {kube_version}, {render_module.helm_version()}")
-    click.echo(render_module.stream(list(renders.values()), header), nl=False)
+    click.echo(renders_module.stream(list(renders.values()), header), nl=False)
 
 
 def _kube_version(_ctx, _param, value: str | None) -> str:

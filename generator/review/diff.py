@@ -27,7 +27,7 @@ from generator.plumbing import cache
 from generator.plumbing.errors import ConfigError, GenError
 from generator.plumbing.objects import ObjectKey, object_key
 from generator.plumbing.yamlio import generated_objects
-from generator.review import render, rendered_diff
+from generator.review import render, rendered_diff, renders
 from generator.review.changeset import Change, Section
 from generator.review.chart_source import ChartUnavailable
 from generator.synth import freshness, pipeline
@@ -272,6 +272,13 @@ def _charts(config: Config, old: Config | None, chart_path: Path | None,
         return None, f"chart not rendered: {exc.problems[0]}; showing the values diff only (give --chart PATH)"
 
 
+def _both_generated(config: Config, old: Config | None, root: Path,
+                    plan: Scope) -> tuple[dict[str, str], dict[str, str] | None]:
+    """The working tree's files and the base's (None without a base), generated together."""
+    after, *rest = _generated([config, *([old] if old else [])], root, plan.overlays)
+    return after, rest[0] if rest else None
+
+
 def review(config_path: Path, ref: str, requested: Sequence[str] | None, label: str | None = None, *,
            rendered: bool = True, chart_path: Path | None = None, require_render: bool = False,
            kube_version: str = render.DEFAULT_KUBE_VERSION, base: Path | None = None) -> Review:
@@ -292,17 +299,21 @@ def review(config_path: Path, ref: str, requested: Sequence[str] | None, label: 
         old_side, new_side = plan.side(1), plan.side(2)
         charts, note = _charts(config, old, chart_path, require_render) if rendered else (
             None, "chart objects not rendered (--no-render)")
-        after, *rest = _generated([config, *([old] if old else [])], root, plan.overlays)
-        before = rest[0] if rest else None
         if charts is None:
+            after, before = _both_generated(config, old, root, plan)
             return Review(_compare_sides(Sides(old, config, before, after), plan), None, note, plan.line)
         new_chart, old_chart = charts
-        with ThreadPoolExecutor(max_workers=render.workers()) as pool:
-            renders = render.Renders(pool, kube_version)
-            pending_new = renders.submit(new_chart, _hydrated(after, new_side), config)
-            pending_old = renders.submit(old_chart, _hydrated(before, old_side), old) if old and old_chart else None
-            rendered_new = renders.result(pending_new)
-            rendered_old = renders.result(pending_old) if pending_old else None
+        with ThreadPoolExecutor(max_workers=renders.workers()) as pool:
+            # The renders start from the expected releases, on the cores Node.js leaves idle while it generates.
+            on_pool = renders.Renders(pool, kube_version)
+            on_pool.expect(new_chart, config, new_side)
+            if old and old_chart:
+                on_pool.expect(old_chart, old, old_side)
+            after, before = _both_generated(config, old, root, plan)
+            pending_new = on_pool.submit(new_chart, _hydrated(after, new_side), config)
+            pending_old = on_pool.submit(old_chart, _hydrated(before, old_side), old) if old and old_chart else None
+            rendered_new = on_pool.result(pending_new)
+            rendered_old = on_pool.result(pending_old) if pending_old else None
     sections = _with_chart_findings(_compare_sides(Sides(old, config, before, after), plan), plan, rendered_old,
                                     rendered_new, old, config)
     titles = sorted({chart.title for chart in charts if chart})
@@ -313,7 +324,7 @@ def review(config_path: Path, ref: str, requested: Sequence[str] | None, label: 
     return Review(sections, chart_sections, note, plan.line)
 
 
-def _placed(render_of: render.OverlayRender | None) -> list[dict[str, Any]]:
+def _placed(render_of: renders.OverlayRender | None) -> list[dict[str, Any]]:
     """The chart's objects of one overlay, each with the namespace Helm applies it in."""
     placed = []
     for obj in render_of.objects if render_of else ():
@@ -335,8 +346,8 @@ def _seen_in_values(finding: Finding, known: Sequence[Finding]) -> bool:
 
 
 def _with_chart_findings(sections: list[Section], plan: Scope,
-                         rendered_old: dict[str, render.OverlayRender] | None,
-                         rendered_new: dict[str, render.OverlayRender], old: Config | None,
+                         rendered_old: dict[str, renders.OverlayRender] | None,
+                         rendered_new: dict[str, renders.OverlayRender], old: Config | None,
                          new: Config) -> list[Section]:
     """The chart's objects go through the same classifier as gen's: its StatefulSets, Jobs and Services too."""
     if rendered_old is None:

@@ -9,8 +9,8 @@ loaded with ctypes: no helm binary and no network). A value Flux would read from
 fixed placeholder naming the Secret and key, so no secret value can ever reach the output.
 
 The chart archive is found and checked once per process, and Helm loads it afresh for every render
-(rendering changes the loaded chart), without the files no template reads (lean_chart.py); renders
-run on every core (the Go library releases the GIL); each render's output is cached outside the
+(rendering changes the loaded chart), without the files no template reads (lean_chart.py); renders.py
+runs the renders on every core; each render's output is cached outside the
 project under a digest of chart, values, options and Helm version (see cache.py), so a repeated
 review renders nothing.
 """
@@ -19,33 +19,28 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import tarfile
-import tempfile
 import threading
 from collections.abc import Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from generator.knowledge import airflow, credentials
+from generator.knowledge import airflow, chart_values, credentials, names
 from generator.model import ChartPin, Config, Version
 from generator.plumbing import cache, values
-from generator.plumbing.objects import ObjectKey, object_key, object_title
-from generator.plumbing.yamlio import dump_documents, generated_objects
+from generator.plumbing.objects import object_key, object_title
+from generator.plumbing.yamlio import generated_objects
 from generator.review import chart_source, helm, lean_chart
 from generator.review.chart_source import ChartArchive, ChartError
 from generator.review.helm import RenderError, helm_version
-from generator.synth import pipeline
 
 DEFAULT_KUBE_VERSION = "1.37"  # a current Kubernetes release; Flux passes the cluster's own
 GEN = "gen"  # the source of gen's own objects
 CACHE_FORMAT = "render-2"
-
 
 
 def kube_version(text: str | None) -> str:
@@ -158,6 +153,18 @@ def release(objects: Sequence[dict[str, Any]], config: Config | None = None) -> 
         if obj.get("kind") == "HelmChart" and str(obj.get("apiVersion", "")).startswith("helm.cattle.io/"):
             return _helm_chart(obj, config)
     return None
+
+
+def expected_release(config: Config, overlay: str) -> Release | None:
+    """The release the overlay's HelmRelease will hold, from the config alone, so that its render can start while
+    cdk8s and kustomize run. A guess: Renders uses that render only for the same release (None under k3s)."""
+    if credentials.k3s_engine(config):
+        return None
+    helm_release = {"apiVersion": "helm.toolkit.fluxcd.io/v2", "kind": "HelmRelease",
+                    "metadata": {"name": names.helm_release(config.release), "namespace": config.namespace},
+                    "spec": {"releaseName": config.release, "values": chart_values.release_values(config, overlay),
+                             "valuesFrom": credentials.values_from(config)}}
+    return _helm_release(helm_release, [])
 
 
 # --- the chart ------------------------------------------------------------------------------------
@@ -299,120 +306,6 @@ def _cache_get(key: str) -> list[tuple[str, dict[str, Any]]] | None:
 
 def _cache_put(key: str, objects: list[tuple[str, dict[str, Any]]]) -> None:
     cache.write("render", key, json.dumps(objects, sort_keys=True))
-
-
-# --- per overlay -----------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class RenderedObject:
-    """One object Flux ends up applying for an overlay: gen's own, or one the chart renders."""
-
-    overlay: str
-    source: str  # GEN, or the chart template path such as airflow/templates/scheduler/scheduler-deployment.yaml
-    body: dict[str, Any]
-
-    namespace: str = ""  # where Helm applies a namespaced object that names none: the release namespace
-
-    @property
-    def key(self) -> ObjectKey:
-        """kind, namespace, name; a namespaced object without a namespace is where Helm applies it: the release's."""
-        return object_key(self.body, self.namespace)
-
-
-@dataclass(frozen=True)
-class OverlayRender:
-    overlay: str
-    objects: list[RenderedObject]
-    release: Release | None
-
-    @property
-    def chart_objects(self) -> list[dict[str, Any]]:
-        return [o.body for o in self.objects if o.source != GEN]
-
-
-
-
-@dataclass(frozen=True)
-class Pending:
-    """One job's overlays, their releases and the keys of their renders (running or done)."""
-
-    own: dict[str, list[dict[str, Any]]]
-    releases: dict[str, Release | None]
-    keys: dict[str, str]
-
-
-class Renders:
-    """Renders on a worker pool: each distinct release once, started as soon as its side is generated."""
-
-    def __init__(self, pool: ThreadPoolExecutor, kube: str = DEFAULT_KUBE_VERSION) -> None:
-        self.pool, self.kube = pool, kube
-        self._futures: dict[str, Future[list[tuple[str, dict[str, Any]]]]] = {}
-
-    def submit(self, chart: Chart, manifests: Mapping[str, str], config: Config | None) -> Pending:
-        """Start rendering each overlay (name -> hydrated manifests.yaml text) of one side."""
-        own = {name: generated_objects(text) for name, text in manifests.items()}
-        releases = {name: release(objects, config) for name, objects in own.items()}
-        keys = {}
-        for name, rel in releases.items():
-            if rel is not None:
-                keys[name] = key = chart._key(rel, self.kube)
-                if key not in self._futures:
-                    self._futures[key] = self.pool.submit(chart.objects, rel, self.kube)
-        return Pending(own, releases, keys)
-
-    def result(self, pending: Pending) -> dict[str, OverlayRender]:
-        """Per overlay: gen's objects, then the chart's, in a stable order."""
-        result = {}
-        for name, objects in pending.own.items():
-            rel = pending.releases[name]
-            rendered = [RenderedObject(name, GEN, obj) for obj in objects]
-            if name in pending.keys:
-                rendered += [RenderedObject(name, source, obj, rel.namespace if rel else "")
-                             for source, obj in self._futures[pending.keys[name]].result()]
-            result[name] = OverlayRender(name, rendered, rel)
-        return result
-
-
-def workers() -> int:
-    return os.cpu_count() or 1
-
-
-def render_jobs(jobs: Sequence[tuple[Chart, Mapping[str, str], Config | None]],
-                kube: str = DEFAULT_KUBE_VERSION) -> list[dict[str, OverlayRender]]:
-    """For each job (chart, overlay name -> hydrated manifests.yaml text, config): every overlay's objects."""
-    with ThreadPoolExecutor(max_workers=workers()) as pool:
-        renders = Renders(pool, kube)
-        pending = [renders.submit(*job) for job in jobs]
-        return [renders.result(p) for p in pending]
-
-
-def render_overlays(chart: Chart, manifests: Mapping[str, str], config: Config | None = None,
-                    kube: str = DEFAULT_KUBE_VERSION) -> dict[str, OverlayRender]:
-    """Per overlay (name -> its hydrated manifests.yaml text): gen's objects, then the chart's, in a stable order."""
-    return render_jobs([(chart, manifests, config)], kube)[0]
-
-
-_SAFE_COMMENT = re.compile(r"[\r\n]")
-
-
-def stream(renders: Sequence[OverlayRender], header: str) -> str:
-    """One YAML stream; each object preceded by `# overlay: NAME` and `# source: gen|TEMPLATE`."""
-    out = [f"# {_SAFE_COMMENT.sub(' ', header)}\n"]
-    for render in renders:
-        for note in render.release.notes if render.release else ():
-            out.append(f"# {render.overlay}: {_SAFE_COMMENT.sub(' ', note)}\n")
-        for obj in render.objects:
-            out.append(f"---\n# overlay: {obj.overlay}\n# source: {obj.source}\n{dump_documents([obj.body])}")
-    return "".join(out)
-
-
-def config_renders(config: Config, selected: Sequence[str], chart: Chart,
-                   kube: str = DEFAULT_KUBE_VERSION) -> dict[str, OverlayRender]:
-    """Generate `config` (into a scratch directory: the project is not touched), then render each overlay."""
-    with tempfile.TemporaryDirectory(prefix="gen-render-") as scratch:
-        files = pipeline.generate(config, Path(scratch), selected)
-    manifests = {name: files[f"dist/{name}/{pipeline.HYDRATED_FILE}"] for name in selected}
-    return render_overlays(chart, manifests, config, kube)
 
 
 def chart_pin(path: Path, repository: str) -> ChartPin:

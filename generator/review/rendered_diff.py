@@ -21,7 +21,8 @@ from generator.plumbing.objects import UNSET as _UNSET
 from generator.plumbing.objects import ObjectKey, by_position, changed_leaves, object_title
 from generator.plumbing.yamlio import dump_for_display
 from generator.review.changeset import Change, Section
-from generator.review.render import GEN, OverlayRender
+from generator.review.render import GEN
+from generator.review.renders import OverlayRender
 
 WORKLOADS = ("Deployment", "StatefulSet", "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet")
 CHART_LABELS = {"chart", "helm.sh/chart"}

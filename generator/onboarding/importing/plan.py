@@ -17,7 +17,7 @@ from generator.model import Config
 from generator.onboarding.importing import findings, installed, passthrough, provider, secrets
 from generator.plumbing.errors import ConfigError
 from generator.plumbing.objects import UNSET, changed_leaves
-from generator.review import render, rendered_diff
+from generator.review import render, rendered_diff, renders
 from generator.review.chart_source import ChartUnavailable
 
 
@@ -94,14 +94,14 @@ def rendered_change(config: Config, overlay: str, values: Mapping[str, Any], cha
     old_chart = installed_chart.chart or chart
     release = render.Release(config.release, config.namespace, dict(values))
     try:
-        before = render.OverlayRender(overlay, [
-            render.RenderedObject(overlay, source, obj, config.namespace)
+        before = renders.OverlayRender(overlay, [
+            renders.RenderedObject(overlay, source, obj, config.namespace)
             for source, obj in old_chart.objects(release, render.DEFAULT_KUBE_VERSION, cached=False)], release)
     except render.RenderError as exc:
         return Rendered((f"  The installed values do not render with chart {old_chart.version}: "
                          f"{exc.problems[0]}",), None)
     try:
-        after = render.config_renders(config, [overlay], chart)[overlay]
+        after = renders.config_renders(config, [overlay], chart)[overlay]
     except render.RenderError as exc:  # a project that cannot deploy is no import: nothing is written
         raise ConfigError([f"the imported values do not render with the pinned chart {config.chart.version}, so "
                            f"nothing is written; fix the values file and import again: {secrets.masked(problem, values)}"
