@@ -99,19 +99,12 @@ def workers() -> int:
     return os.cpu_count() or 1
 
 
-def render_jobs(jobs: Sequence[tuple[Chart, Mapping[str, str], Config | None]],
-                kube: str = DEFAULT_KUBE_VERSION) -> list[dict[str, OverlayRender]]:
-    """For each job (chart, overlay name -> hydrated manifests.yaml text, config): every overlay's objects."""
-    with ThreadPoolExecutor(max_workers=workers()) as pool:
-        renders = Renders(pool, kube)
-        pending = [renders.submit(*job) for job in jobs]
-        return [renders.result(p) for p in pending]
-
-
 def render_overlays(chart: Chart, manifests: Mapping[str, str], config: Config | None = None,
                     kube: str = DEFAULT_KUBE_VERSION) -> dict[str, OverlayRender]:
     """Per overlay (name -> its hydrated manifests.yaml text): gen's objects, then the chart's, in a stable order."""
-    return render_jobs([(chart, manifests, config)], kube)[0]
+    with ThreadPoolExecutor(max_workers=workers()) as pool:
+        on_pool = Renders(pool, kube)
+        return on_pool.result(on_pool.submit(chart, manifests, config))
 
 
 _SAFE_COMMENT = re.compile(r"[\r\n]")

@@ -35,10 +35,9 @@ class _Secret:
 def _secrets(config: Config, overlay: str) -> dict[str, _Secret]:
     found = {}
     for spec, name in credentials.required(config, [overlay]):
-        keys = credentials.metadata_keys(config) if spec.setting == "metadata" else credentials.secret_keys(config, spec)
         found[spec.setting] = _Secret(spec.setting, credentials.secret_namespace(config, spec), name,
-                                      credentials.secret_type(config, spec), tuple(keys), spec.where,
-                                      credentials.unfillable(config, spec))
+                                      credentials.secret_type(config, spec), credentials.secret_keys(config, spec),
+                                      spec.where, credentials.unfillable(config, spec))
     return found
 
 
