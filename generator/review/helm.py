@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from importlib import metadata
 from typing import Any
 
-from generator.plumbing import runtime
+from generator.plumbing import cache, runtime
 from generator.plumbing.errors import GenError
 
 
@@ -35,10 +34,7 @@ def library() -> Any:
 
 def helm_version() -> str:
     """The Helm that renders: helm-python-sdk pins the Helm Go SDK it is built with (0.2.2: Helm v4.2.3)."""
-    try:
-        return f"helm-python-sdk {metadata.version('helm-python-sdk')}"
-    except metadata.PackageNotFoundError:
-        return "helm-python-sdk unknown"
+    return cache.package_version("helm-python-sdk")
 
 
 RENDER_TIMEOUT_VARIABLE = "GEN_RENDER_TIMEOUT"

