@@ -32,7 +32,7 @@ from generator.knowledge import (
     sync,
 )
 from generator.model import ChartPin, Config, Source, Version
-from generator.plumbing import values
+from generator.plumbing import cache, values
 from generator.plumbing.errors import ConfigError
 from generator.plumbing.yamlio import load_file
 
@@ -148,6 +148,19 @@ def _normalise_paths(data: dict[str, Any], label: str) -> list[str]:
     return found
 
 
+def _schema_problems(name: str, raw: Any, label: str) -> list[str]:
+    """`raw` checked against gen's schema `name`, unless this gen, with this jsonschema, found the same document
+    valid before: the cache holds only that verdict. Importing jsonschema is a quarter of a warm review."""
+    # repr tells a date from a string and 2 from 2.0, as the schema does; a repr that differs only costs speed.
+    key = cache.key("valid-1", cache.code_digest(), cache.package_version("jsonschema"), name, repr(raw))
+    if cache.read("valid", key) == "valid":
+        return []
+    found = schema.problems(schema.load(name), raw, label)
+    if not found:
+        cache.write("valid", key, "valid")
+    return found
+
+
 def _load_chart_pin(project_dir: Path, digests: dict[str, str]) -> tuple[ChartPin | None, list[str]]:
     label = str(CHART_PIN)
     try:
@@ -155,7 +168,7 @@ def _load_chart_pin(project_dir: Path, digests: dict[str, str]) -> tuple[ChartPi
         raw = load_file(CHART_PIN, label, within=project_dir, digests=digests)
     except ConfigError as exc:
         return None, exc.problems
-    found = schema.problems(schema.load("chart-pin"), raw, label)
+    found = _schema_problems("chart-pin", raw, label)
     if found:
         return None, found
     pin = ChartPin(raw["repository"], raw["name"], Version.parse(raw["version"]), Version.parse(raw["airflowVersion"]))
@@ -231,7 +244,7 @@ def load(path: Path, label: str | None = None) -> Config:
         raise ConfigError(f"{label}: must be a mapping of settings (namespace:, ingress:, ...), not a "
                           f"{type(raw).__name__}")
     config_schema = schema.load("config")
-    found = schema.problems(config_schema, raw, label)
+    found = _schema_problems("config", raw, label)
     chart, chart_problems = _load_chart_pin(project_dir, read)
     base, base_problems = _load_base_values(project_dir, read)
     found += chart_problems + base_problems

@@ -1,5 +1,5 @@
 """The cache is checked, not trusted: every kind of entry (kustomize output, renders, generated trees, --check
-records) is read only when it is a regular file within the size limit whose content matches the digest
+records, config verdicts) is read only when it is a regular file within the size limit whose content matches the digest
 stored with it. A bad entry is dropped, computed again and reported in one line; nothing hangs."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from generator.commands import cli
 from generator.plumbing import cache, notices
 
-KINDS = ("kustomize", "render", "generated", "check")
+KINDS = ("kustomize", "render", "generated", "check", "valid")
 KEY = cache.key("an entry", 1)
 
 

@@ -442,3 +442,50 @@ def test_what_the_api_server_would_refuse_later_is_refused_now(tmp_path, extra, 
 def test_a_1gi_request_under_a_1g_limit_is_compared_as_quantities(tmp_path):
     text = BASE + "workers: {kubernetes: {resources: {requests: {memory: 1G, cpu: 500m}, limits: {memory: 1Gi, cpu: 1}}}}\n"
     load(make_project(tmp_path, text))
+
+
+def _counting_schema_checks(monkeypatch) -> list[str]:
+    checked: list[str] = []
+    real = config_module.schema.problems
+
+    def problems(schema, raw, label):
+        checked.append(label)
+        return real(schema, raw, label)
+
+    monkeypatch.setattr(config_module.schema, "problems", problems)
+    return checked
+
+
+def test_a_document_found_valid_is_not_checked_against_the_schema_again(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    checked = _counting_schema_checks(monkeypatch)
+    path = make_project(tmp_path / "project")
+    first = load(path)
+    assert sorted(checked) == [str(path), "charts/airflow/chart.yaml"]
+    assert load(path) == first and len(checked) == 2  # the same config, gen.yaml and chart pin both known valid
+    with path.open("a") as stream:
+        stream.write("# a comment changes the bytes, not the document\n")
+    load(path)
+    assert len(checked) == 2
+    monkeypatch.setattr(config_module.cache, "code_digest", lambda: "another gen")
+    load(path)
+    assert len(checked) == 4  # another gen, or another jsonschema, checks again
+
+
+def test_an_invalid_document_is_checked_every_time(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    checked = _counting_schema_checks(monkeypatch)
+    path = make_project(tmp_path, "namespace: BAD\n")
+    for _ in range(2):
+        with pytest.raises(ConfigError, match="namespace"):
+            load(path)
+    assert checked.count(str(path)) == 2
+
+
+@pytest.mark.parametrize("value", [1, 1.0, True, None, ["1.22.0"], yaml.safe_load("2026-12-08")])
+def test_a_verdict_covers_only_the_document_it_was_given(tmp_path, monkeypatch, value):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    pin = {"repository": "https://airflow.apache.org", "name": "airflow", "version": "1.22.0", "airflowVersion": "3.2.2"}
+    assert config_module._schema_problems("chart-pin", pin, "pin") == []  # now known valid
+    [problem] = config_module._schema_problems("chart-pin", {**pin, "version": value}, "pin")
+    assert problem.startswith("pin: version: ")

@@ -1,5 +1,5 @@
 """The one cache outside the project: content-addressed entries of kustomize output, renders, generated
-trees and --check records, each under one key function and each checked when it is read.
+trees, --check records and the configs found valid, each under one key function and each checked when it is read.
 
 Every entry is stored with the digest of its content and verified on read. Only a regular file is read
 (opened without following a link and without blocking, checked on the open descriptor), never more than
