@@ -5,6 +5,7 @@ whose templates loop meets GEN_RENDER_TIMEOUT."""
 from __future__ import annotations
 
 import gzip
+import io
 import os
 import subprocess
 import sys
@@ -16,7 +17,7 @@ from support import CHART_ARCHIVE, chart_archive, make_project
 
 from generator.model import ChartPin
 from generator.plumbing import notices
-from generator.review import chart_source
+from generator.review import chart_source, render
 from generator.review.chart_source import ChartError, ChartUnavailable
 
 ARCHIVE = chart_archive("1.19.0")  # the pin these tests name
@@ -127,6 +128,28 @@ def test_the_whole_archive_is_taken_given_or_cached(tmp_path, monkeypatch):
     cached.write_bytes(ARCHIVE.read_bytes())
     pin = ChartPin("https://airflow.apache.org", "airflow", "1.19.0", "3.1.7")
     assert chart_source.fetch(pin).digest == chart_source.given(ARCHIVE).digest
+
+
+def test_chart_yaml_is_read_in_the_pass_that_checks_the_archive_as_helm_reads_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("GEN_CACHE_DIR", str(tmp_path / "cache"))
+    pin = ChartPin("https://airflow.apache.org", "airflow", "1.19.0", "3.1.7")
+    cached = tmp_path / "cache" / "charts" / "airflow-1.19.0.tgz"
+    cached.parent.mkdir(parents=True)
+    cached.write_bytes(ARCHIVE.read_bytes())
+    with tarfile.open(ARCHIVE) as archive:
+        expected = archive.extractfile("airflow/Chart.yaml").read()
+    assert chart_source.given(ARCHIVE).chart_yaml == expected == chart_source.fetch(pin).chart_yaml
+    # Two entries of one name: the last wins, as in Helm's loader and in render.chart_files; nested files are not
+    # the chart's.
+    twice = tmp_path / "twice.tgz"
+    with tarfile.open(twice, "w:gz") as tar:
+        for name, data in (("airflow/Chart.yaml", b"name: first\n"), ("airflow/templates/Chart.yaml", b"nested\n"),
+                           ("airflow/Chart.yaml", b"name: last\n")):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    assert chart_source.given(twice).chart_yaml == b"name: last\n" == render.chart_files(twice, ("Chart.yaml",))[0]
+    assert render.chart_files(twice, ("NOTES.txt",)) == (None,)
 
 
 def test_a_pipe_given_as_the_chart_is_one_line_and_no_hang(tmp_path):

@@ -41,6 +41,11 @@ def load_generated(text: str | None) -> list[Any]:
     return list(yaml.load_all(text or "", Loader=_FAST_LOADER))  # noqa: S506 - a safe loader, in C where available
 
 
+def load_one(text: str | bytes) -> Any:
+    """The one document of YAML another tool wrote (a chart's Chart.yaml); more than one is a YAMLError."""
+    return yaml.load(text, Loader=_FAST_LOADER)  # noqa: S506 - a safe loader, in C where available
+
+
 def generated_objects(text: str | None) -> list[dict[str, Any]]:
     """The objects (non-empty mappings) of such a multi-document text, such as a hydrated manifests.yaml."""
     return [doc for doc in load_generated(text) if isinstance(doc, dict) and doc]

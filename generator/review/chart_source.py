@@ -17,6 +17,7 @@ import tarfile
 import tempfile
 import urllib.parse
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,7 @@ class ChartArchive:
     path: Path
     digest: str  # sha256 of the archive bytes, or of a directory's files
     origin: str  # where it came from, for messages: the path, or `cache` / the archive URL
+    chart_yaml: bytes | None = None  # the archive's Chart.yaml, read when its members were checked
 
 
 MAX_ARCHIVE_BYTES = 64 * 1024 * 1024  # the Airflow chart is about 0.1 MiB
@@ -64,15 +66,24 @@ def _read_archive(path: Path) -> bytes:
     return data
 
 
-def _archive_problem(data: bytes) -> str | None:
-    """Why `data` is not a whole chart archive (truncated, not gzip, not tar), or None."""
+def top_level_files(archive: tarfile.TarFile, names: Sequence[str]) -> tuple[bytes | None, ...]:
+    """Files directly below the archive's one top directory (`airflow/Chart.yaml`), as Helm reads them: the
+    last of two entries with one name wins. None for a file the archive lacks."""
+    members = {m.name.split("/", 1)[1]: m for m in archive.getmembers() if m.isfile() and m.name.count("/") == 1}
+    handles = [archive.extractfile(members[name]) if name in members else None for name in names]
+    return tuple(handle.read() if handle else None for handle in handles)
+
+
+def _checked_chart_yaml(data: bytes) -> tuple[bytes | None, str | None]:
+    """The Chart.yaml of archive `data` (None: it has none), read in the one pass that checks every member;
+    and why `data` is not a whole chart archive (truncated, not gzip, not tar), or None."""
     try:
         with tarfile.open(fileobj=io.BytesIO(gzip.decompress(data))) as archive:
-            archive.getmembers()
+            (chart_yaml,) = top_level_files(archive, ("Chart.yaml",))
     except (EOFError, OSError, zlib.error, tarfile.TarError) as exc:
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        return f"is not a complete chart archive ({reason[:200]}; truncated or damaged)"
-    return None
+        return None, f"is not a complete chart archive ({reason[:200]}; truncated or damaged)"
+    return chart_yaml, None
 
 
 def _directory_problems(root: Path) -> list[str]:
@@ -96,14 +107,11 @@ def _directory_problems(root: Path) -> list[str]:
     return found
 
 
-def _digest(path: Path) -> str:
+def _digest(directory: Path) -> str:
     sha = hashlib.sha256()
-    if path.is_dir():
-        for item in sorted(p for p in path.rglob("*") if p.is_file()):
-            sha.update(item.relative_to(path).as_posix().encode() + b"\0")
-            sha.update(item.read_bytes() + b"\0")
-    else:
-        sha.update(_read_archive(path))
+    for item in sorted(p for p in directory.rglob("*") if p.is_file()):
+        sha.update(item.relative_to(directory).as_posix().encode() + b"\0")
+        sha.update(item.read_bytes() + b"\0")
     return sha.hexdigest()
 
 
@@ -116,12 +124,12 @@ def given(path: Path) -> ChartArchive:
             problems = _directory_problems(path)
             if problems:
                 raise ChartError(problems)
-        else:
-            problem = _archive_problem(_read_archive(path))
-            if problem:
-                raise ChartError(f"--chart: {path} {problem}; give the chart's .tgz archive as its repository "
-                                 f"serves it")
-        return ChartArchive(path, _digest(path), str(path))
+            return ChartArchive(path, _digest(path), str(path))
+        data = _read_archive(path)
+        chart_yaml, problem = _checked_chart_yaml(data)
+        if problem:
+            raise ChartError(f"--chart: {path} {problem}; give the chart's .tgz archive as its repository serves it")
+        return ChartArchive(path, hashlib.sha256(data).hexdigest(), str(path), chart_yaml)
     except OSError as exc:
         raise ChartError(f"--chart: {path} cannot be read ({exc.strerror or exc})") from None
 
@@ -170,13 +178,14 @@ def _from_cache(target: Path) -> ChartArchive | None:
     """The cached archive when it is whole; a broken one (truncated, damaged, not a file) is dropped and noted."""
     if not os.path.lexists(target):
         return None
+    chart_yaml = None
     try:
         data = _read_archive(target) if not target.is_symlink() else None
-        problem = "is a symbolic link" if data is None else _archive_problem(data)
+        chart_yaml, problem = (None, "is a symbolic link") if data is None else _checked_chart_yaml(data)
     except (OSError, ChartError):
         data, problem = None, "is not a regular file"
     if problem is None and data is not None:
-        return ChartArchive(target, hashlib.sha256(data).hexdigest(), f"cache ({target})")
+        return ChartArchive(target, hashlib.sha256(data).hexdigest(), f"cache ({target})", chart_yaml)
     try:
         target.unlink()
         done = "dropped it; gen downloads it again when it can"

@@ -33,7 +33,7 @@ from generator.knowledge import airflow, chart_values, credentials, names
 from generator.model import ChartPin, Config, Version
 from generator.plumbing import cache, values
 from generator.plumbing.objects import object_key, object_title
-from generator.plumbing.yamlio import generated_objects
+from generator.plumbing.yamlio import generated_objects, load_one
 from generator.review import chart_source, helm, lean_chart
 from generator.review.chart_source import ChartArchive, ChartError
 from generator.review.helm import RenderError, helm_version
@@ -177,20 +177,20 @@ def chart_files(path: Path, names: Sequence[str]) -> tuple[bytes | None, ...]:
         if path.is_dir():
             return tuple((path / name).read_bytes() if (path / name).is_file() else None for name in names)
         with tarfile.open(path) as archive:
-            members = {m.name.split("/", 1)[1]: m for m in archive.getmembers() if m.isfile() and m.name.count("/") == 1}
-            handles = [archive.extractfile(members[name]) if name in members else None for name in names]
-            return tuple(handle.read() if handle else None for handle in handles)
+            return chart_source.top_level_files(archive, names)
     except (OSError, EOFError, tarfile.TarError) as exc:  # EOFError: a truncated archive
         raise ChartError(f"chart {path}: Helm cannot load it ({helm.first_line(exc) or 'truncated'})") from None
 
 
-def _chart_yaml(path: Path) -> dict[str, Any]:
-    """Chart.yaml of a chart directory or .tgz, read without Helm (a cached review never loads Helm)."""
-    (text,) = chart_files(path, ("Chart.yaml",))
+def _chart_yaml(path: Path, text: bytes | None = None) -> dict[str, Any]:
+    """Chart.yaml of a chart directory or .tgz (`text`: as the archive's check read it), read without Helm (a
+    cached review never loads Helm)."""
+    if text is None:
+        (text,) = chart_files(path, ("Chart.yaml",))
     if text is None:
         raise ChartError(f"chart {path}: Helm cannot load it (no Chart.yaml in the archive)")
     try:
-        loaded = yaml.safe_load(text)
+        loaded = load_one(text)
     except yaml.YAMLError as exc:
         raise ChartError(f"chart {path}: Helm cannot load it ({helm.first_line(exc)})") from None
     if not isinstance(loaded, dict):
@@ -211,7 +211,7 @@ class Chart:
     @classmethod
     def load(cls, archive: ChartArchive, pin: ChartPin) -> Chart:
         """Refuse a chart that is not the pinned name and version."""
-        meta = _chart_yaml(archive.path)
+        meta = _chart_yaml(archive.path, archive.chart_yaml)
         name, version = str(meta.get("name")), str(meta.get("version"))
         if (name, version) != (pin.name, str(pin.version)):
             raise ChartError(f"chart {archive.origin}: is {name} {version}, but charts/airflow/chart.yaml pins "
