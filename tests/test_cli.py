@@ -194,6 +194,20 @@ def test_help_and_version_do_not_start_node():
         subprocess.run([sys.executable, "-c", code, *args], check=True)
 
 
+def test_a_command_imports_its_own_commands_module_and_help_imports_all():
+    code = ("import sys; from click.testing import CliRunner; from generator.commands import cli; "
+            "r = CliRunner().invoke(cli, sys.argv[1:]); assert r.exit_code == 0, r.output; "
+            "print(sorted(m for m in sys.modules if m.startswith(('generator.commands.', 'ruamel.yaml'))))")
+
+    def imported(*args: str) -> str:
+        return subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True).stdout
+
+    assert imported("diff", "--help") == "['generator.commands.group', 'generator.commands.review']\n"
+    assert "'generator.commands.onboarding'" in imported("upgrade", "--help")
+    listed = imported("--help")
+    assert all(f"'generator.commands.{name}'" in listed for name in ("onboarding", "review", "synth"))
+
+
 def test_a_config_error_does_not_start_node(tmp_path):
     config = make_project(tmp_path, "namespace: BAD\n")
     code = ("import sys; from click.testing import CliRunner; from generator.commands import cli; "

@@ -6,11 +6,12 @@ holds the commands of one part of the work. Nothing in gen imports this package 
 
 from __future__ import annotations
 
-from generator.commands import onboarding, review, synth
 from generator.commands.group import cli, show_notices
 
 __all__ = ["cli", "show_notices"]
 
-for command in (synth.synth, synth.secrets, review.diff, review.render, review.validate, onboarding.init,
-                onboarding.import_, onboarding.upgrade, onboarding.kind_config, onboarding.schema):
-    cli.add_command(command)
+# Each module is imported when one of its commands runs (group.py).
+cli.lazy = {"synth": ("synth", "synth"), "secrets": ("synth", "secrets"), "diff": ("review", "diff"),
+            "render": ("review", "render"), "validate": ("review", "validate"), "init": ("onboarding", "init"),
+            "import": ("onboarding", "import_"), "upgrade": ("onboarding", "upgrade"),
+            "kind-config": ("onboarding", "kind_config"), "schema": ("onboarding", "schema")}
