@@ -25,6 +25,13 @@ def _sigint_restored():
     signal.signal(signal.SIGINT, previous)
 
 
+@pytest.fixture(autouse=True)
+def _node_kept(monkeypatch):
+    """launch ends every child process on its error paths: here, the Node.js that later tests in this test
+    process use (test_processes ends real children, in processes of their own)."""
+    monkeypatch.setattr(launch.runtime, "end_children", lambda: None)
+
+
 def _module(action) -> ModuleType:
     """A cli-like module whose one command runs `action`, and a show_notices that leaves a mark."""
     module = ModuleType("fake_cli")

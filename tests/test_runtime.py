@@ -196,7 +196,9 @@ def test_off_the_main_thread_there_is_no_watchdog():
     assert seen == [(0.0, 0.0)]
 
 
-def test_node_starts_in_a_session_of_its_own_and_ends_with_its_group():
+def test_node_starts_in_a_session_of_its_own_and_ends_with_its_group(monkeypatch):
+    # The Node.js this test process runs for other tests is not this test's to end.
+    monkeypatch.setattr(runtime, "_processes", type(runtime._processes)())
     child = runtime._OwnGroup().Popen(["sleep", "30"])
     assert runtime._OwnGroup().PIPE == subprocess.PIPE  # everything else is the subprocess module
     runtime._children.add(child)
