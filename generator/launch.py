@@ -7,10 +7,12 @@ one line, not with Python's traceback of an import.
 
 from __future__ import annotations
 
+import atexit
 import os
 import signal
 import sys
 from types import ModuleType
+from typing import NoReturn
 
 from generator.plumbing import interrupts, runtime  # small: no command, no Node.js
 from generator.plumbing.output import printable
@@ -27,7 +29,22 @@ def main() -> None:
     # Ctrl-C is handled; run() then installs the handler that reports the state of the trees.
     from generator import commands
 
-    run(commands)
+    try:
+        run(commands)
+    except SystemExit as ended:
+        _end_now(ended.code if isinstance(ended.code, int) else 0 if ended.code is None else 1)
+
+
+def _end_now(code: int) -> NoReturn:
+    """End gen with `code` once its exit handlers ran (jsii stops Node.js, temporary files go), without the
+    interpreter's teardown, which frees every object one by one: about 0.1 s after a review that rendered."""
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe or stream: nothing more can reach it
+            pass
+    atexit._run_exitfuncs()
+    os._exit(code)
 
 
 def run(commands: ModuleType) -> None:

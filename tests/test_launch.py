@@ -7,6 +7,7 @@ is given a small command module, so each outcome is checked without starting Nod
 from __future__ import annotations
 
 import signal
+import subprocess
 import sys
 from types import ModuleType
 
@@ -131,10 +132,22 @@ def test_gen_debug_lets_the_traceback_through(monkeypatch):
 
 def test_main_runs_gens_own_commands(monkeypatch, capfd):
     monkeypatch.setattr(sys, "argv", ["gen", "--help"])
-    with pytest.raises(SystemExit) as ended:
-        launch.main()
-    assert ended.value.code == 0
+    ended: list[int] = []
+    monkeypatch.setattr(launch, "_end_now", ended.append)  # the real one would end this test process
+    launch.main()
+    assert ended == [0]
     assert "Usage: gen" in capfd.readouterr().out
+
+
+def test_gen_ends_after_its_exit_handlers_and_its_output_without_the_interpreters_teardown():
+    code = ("import atexit; from generator import launch\n"
+            "class Freed:\n    def __del__(self): print('teardown')\n"
+            "kept = Freed()\n"
+            "atexit.register(lambda: print('exit handler', flush=True))\n"
+            "print('buffered output', end='; ')\n"
+            "launch._end_now(3)\n")
+    ended = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (ended.returncode, ended.stdout, ended.stderr) == (3, "buffered output; exit handler\n", "")
 
 
 def test_ctrl_c_while_gen_starts_is_the_untouched_line_and_exit_130(monkeypatch, capfd):
