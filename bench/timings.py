@@ -69,9 +69,10 @@ CHART = Path(os.environ.get("GEN_SHARED_DIR", REPO.parent / "shared")) / "refere
 
 
 def render_timer(whole: bool = False) -> Callable[[], float]:
-    """A function timing one Helm render of the chart (kubernetes-executor values), in this process, no cache:
-    as gen renders (without the files no template reads), or with `whole` the whole archive, as `helm template`
-    and Flux's helm-controller load it."""
+    """A function timing one render of the chart (kubernetes-executor values) as a review does it, in this
+    process, no cache: the chart loaded, rendered by Helm and its output read into objects. As gen renders
+    (without the files no template reads), or with `whole` the whole archive, as `helm template` and Flux's
+    helm-controller load it."""
     from generator import config as config_module
     from generator.plumbing.yamlio import generated_objects
     from generator.review import render
@@ -85,11 +86,11 @@ def render_timer(whole: bool = False) -> Callable[[], float]:
 
         files = pipeline.generate(config, Path(scratch), ["kubernetes-executor"])
     release = render.release(generated_objects(files["dist/kubernetes-executor/manifests.yaml"]), config)
-    chart._render(release, render.DEFAULT_KUBE_VERSION)  # the library loaded, as in a review's process
+    chart.objects(release, render.DEFAULT_KUBE_VERSION, cached=False)  # the library loaded, as in a review
 
     def once() -> float:
         start = time.perf_counter()
-        chart._render(release, render.DEFAULT_KUBE_VERSION)
+        chart.objects(release, render.DEFAULT_KUBE_VERSION, cached=False)
         return time.perf_counter() - start
 
     return once
