@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import ast
+import importlib
 from pathlib import Path
 
+import click
 from support import REPO
+
+from generator.commands import cli
 
 PACKAGE = REPO / "generator"
 
@@ -158,3 +162,16 @@ def test_the_commands_sit_at_the_top_and_only_the_entry_point_imports_them():
     importers = sorted(name for name, targets in _graph().items()
                        if _wing(name) != "generator.commands" and any(_wing(t) == "generator.commands" for t in targets))
     assert importers == ["generator.launch"]
+
+
+def test_the_group_loads_every_command_of_the_commands_modules_by_its_name():
+    """The group imports a command's module when the command runs (commands/group.py): its table must hold
+    every command those modules define, under the name click gives it, and nothing else."""
+    defined = {}
+    for path in sorted((PACKAGE / "commands").glob("*.py")):
+        if path.stem in ("__init__", "group"):
+            continue
+        module = importlib.import_module(f"generator.commands.{path.stem}")
+        defined.update({command.name: (path.stem, attribute) for attribute, command in vars(module).items()
+                        if isinstance(command, click.Command) and command.callback.__module__ == module.__name__})
+    assert defined == cli.lazy
