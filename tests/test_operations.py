@@ -272,3 +272,11 @@ def test_requests_beyond_the_nodes_capacity_warn(tmp_path):
     large = load(make_project(tmp_path / "big", BASE + "size: large\ncluster: {capacity: {cpu: 2, memory: 4Gi}}\n"))
     [line] = operations.warnings(large)
     assert "size: large requests" in line and "some pods would stay Pending" in line
+
+
+def test_size_gives_redis_resources_only_where_the_chart_runs_redis(tmp_path):
+    bundled = load(make_project(tmp_path / "redis", BASE + "size: small\n"))
+    assert "redis.resources" in _overlay_values(bundled, "celery-executor")
+    external = load(make_project(tmp_path / "external", BASE + "size: small\nworkers:\n  celery:\n    broker: external\n"))
+    values = _overlay_values(external, "celery-executor")
+    assert values["redis.enabled"] is False and "redis.resources" not in values

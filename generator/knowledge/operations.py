@@ -208,6 +208,8 @@ def _sized(config: Config, components: tuple[str, ...], overlay: str | None) -> 
         key = airflow.chart_key(key, config.chart.version) if key.startswith("workers.") else key
         if key == "postgresql.primary" and not database.uses_bundled(config):
             continue
+        if key == "redis" and credentials.external_broker(config):  # the chart runs no Redis
+            continue
         if not _user_sets_resources(config, key, overlay):  # the user's own resources win, per component
             values[f"{key}.resources"] = (resources(component, config.size), "size")
     return values
