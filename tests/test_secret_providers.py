@@ -275,6 +275,19 @@ def test_names_lists_the_remote_keys_and_what_each_must_hold(tmp_path):
         "  ACCESS_SECRET_KEY: the secret access key of credentials that may write to s3://backups/airflow"]
 
 
+def test_an_external_brokers_url_comes_from_the_store_as_every_other_secret(tmp_path):
+    path = _project(tmp_path, EXTERNAL, workers={"celery": {"broker": "external"}})
+    objects = {o["metadata"]["name"]: o for o in app.build(config_module.load(path))["secrets"][1:]}
+    broker = objects["airflow-broker-url"]
+    assert object_problems(broker, "1.37.0") == []
+    assert [(d["secretKey"], d["remoteRef"]) for d in broker["spec"]["data"]] == [
+        ("connection", {"key": "airflow/airflow/airflow-broker-url", "property": "connection"})]
+    assert not any("redis" in name for name in objects)  # no bundled Redis, so no password of its own
+    lines = _gen("secrets", "--config", str(path), "--names").splitlines()
+    assert lines[lines.index("airflow/airflow/airflow-broker-url (for Secret airflow/airflow-broker-url):") + 1] == (
+        "  connection: the URL of your Celery broker (workers.celery.broker external)")
+
+
 def test_the_k3s_admin_password_is_wrapped_in_its_values_file(tmp_path):
     config = config_module.load(_project(tmp_path, EXTERNAL, fixture="k3s-helmchart"))
     objects = {o["metadata"]["name"]: o for o in app.build(config)["secrets"]}
