@@ -68,7 +68,7 @@ class _Gen(click.Group):
     """The one place gen's errors become their lines and exit code, for every command.
 
     A command's module is imported when that command runs: `gen diff` never imports the onboarding commands'
-    ruamel.yaml and importers (70 ms of a 0.6 s warm review, bench/run). `gen --help` imports them all."""
+    ruamel.yaml and importers (about 70 ms, bench/run). `gen --help` imports them all."""
 
     # command -> (its module in generator.commands, the function there)
     lazy: dict[str, tuple[str, str]] = {}
